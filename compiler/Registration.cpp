@@ -1,0 +1,21 @@
+//===- Registration.cpp - the dialects and passes slimtune uses --------------------------===//
+
+#include "compiler/Registration.h"
+
+#include "dialects/slim/SlimOps.h"
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+void slimtune::registerDialects(mlir::DialectRegistry &registry) {
+  registry.insert<mlir::slim::SlimDialect, mlir::func::FuncDialect>();
+}
+
+void slimtune::registerPasses() {
+  mlir::slim::registerSlimPasses();
+  // Upstream clean-ups used between slim passes.
+  mlir::registerCanonicalizerPass();
+  mlir::registerCSEPass();
+}

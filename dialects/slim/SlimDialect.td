@@ -1,0 +1,55 @@
+//===- SlimDialect.td - the slim dialect -------------------------------------------------===//
+//
+// The dialect definition shared by every other .td file of the dialect.
+//
+//===-------------------------------------------------------------------------------------===//
+
+#ifndef SLIM_DIALECT_TD
+#define SLIM_DIALECT_TD
+
+include "mlir/IR/OpBase.td"
+
+def Slim_Dialect : Dialect {
+  let name = "slim";
+  let cppNamespace = "::mlir::slim";
+  let summary = "Training steps of adapter fine-tuning, with every saved activation explicit";
+  let description = [{
+    The `slim` dialect expresses the training step of a decoder language model fine-tuned
+    with adapters (LoRA and its relatives): embeddings, norms, linear layers with adapters,
+    rotary embeddings, causal attention, activations and the loss, on ranked tensors of
+    `f32`, `f16` or `bf16` (token ids are `i32`).
+
+    A graph is a `func.func`. Its parameters are function arguments that carry their
+    checkpoint tensor name and whether they train (`slim.param`); the batch arrives as
+    arguments marked `slim.input` (`"tokens"`, `"targets"`). Weights never appear in the IR:
+    the runtime binds them by name.
+
+    ```mlir
+    func.func @forward(
+        %wte: tensor<512x64xf32> {slim.param = #slim.param<"model.embed_tokens.weight", frozen>},
+        %ids: tensor<2x16xi32> {slim.input = "tokens"}) -> tensor<2x16x64xf32> {
+      %x = slim.embedding %wte[%ids] : tensor<512x64xf32>, tensor<2x16xi32> -> tensor<2x16x64xf32>
+      return %x : tensor<2x16x64xf32>
+    }
+    ```
+
+    Everything a training step keeps from its forward part for its backward part goes
+    through `slim.stash` / `slim.unstash`; memory passes are rewrites of those pairs.
+  }];
+  let useDefaultAttributePrinterParser = 1;
+  let useDefaultTypePrinterParser = 1;
+  let hasRegionArgAttrVerify = 1;
+  let extraClassDeclaration = [{
+    /// The argument attribute naming a parameter's checkpoint tensor and role.
+    static constexpr ::llvm::StringLiteral kParamAttrName = "slim.param";
+    /// The argument attribute marking a batch input: "tokens" or "targets".
+    static constexpr ::llvm::StringLiteral kInputAttrName = "slim.input";
+
+  private:
+    void registerAttributes();
+    void registerTypes();
+  public:
+  }];
+}
+
+#endif // SLIM_DIALECT_TD

@@ -1,0 +1,47 @@
+//===- SlimEnums.td - enumerations used by slim ops and attributes -----------------------===//
+
+#ifndef SLIM_ENUMS_TD
+#define SLIM_ENUMS_TD
+
+include "mlir/IR/EnumAttr.td"
+
+// How a linear layer's weight is stored. nn.Linear stores [out, in]; GPT-2's Conv1D stores
+// [in, out]. Keeping the checkpoint's layout avoids a transposed copy of every frozen weight.
+def Slim_WeightLayout : I32EnumAttr<"WeightLayout", "storage layout of a linear weight", [
+    I32EnumAttrCase<"out_in", 0>,
+    I32EnumAttrCase<"in_out", 1>
+  ]> {
+  let cppNamespace = "::mlir::slim";
+}
+
+def Slim_GeluApproximation : I32EnumAttr<"GeluApproximation",
+    "which GELU: exact erf, or the tanh approximation (GPT-2's gelu_new)", [
+    I32EnumAttrCase<"none", 0>,
+    I32EnumAttrCase<"tanh", 1>
+  ]> {
+  let cppNamespace = "::mlir::slim";
+}
+
+def Slim_ParamRole : I32EnumAttr<"ParamRole", "whether a parameter trains", [
+    I32EnumAttrCase<"frozen", 0>,
+    I32EnumAttrCase<"trainable", 1>
+  ]> {
+  let cppNamespace = "::mlir::slim";
+}
+
+def Slim_Rounding : I32EnumAttr<"Rounding", "rounding of quantized stash codes", [
+    I32EnumAttrCase<"nearest", 0>,
+    I32EnumAttrCase<"stochastic", 1>
+  ]> {
+  let cppNamespace = "::mlir::slim";
+}
+
+def Slim_QuantRange : I32EnumAttr<"QuantRange",
+    "where a quantized stash takes each group's range from", [
+    I32EnumAttrCase<"batch", 0>,
+    I32EnumAttrCase<"ema", 1>
+  ]> {
+  let cppNamespace = "::mlir::slim";
+}
+
+#endif // SLIM_ENUMS_TD

@@ -1,0 +1,133 @@
+//===- SlimOps.cpp - op definitions, result-type verification and folders ----------------===//
+//
+// The shape rules live in SlimShapes.cpp; this file holds what the generated op classes
+// need besides them.
+//
+//===-------------------------------------------------------------------------------------===//
+
+#include "dialects/slim/SlimOps.h"
+
+#include "mlir/IR/TypeUtilities.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::slim;
+
+#include "dialects/slim/SlimOpInterfaces.cpp.inc"
+
+#define GET_OP_CLASSES
+#include "dialects/slim/SlimOps.cpp.inc"
+
+//===-------------------------------------------------------------------------------------===//
+// Result types
+//===-------------------------------------------------------------------------------------===//
+
+namespace {
+// Declared and inferred types agree when they are the same kind with equal element types and
+// no pair of known dimensions differs.
+bool compatible(Type declared, Type inferred) {
+  if (auto a = dyn_cast<StashType>(declared))
+    if (auto b = dyn_cast<StashType>(inferred))
+      return compatible(a.getTensorType(), b.getTensorType());
+  auto a = dyn_cast<RankedTensorType>(declared);
+  auto b = dyn_cast<RankedTensorType>(inferred);
+  if (!a || !b)
+    return declared == inferred;
+  return a.getElementType() == b.getElementType() &&
+         succeeded(verifyCompatibleShape(a.getShape(), b.getShape()));
+}
+} // namespace
+
+LogicalResult mlir::slim::detail::verifyInferredResultTypes(Operation *op) {
+  SmallVector<Type> inferred;
+  if (failed(cast<InferShapeOpInterface>(op).inferResultTypes(
+          inferred, [op] { return op->emitOpError(); })))
+    return failure();
+  for (auto [i, declared, expected] : llvm::enumerate(op->getResultTypes(), inferred))
+    if (!compatible(declared, expected))
+      return op->emitOpError() << "result #" << i << " has type " << declared
+                               << ", but its operands and attributes give " << expected;
+  return success();
+}
+
+//===-------------------------------------------------------------------------------------===//
+// Accessors
+//===-------------------------------------------------------------------------------------===//
+
+int64_t LinearOp::getInFeatures() {
+  auto weight = getWeight().getType();
+  return weight.getDimSize(getLayout() == WeightLayout::out_in ? 1 : 0);
+}
+
+int64_t LinearOp::getOutFeatures() {
+  auto weight = getWeight().getType();
+  return weight.getDimSize(getLayout() == WeightLayout::out_in ? 0 : 1);
+}
+
+int64_t LoraOp::getRank() { return getLoraA().getType().getDimSize(0); }
+
+int64_t AttentionOp::getHeadDim() {
+  return getQuery().getType().getShape().back() / static_cast<int64_t>(getNumHeads());
+}
+
+double AttentionOp::getScaleOrDefault() {
+  if (auto scale = getScale())
+    return scale->convertToDouble();
+  return 1.0 / std::sqrt(static_cast<double>(getHeadDim()));
+}
+
+int64_t StashOp::getStoredBytes() {
+  auto type = getInput().getType();
+  if (auto encoding = getEncodingAttr())
+    return encoding.getStoredBytes(type);
+  if (!type.hasStaticShape())
+    return -1;
+  return type.getNumElements() *
+         static_cast<int64_t>((type.getElementTypeBitWidth() + 7) / 8);
+}
+
+//===-------------------------------------------------------------------------------------===//
+// Folders
+//===-------------------------------------------------------------------------------------===//
+
+OpFoldResult SliceOp::fold(FoldAdaptor) {
+  auto in = getInput().getType();
+  int64_t start = static_cast<int64_t>(getStart()), end = static_cast<int64_t>(getEnd());
+  // The whole last dimension: the input itself.
+  if (start == 0 && end == in.getShape().back() && in == getType())
+    return getInput();
+  // A slice that picks exactly one operand of a concatenation: that operand.
+  if (auto concat = getInput().getDefiningOp<ConcatOp>()) {
+    int64_t offset = 0;
+    for (Value part : concat.getInputs()) {
+      int64_t size = cast<RankedTensorType>(part.getType()).getShape().back();
+      if (ShapedType::isDynamic(size))
+        return {};
+      if (offset == start && offset + size == end && part.getType() == getType())
+        return part;
+      offset += size;
+    }
+  }
+  return {};
+}
+
+OpFoldResult ConcatOp::fold(FoldAdaptor) {
+  if (getInputs().size() == 1 && getInputs().front().getType() == getType())
+    return getInputs().front();
+  // Adjacent slices that cover one value from end to end: that value.
+  Value source;
+  int64_t next = 0;
+  for (Value part : getInputs()) {
+    auto slice = part.getDefiningOp<SliceOp>();
+    if (!slice || (source && slice.getInput() != source) ||
+        static_cast<int64_t>(slice.getStart()) != next)
+      return {};
+    source = slice.getInput();
+    next = static_cast<int64_t>(slice.getEnd());
+  }
+  if (source && source.getType() == getType() &&
+      cast<RankedTensorType>(source.getType()).getShape().back() == next)
+    return source;
+  return {};
+}

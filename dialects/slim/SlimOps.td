@@ -1,0 +1,376 @@
+//===- SlimOps.td - operations of the slim dialect ---------------------------------------===//
+//
+// Forward ops of LLaMA- and GPT-2-style decoders with adapters, the loss, and the memory ops
+// slim.stash / slim.unstash. Shapes are written [B, T, C] for batch, sequence and channels.
+//
+//===-------------------------------------------------------------------------------------===//
+
+#ifndef SLIM_OPS_TD
+#define SLIM_OPS_TD
+
+include "dialects/slim/SlimAttrs.td"
+include "dialects/slim/SlimTypes.td"
+include "mlir/IR/OpBase.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+//===-------------------------------------------------------------------------------------===//
+// Type constraints
+//===-------------------------------------------------------------------------------------===//
+
+def Slim_FloatTensor : RankedTensorOf<[F32, F16, BF16]>;
+def Slim_IdTensor : RankedTensorOf<[I32]>;
+def Slim_Loss : 0DTensorOf<[F32]>;
+
+// Every op states its shape and attribute rules once, in
+// InferShapeOpInterface::inferResultTypes; the interface's verifier checks the declared result
+// types against that rule, so ops need no verifier of their own.
+class Slim_Op<string mnemonic, list<Trait> traits = []>
+    : Op<Slim_Dialect, mnemonic,
+         !listconcat([Pure, DeclareOpInterfaceMethods<Slim_InferShapeOpInterface>], traits)>;
+
+//===-------------------------------------------------------------------------------------===//
+// Embeddings
+//===-------------------------------------------------------------------------------------===//
+
+def Slim_EmbeddingOp : Slim_Op<"embedding"> {
+  let summary = "Token embedding: rows of a table gathered by token id";
+  let description = [{
+    `result[..., :] = table[ids[...], :]`. The table is [V, C]; ids of any shape give a result
+    of shape ids.shape + [C]. Ids outside [0, V) are a run-time error (the runtime checks the
+    batch before the step).
+
+    ```mlir
+    %x = slim.embedding %wte[%ids] : tensor<512x64xf32>, tensor<2x16xi32> -> tensor<2x16x64xf32>
+    ```
+  }];
+  let arguments = (ins Slim_FloatTensor:$table, Slim_IdTensor:$ids);
+  let results = (outs Slim_FloatTensor:$result);
+  let assemblyFormat = [{
+    $table `[` $ids `]` attr-dict `:` type($table) `,` type($ids) `->` type($result)
+  }];
+}
+
+def Slim_PositionEmbeddingOp : Slim_Op<"position_embedding"> {
+  let summary = "Learned position embedding of each token in a batch";
+  let description = [{
+    `result[b, t, :] = table[t, :]` for ids of shape [B, T]; the ids give only the shape
+    (positions count from 0 in every row). The table is [P, C] and T must not exceed P.
+    GPT-2's `wpe`.
+
+    ```mlir
+    %p = slim.position_embedding %wpe[%ids] : tensor<128x64xf32>, tensor<2x16xi32> -> tensor<2x16x64xf32>
+    ```
+  }];
+  let arguments = (ins Slim_FloatTensor:$table, Slim_IdTensor:$ids);
+  let results = (outs Slim_FloatTensor:$result);
+  let assemblyFormat = [{
+    $table `[` $ids `]` attr-dict `:` type($table) `,` type($ids) `->` type($result)
+  }];
+}
+
+//===-------------------------------------------------------------------------------------===//
+// Norms
+//===-------------------------------------------------------------------------------------===//
+
+def Slim_RMSNormOp : Slim_Op<"rms_norm"> {
+  let summary = "RMSNorm over the last dimension, optionally scaled";
+  let description = [{
+    `y = x · rsqrt(mean(x², -1) + epsilon) · scale`. The scale (γ, shape [C]) is optional:
+    memory-sharing backprop folds it into the consumers and leaves the norm without one.
+
+    ```mlir
+    %y = slim.rms_norm %x scale %g epsilon 1.000000e-05 : (tensor<2x16x64xf32>, tensor<64xf32>) -> tensor<2x16x64xf32>
+    ```
+  }];
+  let arguments = (ins Slim_FloatTensor:$input, Optional<Slim_FloatTensor>:$scale,
+                       F64Attr:$epsilon);
+  let results = (outs Slim_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input (`scale` $scale^)? `epsilon` $epsilon attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Slim_LayerNormOp : Slim_Op<"layer_norm", [AttrSizedOperandSegments]> {
+  let summary = "LayerNorm over the last dimension, optionally scaled and shifted";
+  let description = [{
+    `y = (x − mean(x, -1)) · rsqrt(var(x, -1) + epsilon) · scale + shift`, with biased
+    variance. Scale (γ) and shift (β) are [C] and optional.
+
+    ```mlir
+    %y = slim.layer_norm %x scale %g shift %b epsilon 1.000000e-05 : (tensor<2x16x64xf32>, tensor<64xf32>, tensor<64xf32>) -> tensor<2x16x64xf32>
+    ```
+  }];
+  let arguments = (ins Slim_FloatTensor:$input, Optional<Slim_FloatTensor>:$scale,
+                       Optional<Slim_FloatTensor>:$shift, F64Attr:$epsilon);
+  let results = (outs Slim_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input (`scale` $scale^)? (`shift` $shift^)? `epsilon` $epsilon attr-dict `:`
+    functional-type(operands, results)
+  }];
+}
+
+//===-------------------------------------------------------------------------------------===//
+// Linear layers and adapters
+//===-------------------------------------------------------------------------------------===//
+
+def Slim_LinearOp : Slim_Op<"linear"> {
+  let summary = "Affine map of the last dimension with a stored weight";
+  let description = [{
+    `y = x·Wᵀ + b` for a weight stored [out, in] (`layout out_in`, nn.Linear, the default), or
+    `y = x·W + b` for a weight stored [in, out] (`layout in_out`, GPT-2's Conv1D). The input
+    is [..., in], the result [..., out], the optional bias [out]. The weight's layout is the
+    checkpoint's, so a frozen weight is never copied to transpose it.
+
+    ```mlir
+    %y = slim.linear %x, %w : (tensor<2x16x64xf32>, tensor<128x64xf32>) -> tensor<2x16x128xf32>
+    %z = slim.linear %x, %c bias %b layout in_out : (tensor<2x16x64xf32>, tensor<64x192xf32>, tensor<192xf32>) -> tensor<2x16x192xf32>
+    ```
+  }];
+  let arguments = (ins Slim_FloatTensor:$input, Slim_FloatTensor:$weight,
+                       Optional<Slim_FloatTensor>:$bias,
+                       DefaultValuedAttr<Slim_WeightLayout, "WeightLayout::out_in">:$layout);
+  let results = (outs Slim_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`bias` $bias^)? (`layout` $layout^)? attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let extraClassDeclaration = [{
+    /// The number of input and output features, from the weight's shape and layout.
+    int64_t getInFeatures();
+    int64_t getOutFeatures();
+  }];
+}
+
+def Slim_LoraOp : Slim_Op<"lora"> {
+  let summary = "The low-rank update of a LoRA adapter";
+  let description = [{
+    `y = scale · dropout(x)·Aᵀ·Bᵀ` with A [r, in] and B [out, r] stored as PEFT stores them
+    (`lora_A.weight`, `lora_B.weight`); x is [..., in] and y [..., out]. The adapted layer's
+    output is the frozen linear's plus this update (`slim.add`). `scale` is lora_alpha / r
+    (or / √r with rsLoRA); `dropout` is PEFT's lora_dropout probability on x (default 0).
+
+    ```mlir
+    %d = slim.lora %x, %a, %b scale 2.000000e+00 : (tensor<2x16x64xf32>, tensor<8x64xf32>, tensor<64x8xf32>) -> tensor<2x16x64xf32>
+    ```
+  }];
+  let arguments = (ins Slim_FloatTensor:$input, Slim_FloatTensor:$lora_a,
+                       Slim_FloatTensor:$lora_b, F64Attr:$scale,
+                       DefaultValuedAttr<F64Attr, "0.0">:$dropout);
+  let results = (outs Slim_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $lora_a `,` $lora_b `scale` $scale (`dropout` $dropout^)? attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let extraClassDeclaration = [{
+    /// The adapter's rank r.
+    int64_t getRank();
+  }];
+}
+
+//===-------------------------------------------------------------------------------------===//
+// Attention
+//===-------------------------------------------------------------------------------------===//
+
+def Slim_RopeOp : Slim_Op<"rope", [SameOperandsAndResultType]> {
+  let summary = "Rotary position embedding, rotate-half layout";
+  let description = [{
+    For x of shape [B, T, H·head_dim], each head's channels [x1, x2] (halves of head_dim) at
+    position t become [x1·cos − x2·sin, x2·cos + x1·sin] with angle t·theta^(−2i/head_dim),
+    i < head_dim/2: the Hugging Face LLaMA layout. Positions count from 0 in every row.
+
+    ```mlir
+    %q2 = slim.rope %q head_dim 16 theta 1.000000e+04 : tensor<2x16x64xf32>
+    ```
+  }];
+  let arguments = (ins Slim_FloatTensor:$input, I64Attr:$head_dim, F64Attr:$theta);
+  let results = (outs Slim_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `head_dim` $head_dim `theta` $theta attr-dict `:` type($input)
+  }];
+}
+
+def Slim_AttentionOp : Slim_Op<"attention"> {
+  let summary = "Causal multi-head self-attention with grouped key/value heads";
+  let description = [{
+    q is [B, T, H·D], k and v are [B, T, Hkv·D] with H a multiple of Hkv (query head h reads
+    key/value head h / (H/Hkv)). Per head: `softmax(q·kᵀ·scale + causal mask)·v`, result
+    [B, T, H·D]. `scale` defaults to 1/√D. One op, so that its backward can keep only the
+    output and per-row logsumexp (no T×T matrix across the step).
+
+    ```mlir
+    %o = slim.attention %q, %k, %v heads 4 kv_heads 2 : (tensor<2x16x64xf32>, tensor<2x16x32xf32>, tensor<2x16x32xf32>) -> tensor<2x16x64xf32>
+    ```
+  }];
+  let arguments = (ins Slim_FloatTensor:$query, Slim_FloatTensor:$key, Slim_FloatTensor:$value,
+                       I64Attr:$num_heads, I64Attr:$num_kv_heads, OptionalAttr<F64Attr>:$scale);
+  let results = (outs Slim_FloatTensor:$result);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value `heads` $num_heads `kv_heads` $num_kv_heads
+    (`scale` $scale^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let extraClassDeclaration = [{
+    /// The per-head channel count D.
+    int64_t getHeadDim();
+    /// The softmax scale: the attribute, or 1/sqrt(D) without one.
+    double getScaleOrDefault();
+  }];
+}
+
+//===-------------------------------------------------------------------------------------===//
+// Elementwise
+//===-------------------------------------------------------------------------------------===//
+
+def Slim_SiluOp : Slim_Op<"silu", [SameOperandsAndResultType]> {
+  let summary = "SiLU (swish): x · sigmoid(x)";
+  let description = [{
+    ```mlir
+    %y = slim.silu %x : tensor<2x16x128xf32>
+    ```
+  }];
+  let arguments = (ins Slim_FloatTensor:$input);
+  let results = (outs Slim_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def Slim_GeluOp : Slim_Op<"gelu", [SameOperandsAndResultType]> {
+  let summary = "GELU, exact (erf) or tanh-approximated";
+  let description = [{
+    `approximate none` (default): x·Φ(x) = 0.5·x·(1 + erf(x/√2)).
+    `approximate tanh` (GPT-2's gelu_new): 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+
+    ```mlir
+    %y = slim.gelu %x approximate tanh : tensor<2x16x256xf32>
+    ```
+  }];
+  let arguments = (ins Slim_FloatTensor:$input,
+                       DefaultValuedAttr<Slim_GeluApproximation,
+                                         "GeluApproximation::none">:$approximate);
+  let results = (outs Slim_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input (`approximate` $approximate^)? attr-dict `:` type($input)
+  }];
+}
+
+class Slim_BinaryOp<string mnemonic, string formula>
+    : Slim_Op<mnemonic, [Commutative, SameOperandsAndResultType]> {
+  let summary = "Elementwise " # formula # " of two tensors of one type";
+  let description = !strconcat("`result = lhs ", formula, " rhs`, no broadcasting.\n\n",
+    "```mlir\n%z = slim.", mnemonic, " %x, %y : tensor<2x16x64xf32>\n```");
+  let arguments = (ins Slim_FloatTensor:$lhs, Slim_FloatTensor:$rhs);
+  let results = (outs Slim_FloatTensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($result)";
+}
+
+def Slim_AddOp : Slim_BinaryOp<"add", "+">;
+def Slim_MulOp : Slim_BinaryOp<"mul", "*">;
+
+//===-------------------------------------------------------------------------------------===//
+// Slicing along the last dimension
+//===-------------------------------------------------------------------------------------===//
+
+def Slim_SliceOp : Slim_Op<"slice"> {
+  let summary = "A contiguous range of the last dimension";
+  let description = [{
+    `result = input[..., start:end]`. Splits GPT-2's fused q/k/v projection.
+
+    ```mlir
+    %k = slim.slice %qkv[64 : 128] : tensor<2x16x192xf32> -> tensor<2x16x64xf32>
+    ```
+  }];
+  let arguments = (ins Slim_FloatTensor:$input, I64Attr:$start, I64Attr:$end);
+  let results = (outs Slim_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `[` $start `:` $end `]` attr-dict `:` type($input) `->` type($result)
+  }];
+  let hasFolder = 1;
+}
+
+def Slim_ConcatOp : Slim_Op<"concat"> {
+  let summary = "Concatenation along the last dimension";
+  let description = [{
+    The inverse of slicing: joins tensors that agree in all but the last dimension.
+
+    ```mlir
+    %qkv = slim.concat %q, %k, %v : (tensor<2x16x64xf32>, tensor<2x16x64xf32>, tensor<2x16x64xf32>) -> tensor<2x16x192xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<Slim_FloatTensor>:$inputs);
+  let results = (outs Slim_FloatTensor:$result);
+  let assemblyFormat = "$inputs attr-dict `:` functional-type($inputs, results)";
+  let hasFolder = 1;
+}
+
+//===-------------------------------------------------------------------------------------===//
+// Loss
+//===-------------------------------------------------------------------------------------===//
+
+def Slim_CrossEntropyOp : Slim_Op<"cross_entropy"> {
+  let summary = "Mean next-token cross-entropy, skipping ignored targets";
+  let description = [{
+    logits [B, T, V], targets [B, T]. The mean over every (b, t) whose target is not
+    `ignore_index` of `logsumexp(logits[b, t]) − logits[b, t, target]`, computed in fp32;
+    zero when every target is ignored. Targets outside [0, V) other than `ignore_index` are a
+    run-time error.
+
+    ```mlir
+    %loss = slim.cross_entropy %logits, %targets ignore_index -100 : (tensor<2x16x512xf32>, tensor<2x16xi32>) -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins Slim_FloatTensor:$logits, Slim_IdTensor:$targets,
+                       DefaultValuedAttr<I64Attr, "-100">:$ignore_index);
+  let results = (outs Slim_Loss:$loss);
+  let assemblyFormat = [{
+    $logits `,` $targets `ignore_index` $ignore_index attr-dict `:`
+    functional-type(operands, results)
+  }];
+}
+
+//===-------------------------------------------------------------------------------------===//
+// Memory
+//===-------------------------------------------------------------------------------------===//
+
+def Slim_StashOp : Slim_Op<"stash", [
+    TypesMatchWith<"result is a stash of the input's type", "input", "handle",
+                   "::mlir::slim::StashType::get(::llvm::cast<::mlir::RankedTensorType>($_self))">]> {
+  let summary = "Keep a forward value for the backward pass";
+  let description = [{
+    Everything a training step carries from its forward part to its backward part passes
+    through a stash; memory accounting counts exactly these. Without `encoding` the value is
+    kept as is; an encoding (set by memory passes, e.g. `#slim.quant`) stores it in fewer
+    bytes, and the matching `slim.unstash` decodes it.
+
+    ```mlir
+    %h = slim.stash %x : tensor<2x16x64xf32>
+    %h8 = slim.stash %x encoding(#slim.quant<bits = 8, group = 64, rounding = nearest, range = batch>) : tensor<2x16x64xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input,
+                       OptionalAttr<Slim_StashEncodingAttrInterface>:$encoding);
+  let results = (outs Slim_StashType:$handle);
+  // Parenthesized: a bare attribute would take the op's trailing `: type` as its own.
+  let assemblyFormat = "$input (`encoding` `(` $encoding^ `)`)? attr-dict `:` type($input)";
+  let extraClassDeclaration = [{
+    /// Bytes held from this stash to its last unstash, under its encoding.
+    int64_t getStoredBytes();
+  }];
+}
+
+def Slim_UnstashOp : Slim_Op<"unstash", [
+    TypesMatchWith<"result is the stashed tensor type", "handle", "result",
+                   "::llvm::cast<::mlir::slim::StashType>($_self).getTensorType()">]> {
+  let summary = "Read a stashed value back in the backward pass";
+  let description = [{
+    Yields the value given to the matching `slim.stash` (decoded, when the stash has an
+    encoding: then the value is the encoding's reconstruction, not the exact input).
+
+    ```mlir
+    %x2 = slim.unstash %h : !slim.stash<tensor<2x16x64xf32>>
+    ```
+  }];
+  let arguments = (ins Slim_StashType:$handle);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$handle attr-dict `:` qualified(type($handle))";
+}
+
+#endif // SLIM_OPS_TD

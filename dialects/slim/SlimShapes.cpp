@@ -1,0 +1,392 @@
+//===- SlimShapes.cpp - the shape and attribute rule of every slim op --------------------===//
+//
+// InferShapeOpInterface::inferResultTypes for each op: the one statement of what operands and
+// attributes an op accepts and what it returns. The verifier, builders and slim-infer-shapes
+// all use it. A `?` dimension is accepted wherever a static one would be and propagates.
+//
+//===-------------------------------------------------------------------------------------===//
+
+#include "dialects/slim/SlimOps.h"
+
+#include "mlir/IR/TypeUtilities.h"
+
+#include <cmath>
+#include <sstream>
+
+using namespace mlir;
+using namespace mlir::slim;
+
+namespace {
+using EmitFn = function_ref<InFlightDiagnostic()>;
+
+bool isDyn(int64_t d) { return ShapedType::isDynamic(d); }
+
+// Two dimensions agree unless both are known and differ.
+bool agree(int64_t a, int64_t b) { return a == b || isDyn(a) || isDyn(b); }
+
+// The better-known of two agreeing dimensions.
+int64_t merge(int64_t a, int64_t b) { return isDyn(a) ? b : a; }
+
+std::string dim(int64_t d) { return isDyn(d) ? "?" : std::to_string(d); }
+
+// Attribute values as a user wrote them: 0.5, 1e-05, inf.
+std::string num(double v) {
+  std::ostringstream os;
+  os << v;
+  return os.str();
+}
+
+std::string shape(ArrayRef<int64_t> dims) {
+  std::string s = "[";
+  for (size_t i = 0; i < dims.size(); ++i)
+    s += (i ? ", " : "") + dim(dims[i]);
+  return s + "]";
+}
+
+int64_t lastDim(RankedTensorType t) { return t.getShape().back(); }
+
+// `type` with its last dimension replaced.
+RankedTensorType withLastDim(RankedTensorType type, int64_t last) {
+  SmallVector<int64_t> dims(type.getShape());
+  dims.back() = last;
+  return RankedTensorType::get(dims, type.getElementType());
+}
+
+LogicalResult expectRank(EmitFn emitError, StringRef what, RankedTensorType t, int64_t rank,
+                         StringRef layout) {
+  if (t.getRank() == rank)
+    return success();
+  return emitError() << "expects " << what << " of rank " << rank << " (" << layout
+                     << "), got " << t;
+}
+
+LogicalResult expectMinRank(EmitFn emitError, StringRef what, RankedTensorType t,
+                            int64_t rank) {
+  if (t.getRank() >= rank)
+    return success();
+  return emitError() << "expects " << what << " of rank >= " << rank << ", got " << t;
+}
+
+LogicalResult expectSameElementType(EmitFn emitError, StringRef what, RankedTensorType t,
+                                    RankedTensorType reference) {
+  if (t.getElementType() == reference.getElementType())
+    return success();
+  return emitError() << "expects " << what << " with element type "
+                     << reference.getElementType() << ", got " << t.getElementType();
+}
+
+LogicalResult expectPositiveFinite(EmitFn emitError, StringRef what, double value) {
+  if (std::isfinite(value) && value > 0)
+    return success();
+  return emitError() << "expects " << what << " > 0, got " << num(value);
+}
+
+// A per-channel vector (norm scale/shift, bias) of shape [channels].
+LogicalResult expectChannelVector(EmitFn emitError, StringRef what, Value vector,
+                                  RankedTensorType input, int64_t channels) {
+  if (!vector)
+    return success();
+  auto type = cast<RankedTensorType>(vector.getType());
+  if (failed(expectRank(emitError, what, type, 1, "[channels]")) ||
+      failed(expectSameElementType(emitError, what, type, input)))
+    return failure();
+  if (!agree(type.getDimSize(0), channels))
+    return emitError() << what << " has " << dim(type.getDimSize(0)) << " elements but the "
+                       << "last dimension has " << dim(channels);
+  return success();
+}
+
+// Norms over the last dimension: [..., C] in, same out.
+LogicalResult inferNorm(EmitFn emitError, SmallVectorImpl<Type> &types, Value input,
+                        Value scale, Value shift, double epsilon) {
+  auto in = cast<RankedTensorType>(input.getType());
+  if (failed(expectMinRank(emitError, "an input", in, 1)) ||
+      failed(expectPositiveFinite(emitError, "epsilon", epsilon)) ||
+      failed(expectChannelVector(emitError, "scale", scale, in, lastDim(in))) ||
+      failed(expectChannelVector(emitError, "shift", shift, in, lastDim(in))))
+    return failure();
+  types.push_back(in);
+  return success();
+}
+
+// Embedding-like ops look rows up in a [rows, C] table.
+LogicalResult expectTable(EmitFn emitError, RankedTensorType table) {
+  return expectRank(emitError, "a table", table, 2, "[rows, channels]");
+}
+} // namespace
+
+//===-------------------------------------------------------------------------------------===//
+// Embeddings
+//===-------------------------------------------------------------------------------------===//
+
+LogicalResult EmbeddingOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emitError) {
+  auto table = getTable().getType();
+  auto ids = getIds().getType();
+  if (failed(expectTable(emitError, table)))
+    return failure();
+  SmallVector<int64_t> dims(ids.getShape());
+  dims.push_back(table.getDimSize(1));
+  types.push_back(RankedTensorType::get(dims, table.getElementType()));
+  return success();
+}
+
+LogicalResult PositionEmbeddingOp::inferResultTypes(SmallVectorImpl<Type> &types,
+                                                    EmitFn emitError) {
+  auto table = getTable().getType();
+  auto ids = getIds().getType();
+  if (failed(expectTable(emitError, table)) ||
+      failed(expectRank(emitError, "ids", ids, 2, "[batch, seq]")))
+    return failure();
+  int64_t seq = ids.getDimSize(1), positions = table.getDimSize(0);
+  if (!isDyn(seq) && !isDyn(positions) && seq > positions)
+    return emitError() << "sequence length " << seq << " exceeds the table's " << positions
+                       << " positions";
+  types.push_back(RankedTensorType::get({ids.getDimSize(0), seq, table.getDimSize(1)},
+                                        table.getElementType()));
+  return success();
+}
+
+//===-------------------------------------------------------------------------------------===//
+// Norms
+//===-------------------------------------------------------------------------------------===//
+
+LogicalResult RMSNormOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emitError) {
+  return inferNorm(emitError, types, getInput(), getScale(), Value(),
+                   getEpsilon().convertToDouble());
+}
+
+LogicalResult LayerNormOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emitError) {
+  return inferNorm(emitError, types, getInput(), getScale(), getShift(),
+                   getEpsilon().convertToDouble());
+}
+
+//===-------------------------------------------------------------------------------------===//
+// Linear layers and adapters
+//===-------------------------------------------------------------------------------------===//
+
+LogicalResult LinearOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emitError) {
+  auto in = getInput().getType();
+  auto weight = getWeight().getType();
+  StringRef layoutName = stringifyWeightLayout(getLayout());
+  bool outIn = getLayout() == WeightLayout::out_in;
+  if (failed(expectMinRank(emitError, "an input", in, 1)) ||
+      failed(expectRank(emitError, "a weight", weight, 2,
+                        outIn ? "[out, in] for layout out_in" : "[in, out] for layout in_out")) ||
+      failed(expectSameElementType(emitError, "a weight", weight, in)))
+    return failure();
+  if (!agree(getInFeatures(), lastDim(in)))
+    return emitError() << "weight of shape " << shape(weight.getShape()) << " (layout "
+                       << layoutName << ") takes " << dim(getInFeatures())
+                       << " input features, but the input has " << dim(lastDim(in));
+  if (failed(expectChannelVector(emitError, "bias", getBias(), in, getOutFeatures())))
+    return failure();
+  types.push_back(withLastDim(in, getOutFeatures()));
+  return success();
+}
+
+LogicalResult LoraOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emitError) {
+  auto in = getInput().getType();
+  auto a = getLoraA().getType();
+  auto b = getLoraB().getType();
+  if (failed(expectMinRank(emitError, "an input", in, 1)) ||
+      failed(expectRank(emitError, "lora_a", a, 2, "[rank, in]")) ||
+      failed(expectRank(emitError, "lora_b", b, 2, "[out, rank]")) ||
+      failed(expectSameElementType(emitError, "lora_a", a, in)) ||
+      failed(expectSameElementType(emitError, "lora_b", b, in)))
+    return failure();
+  if (!agree(a.getDimSize(1), lastDim(in)))
+    return emitError() << "lora_a of shape " << shape(a.getShape()) << " takes "
+                       << dim(a.getDimSize(1)) << " input features, but the input has "
+                       << dim(lastDim(in));
+  if (!agree(a.getDimSize(0), b.getDimSize(1)))
+    return emitError() << "lora_a has rank " << dim(a.getDimSize(0)) << " but lora_b of shape "
+                       << shape(b.getShape()) << " has rank " << dim(b.getDimSize(1));
+  if (!std::isfinite(getScale().convertToDouble()))
+    return emitError() << "expects a finite scale, got " << num(getScale().convertToDouble());
+  double dropout = getDropout().convertToDouble();
+  if (!(dropout >= 0.0 && dropout < 1.0))
+    return emitError() << "expects dropout in [0, 1), got " << num(dropout);
+  types.push_back(withLastDim(in, b.getDimSize(0)));
+  return success();
+}
+
+//===-------------------------------------------------------------------------------------===//
+// Attention
+//===-------------------------------------------------------------------------------------===//
+
+LogicalResult RopeOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emitError) {
+  auto in = getInput().getType();
+  int64_t headDim = static_cast<int64_t>(getHeadDim());
+  if (failed(expectRank(emitError, "an input", in, 3, "[batch, seq, heads * head_dim]")))
+    return failure();
+  if (headDim <= 0 || headDim % 2 != 0)
+    return emitError() << "expects a positive, even head_dim, got " << headDim;
+  if (!isDyn(lastDim(in)) && lastDim(in) % headDim != 0)
+    return emitError() << "head_dim " << headDim << " does not divide the last dimension ("
+                       << lastDim(in) << ")";
+  if (failed(expectPositiveFinite(emitError, "theta", getTheta().convertToDouble())))
+    return failure();
+  types.push_back(in);
+  return success();
+}
+
+LogicalResult AttentionOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emitError) {
+  auto q = getQuery().getType(), k = getKey().getType(), v = getValue().getType();
+  int64_t heads = static_cast<int64_t>(getNumHeads());
+  int64_t kvHeads = static_cast<int64_t>(getNumKvHeads());
+  const char *layout = "[batch, seq, heads * head_dim]";
+  if (failed(expectRank(emitError, "a query", q, 3, layout)) ||
+      failed(expectRank(emitError, "a key", k, 3, layout)) ||
+      failed(expectRank(emitError, "a value", v, 3, layout)) ||
+      failed(expectSameElementType(emitError, "a key", k, q)) ||
+      failed(expectSameElementType(emitError, "a value", v, q)))
+    return failure();
+  if (heads <= 0 || kvHeads <= 0 || heads % kvHeads != 0)
+    return emitError() << "expects heads (" << heads << ") to be a positive multiple of "
+                       << "kv_heads (" << kvHeads << ")";
+  if (!isDyn(lastDim(q)) && lastDim(q) % heads != 0)
+    return emitError() << "query channels (" << lastDim(q) << ") are not divisible by "
+                       << heads << " heads";
+  int64_t headDim = isDyn(lastDim(q)) ? ShapedType::kDynamic : lastDim(q) / heads;
+  int64_t kvChannels = isDyn(headDim) ? ShapedType::kDynamic : kvHeads * headDim;
+  for (auto [name, t] : {std::pair<StringRef, RankedTensorType>{"key", k}, {"value", v}}) {
+    if (!agree(lastDim(t), kvChannels))
+      return emitError() << name << " has " << lastDim(t) << " channels, expected kv_heads * "
+                         << "head_dim = " << kvHeads << " * " << dim(headDim);
+    for (int i = 0; i < 2; ++i)
+      if (!agree(t.getDimSize(i), q.getDimSize(i)))
+        return emitError() << name << " of shape " << shape(t.getShape())
+                           << " does not match the query's batch and sequence "
+                           << shape(q.getShape().take_front(2));
+  }
+  if (auto scale = getScale())
+    if (failed(expectPositiveFinite(emitError, "scale", scale->convertToDouble())))
+      return failure();
+  types.push_back(RankedTensorType::get(
+      {merge(merge(q.getDimSize(0), k.getDimSize(0)), v.getDimSize(0)),
+       merge(merge(q.getDimSize(1), k.getDimSize(1)), v.getDimSize(1)), lastDim(q)},
+      q.getElementType()));
+  return success();
+}
+
+//===-------------------------------------------------------------------------------------===//
+// Elementwise
+//===-------------------------------------------------------------------------------------===//
+
+LogicalResult SiluOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn) {
+  types.push_back(getInput().getType());
+  return success();
+}
+
+LogicalResult GeluOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn) {
+  types.push_back(getInput().getType());
+  return success();
+}
+
+namespace {
+LogicalResult inferBinary(EmitFn emitError, SmallVectorImpl<Type> &types,
+                          RankedTensorType lhs, RankedTensorType rhs) {
+  if (failed(expectSameElementType(emitError, "operands", rhs, lhs)))
+    return failure();
+  if (failed(verifyCompatibleShape(lhs.getShape(), rhs.getShape())))
+    return emitError() << "expects operands of one shape, got " << shape(lhs.getShape())
+                       << " and " << shape(rhs.getShape());
+  SmallVector<int64_t> dims;
+  for (auto [a, b] : llvm::zip_equal(lhs.getShape(), rhs.getShape()))
+    dims.push_back(merge(a, b));
+  types.push_back(RankedTensorType::get(dims, lhs.getElementType()));
+  return success();
+}
+} // namespace
+
+LogicalResult AddOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emitError) {
+  return inferBinary(emitError, types, getLhs().getType(), getRhs().getType());
+}
+
+LogicalResult MulOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emitError) {
+  return inferBinary(emitError, types, getLhs().getType(), getRhs().getType());
+}
+
+//===-------------------------------------------------------------------------------------===//
+// Slicing
+//===-------------------------------------------------------------------------------------===//
+
+LogicalResult SliceOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emitError) {
+  auto in = getInput().getType();
+  int64_t start = static_cast<int64_t>(getStart()), end = static_cast<int64_t>(getEnd());
+  if (failed(expectMinRank(emitError, "an input", in, 1)))
+    return failure();
+  if (start < 0 || end <= start || (!isDyn(lastDim(in)) && end > lastDim(in)))
+    return emitError() << "slice [" << start << " : " << end
+                       << "] is empty or outside the last dimension (" << dim(lastDim(in))
+                       << ")";
+  types.push_back(withLastDim(in, end - start));
+  return success();
+}
+
+LogicalResult ConcatOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emitError) {
+  if (getInputs().empty())
+    return emitError() << "expects at least one input";
+  auto first = cast<RankedTensorType>(getInputs().front().getType());
+  if (failed(expectMinRank(emitError, "inputs", first, 1)))
+    return failure();
+  SmallVector<int64_t> dims(first.getShape());
+  dims.back() = 0;
+  for (auto [i, value] : llvm::enumerate(getInputs())) {
+    auto t = cast<RankedTensorType>(value.getType());
+    if (t.getRank() != first.getRank())
+      return emitError() << "input #" << i << " has rank " << t.getRank()
+                         << ", input #0 has rank " << first.getRank();
+    if (failed(expectSameElementType(emitError, "inputs", t, first)))
+      return failure();
+    for (int64_t d = 0; d + 1 < t.getRank(); ++d) {
+      if (!agree(t.getDimSize(d), dims[d]))
+        return emitError() << "input #" << i << " of shape " << shape(t.getShape())
+                           << " differs from input #0 " << shape(first.getShape())
+                           << " outside the last dimension";
+      dims[d] = merge(dims[d], t.getDimSize(d));
+    }
+    dims.back() = isDyn(dims.back()) || isDyn(lastDim(t)) ? ShapedType::kDynamic
+                                                          : dims.back() + lastDim(t);
+  }
+  types.push_back(RankedTensorType::get(dims, first.getElementType()));
+  return success();
+}
+
+//===-------------------------------------------------------------------------------------===//
+// Loss
+//===-------------------------------------------------------------------------------------===//
+
+LogicalResult CrossEntropyOp::inferResultTypes(SmallVectorImpl<Type> &types,
+                                               EmitFn emitError) {
+  auto logits = getLogits().getType();
+  auto targets = getTargets().getType();
+  if (failed(expectMinRank(emitError, "logits", logits, 1)))
+    return failure();
+  ArrayRef<int64_t> rows = logits.getShape().drop_back();
+  if (targets.getRank() != static_cast<int64_t>(rows.size()) ||
+      failed(verifyCompatibleShape(rows, targets.getShape())))
+    return emitError() << "targets of shape " << shape(targets.getShape())
+                       << " do not match the logits' rows " << shape(rows)
+                       << " (logits are [..., vocab], targets [...])";
+  types.push_back(RankedTensorType::get({}, Float32Type::get(getContext())));
+  return success();
+}
+
+//===-------------------------------------------------------------------------------------===//
+// Memory
+//===-------------------------------------------------------------------------------------===//
+
+LogicalResult StashOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emitError) {
+  auto in = getInput().getType();
+  if (auto encoding = getEncodingAttr())
+    if (failed(encoding.verifyFor(in, emitError)))
+      return failure();
+  types.push_back(StashType::get(in));
+  return success();
+}
+
+LogicalResult UnstashOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn) {
+  types.push_back(getHandle().getType().getTensorType());
+  return success();
+}
