@@ -59,4 +59,12 @@ private:
 
 } // namespace slimtune
 
+// Binds `var` to the value of an Expected expression, or returns its Status from the
+// enclosing function (which returns Status or Expected<...>).
+#define SLIMTUNE_TRY(var, expr)                                                               \
+  auto var##_expected = (expr);                                                               \
+  if (!var##_expected)                                                                        \
+    return var##_expected.status();                                                           \
+  auto var = var##_expected.take()
+
 #endif // SLIMTUNE_STATUS_H
