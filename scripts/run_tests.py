@@ -1,9 +1,15 @@
 #!/usr/bin/env python3
-"""Runs every built test suite and prints one summary line, "N passed, N failed".
+"""Runs every test suite and prints one summary line, "N passed, N failed".
 
-Suites: the lit + FileCheck suite (test/) and the GoogleTest unit tests. Each writes a JUnit XML
-report; the counts come from those reports, so a suite that crashes before reporting counts as
-a failure rather than as nothing.
+Suites: the GoogleTest unit tests, the lit + FileCheck suite (test/, including cross-checks
+against reference Python libraries and the tests on SmolLM2-135M), and a bounded run of every
+fuzz target (scripts/fuzz.py; SLIMTUNE_FUZZ_SECONDS per target, default 15). Each writes a
+JUnit XML report; the counts come from those reports, so a suite that crashes before reporting
+counts as a failure rather than as nothing.
+
+The environment passed to lit: SLIMTUNE_PYTHON (scripts/python_env.sh) and SLIMTUNE_SMOLLM2
+(scripts/fetch_smollm2.sh), when they could be prepared; tests needing them are skipped
+otherwise.
 """
 import os
 import subprocess
@@ -11,6 +17,17 @@ import sys
 import xml.etree.ElementTree as ET
 
 LIT = "/usr/lib/llvm-19/build/utils/lit/lit.py"
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def prepare(script, variable):
+    """Runs a preparation script that prints a path; exports it as `variable` on success."""
+    result = subprocess.run([os.path.join(ROOT, "scripts", script)], stdout=subprocess.PIPE, text=True)
+    path = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
+    if result.returncode == 0 and path and os.path.exists(path):
+        os.environ[variable] = os.path.abspath(path)
+    else:
+        print(f"note: {script} failed; the tests that need {variable} will be skipped", flush=True)
 
 
 def count(report):
@@ -45,6 +62,8 @@ def main():
     build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
     reports = os.path.join(build, "test-results")
     os.makedirs(reports, exist_ok=True)
+    prepare("python_env.sh", "SLIMTUNE_PYTHON")
+    prepare("fetch_smollm2.sh", "SLIMTUNE_SMOLLM2")
     suites = []
     unit = os.path.join(build, "bin", "slimtune-unit-tests")
     if os.path.exists(unit):
@@ -55,6 +74,12 @@ def main():
         xml = os.path.join(reports, "lit.xml")
         suites.append(("lit + FileCheck", [sys.executable, LIT, "-sv", f"--xunit-xml-output={xml}",
                                             os.path.join(build, "test")], xml))
+    seconds = os.environ.get("SLIMTUNE_FUZZ_SECONDS", "15")
+    if seconds != "0":
+        xml = os.path.join(reports, "fuzz.xml")
+        suites.append((f"fuzz targets ({seconds} s each, ASan/UBSan)",
+                       [sys.executable, os.path.join(ROOT, "scripts", "fuzz.py"), "--seconds", seconds,
+                        "--fixtures", os.path.join(build, "fixtures"), "--junit", xml], xml))
     totals = [0, 0, 0]
     for name, command, xml in suites:
         for i, n in enumerate(run_suite(name, command, xml)):

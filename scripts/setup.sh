@@ -7,7 +7,7 @@ set -euo pipefail
 # LLVM/MLIR are pinned to 19 (bookworm main); 22 lives in bookworm-security and conflicts with it.
 packages=(
   cmake ninja-build lld pkg-config
-  llvm-19-dev llvm-19-tools libmlir-19-dev mlir-19-tools
+  llvm-19-dev llvm-19-tools libmlir-19-dev mlir-19-tools liblld-19-dev
   clang-19 libclang-rt-19-dev
   libopenblas-dev libdnnl-dev
   nlohmann-json3-dev libpcre2-dev

@@ -1,8 +1,16 @@
 # -*- Python -*-
 # lit configuration of slimtune's FileCheck tests: dialect round-trips and diagnostics, one
-# file per pass flag, the examples, and command-line behaviour of the tools.
+# file per pass flag, the examples, command-line behaviour of the tools, and cross-checks
+# against reference implementations in Python.
+#
+# Optional inputs, found through the environment (scripts/run_tests.py sets them) or their
+# default places; tests that need a missing one are reported unsupported (skipped):
+#   SLIMTUNE_PYTHON  a Python with numpy, safetensors and gguf   (feature python-refs)
+#   SLIMTUNE_SMOLLM2 SmolLM2-135M-Instruct.Q4_1.gguf              (feature smollm2)
 
 import os
+import subprocess
+import sys
 
 import lit.formats
 from lit.llvm import llvm_config
@@ -12,13 +20,39 @@ config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.slimtune_obj_root, "test")
-# Unit tests (GoogleTest) and their data live beside the lit tests but are not lit tests.
-config.excludes = ["unit", "Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
+# Unit tests (GoogleTest), fuzz targets and helper scripts live beside the lit tests.
+config.excludes = ["unit", "fuzz", "fixtures", "Inputs", "scripts", "CMakeLists.txt",
+                   "lit.cfg.py", "lit.site.cfg.py"]
 
+bin_dir = os.path.join(config.slimtune_obj_root, "bin")
 config.substitutions.append(("%slimtune_src", config.slimtune_src_root))
+config.substitutions.append(("%fixtures", os.path.join(config.slimtune_obj_root, "fixtures")))
+config.substitutions.append(("%scripts", os.path.join(config.slimtune_src_root, "test", "scripts")))
+# A command that must fail with one "slimtune: error:" line (see scripts/one_error.py).
+config.substitutions.append(("%one-error", sys.executable + " " + os.path.join(
+    config.slimtune_src_root, "test", "scripts", "one_error.py")))
 
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+llvm_config.add_tool_substitutions(
+    ["slimtune-opt", "slimtune", "slimtune-dump-weights"], [bin_dir, config.llvm_tools_dir])
 
-tool_dirs = [os.path.join(config.slimtune_obj_root, "bin"), config.llvm_tools_dir]
-llvm_config.add_tool_substitutions(["slimtune-opt"], tool_dirs)
+python = os.environ.get("SLIMTUNE_PYTHON") or os.path.join(config.slimtune_obj_root, "venv", "bin", "python")
+if os.path.exists(python) and subprocess.call(
+        [python, "-c", "import numpy, safetensors, gguf"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
+    config.available_features.add("python-refs")
+    config.substitutions.append(("%python", python))
+else:
+    lit_config.note("no Python with numpy, safetensors and gguf (scripts/python_env.sh): "
+                    "the cross-check tests are skipped")
+
+smollm2 = os.environ.get("SLIMTUNE_SMOLLM2") or os.path.join(
+    os.environ.get("SLIMTUNE_CACHE", os.path.expanduser("~/.cache/slimtune")),
+    "SmolLM2-135M-Instruct.Q4_1.gguf")
+if os.path.exists(smollm2):
+    config.available_features.add("smollm2")
+    config.substitutions.append(("%smollm2", smollm2))
+else:
+    lit_config.note(f"SmolLM2-135M not found at {smollm2} (scripts/fetch_smollm2.sh): "
+                    "the tests that need it are skipped")

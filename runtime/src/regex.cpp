@@ -26,12 +26,24 @@ Expected<Regex> Regex::compile(const std::string &pattern) {
 }
 
 namespace {
+// Bounds on backtracking: module names are short, so a pattern that needs more than this
+// (catastrophic backtracking) is treated as not matching instead of hanging.
+pcre2_match_context *limits() {
+  static pcre2_match_context *context = [] {
+    pcre2_match_context *c = pcre2_match_context_create(nullptr);
+    pcre2_set_match_limit(c, 100000);
+    pcre2_set_depth_limit(c, 1000);
+    return c;
+  }();
+  return context;
+}
+
 // Runs a match; returns the match data on success (caller frees), else null.
 pcre2_match_data *run(const void *code, std::string_view text, uint32_t options) {
   auto *c = static_cast<const pcre2_code *>(code);
   pcre2_match_data *data = pcre2_match_data_create_from_pattern(c, nullptr);
   int rc = pcre2_match(c, reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), 0, options,
-                       data, nullptr);
+                       data, limits());
   if (rc < 0) {
     pcre2_match_data_free(data);
     return nullptr;

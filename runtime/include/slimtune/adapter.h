@@ -44,6 +44,9 @@ struct AdapterConfig {
 // Reads and validates adapter_config.json. Warnings (unknown keys, ...) are appended.
 Expected<AdapterConfig> parseAdapterConfig(const std::string &path,
                                            std::vector<std::string> &warnings);
+// The same from the file's text; `path` labels errors.
+Expected<AdapterConfig> parseAdapterConfigText(const std::string &text, const std::string &path,
+                                               std::vector<std::string> &warnings);
 
 // One adapted linear layer.
 struct AdaptedLinear {

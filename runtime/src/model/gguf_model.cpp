@@ -109,6 +109,8 @@ Expected<ModelConfig> configFromMetadata(const GgufFile &f) {
   }
   if (!(c.normEps > 0) || !std::isfinite(c.normEps))
     return Status::error(f.path() + ": the norm epsilon must be positive");
+  if (Status s = checkConfigLimits(c, f.path()); !s)
+    return s;
   return c;
 }
 

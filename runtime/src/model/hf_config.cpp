@@ -166,9 +166,15 @@ Expected<ModelConfig> parseGpt2(const JsonFields<> &f, std::vector<std::string> 
 } // namespace
 
 Expected<ModelConfig> parseHfConfig(const std::string &path, std::vector<std::string> &warnings) {
-  auto parsed = readJsonFile(path);
+  SLIMTUNE_TRY(text, readSmallFile(path));
+  return parseHfConfigText(text, path, warnings);
+}
+
+Expected<ModelConfig> parseHfConfigText(const std::string &text, const std::string &path,
+                                        std::vector<std::string> &warnings) {
+  auto parsed = parseJsonStrict(text.data(), text.data() + text.size());
   if (!parsed)
-    return parsed.status();
+    return Status::error(path + ": " + parsed.status().message());
   if (!parsed->is_object())
     return Status::error(path + ": not a JSON object");
   JsonFields<> f(*parsed, path);
@@ -181,10 +187,13 @@ Expected<ModelConfig> parseHfConfig(const std::string &path, std::vector<std::st
       type = arch.rfind("Llama", 0) == 0 ? "llama" : arch.rfind("GPT2", 0) == 0 ? "gpt2" : arch;
     }
   }
-  if (type == "llama")
-    return parseLlama(f, warnings);
-  if (type == "gpt2")
-    return parseGpt2(f, warnings);
+  if (type == "llama" || type == "gpt2") {
+    auto config = type == "llama" ? parseLlama(f, warnings) : parseGpt2(f, warnings);
+    if (config)
+      if (Status s = checkConfigLimits(*config, path); !s)
+        return s;
+    return config;
+  }
   return f.error("model_type", type.empty() ? std::string("is missing")
                                             : "is \"" + type + "\"; slimtune supports llama and gpt2");
 }

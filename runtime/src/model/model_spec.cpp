@@ -14,6 +14,24 @@ LinearSpec linear(std::string module, std::string weight, std::string bias, Weig
 
 } // namespace
 
+Status checkConfigLimits(const ModelConfig &c, const std::string &source) {
+  struct Limit {
+    const char *what;
+    int64_t value, max;
+  };
+  for (const Limit &l : {Limit{"layers", c.numLayers, 1024}, Limit{"hidden size", c.hiddenSize, 1 << 17},
+                         Limit{"FFN size", c.intermediateSize, 1 << 20},
+                         Limit{"attention heads", c.numHeads, 1024},
+                         Limit{"key-value heads", c.numKvHeads, 1024},
+                         Limit{"head size", c.headDim, 1 << 12},
+                         Limit{"vocabulary size", c.vocabSize, 1 << 24},
+                         Limit{"positions", c.maxPositions, 1 << 24}})
+    if (l.value > l.max)
+      return Status::error(source + ": " + l.what + " " + std::to_string(l.value) +
+                           " is beyond slimtune's limit of " + std::to_string(l.max));
+  return Status::ok();
+}
+
 const char *familyName(ModelFamily family) {
   return family == ModelFamily::Llama ? "llama" : "gpt2";
 }

@@ -22,9 +22,17 @@ ModelSpec buildGpt2Spec(const ModelConfig &config, TensorNaming naming,
 Status checkWeights(const ModelSpec &spec, const std::string &file, const std::string &source,
                     const std::function<const std::vector<int64_t> *(const std::string &)> &shapeOf);
 
+// Checks that a config's sizes are within what any real model uses (and what slimtune can
+// hold), before anything is allocated from them: a malformed file claiming 2^40 layers must
+// give an error, not an allocation. `source` names the file for errors.
+Status checkConfigLimits(const ModelConfig &config, const std::string &source);
+
 // Parses a Hugging Face config.json (LLaMA or GPT-2 family). Settings slimtune does not apply
 // but that leave the model usable (dropout) are reported in `warnings`.
 Expected<ModelConfig> parseHfConfig(const std::string &path, std::vector<std::string> &warnings);
+// The same from the file's text; `path` labels errors.
+Expected<ModelConfig> parseHfConfigText(const std::string &text, const std::string &path,
+                                        std::vector<std::string> &warnings);
 
 } // namespace slimtune
 

@@ -102,7 +102,16 @@ Status patterns(const JsonFields<Json> &f, const std::string &key,
 
 Expected<AdapterConfig> parseAdapterConfig(const std::string &path,
                                            std::vector<std::string> &warnings) {
-  SLIMTUNE_TRY(json, readJsonFile<Json>(path));
+  SLIMTUNE_TRY(text, readSmallFile(path));
+  return parseAdapterConfigText(text, path, warnings);
+}
+
+Expected<AdapterConfig> parseAdapterConfigText(const std::string &text, const std::string &path,
+                                               std::vector<std::string> &warnings) {
+  auto parsed = parseJsonStrict<Json>(text.data(), text.data() + text.size());
+  if (!parsed)
+    return Status::error(path + ": " + parsed.status().message());
+  Json json = parsed.take();
   if (!json.is_object())
     return Status::error(path + ": not a JSON object");
   JsonFields<Json> f(json, path);

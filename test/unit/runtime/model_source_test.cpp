@@ -1,6 +1,7 @@
 // Model sources: the fixtures open from HF folders and GGUF files into the same ModelSpec, the
 // GGUF weights equal the HF weights once dequantized (and q/k rows restored, Conv1D
 // transposed), and bad configs or weights give one error naming the file and the problem.
+#include "slimtune/gguf_writer.h"
 #include "slimtune/model.h"
 #include "slimtune/safetensors.h"
 
@@ -244,4 +245,24 @@ TEST(ModelSourceErrors, WeightDtype) {
   ASSERT_TRUE(writeSafetensors(folder + "/model.safetensors.new", tensors).isOk());
   std::filesystem::rename(folder + "/model.safetensors.new", folder + "/model.safetensors");
   EXPECT_EQ(openError(folder), folder + "/model.safetensors: tensor \"model.norm.weight\" has dtype I32; weights must be F32, F16 or BF16");
+}
+
+TEST(ModelSourceErrors, AbsurdSizesAreRefusedBeforeAllocating) {
+  TempDir dir;
+  std::string folder = editedConfig(dir, "llama-tiny", "\"num_hidden_layers\": 2",
+                                    "\"num_hidden_layers\": 1099511627776");
+  EXPECT_EQ(openError(folder),
+            folder + "/config.json: layers 1099511627776 is beyond slimtune's limit of 1024");
+  GgufWriter w;
+  w.addString("general.architecture", "llama");
+  w.addUint32("llama.block_count", 4000000000u);
+  w.addUint32("llama.embedding_length", 32);
+  w.addUint32("llama.feed_forward_length", 64);
+  w.addUint32("llama.attention.head_count", 4);
+  w.addUint32("llama.context_length", 64);
+  w.addUint32("llama.vocab_size", 96);
+  w.addFloat32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
+  ASSERT_TRUE(w.write(dir.path("huge.gguf")).isOk());
+  EXPECT_EQ(openError(dir.path("huge.gguf")),
+            dir.path("huge.gguf") + ": layers 4000000000 is beyond slimtune's limit of 1024");
 }

@@ -1,0 +1,38 @@
+//===- ImportModel.h - model + adapters -> slim forward graph ----------------------------===//
+//
+// Builds the forward training graph (next-token loss) of a LLaMA- or GPT-2-family model with
+// its LoRA adapters in the slim dialect. Parameters become function arguments named by their
+// checkpoint tensor names (adapters by their PEFT names); no weight value enters the IR.
+//
+//===-------------------------------------------------------------------------------------===//
+
+#ifndef SLIMTUNE_COMPILER_IMPORT_IMPORTMODEL_H
+#define SLIMTUNE_COMPILER_IMPORT_IMPORTMODEL_H
+
+#include "slimtune/adapter.h"
+#include "slimtune/model.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+
+#include <string>
+#include <vector>
+
+namespace slimtune {
+
+struct ImportOptions {
+  int64_t batch = 0;
+  int64_t seq = 0;
+  double loraDropout = 0; // the adapter config's lora_dropout
+};
+
+// The graph as a module holding `func.func @forward(params..., tokens, targets) -> loss`.
+// Fails (with `error` set) when the batch shape does not fit the model.
+mlir::OwningOpRef<mlir::ModuleOp> importModel(mlir::MLIRContext &context, const ModelSpec &spec,
+                                              const std::vector<AdaptedLinear> &adapters,
+                                              const ImportOptions &options,
+                                              std::string &error);
+
+} // namespace slimtune
+
+#endif // SLIMTUNE_COMPILER_IMPORT_IMPORTMODEL_H

@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""Builds the libFuzzer targets (clang-19, ASan/UBSan, runtime only) and runs each one.
+
+  scripts/fuzz.py --seconds 15 [--junit report.xml]     (the test command's bounded run)
+  scripts/fuzz.sh 600                                    (a longer run)
+
+Each target starts from its seeds (test/fuzz/seeds/<target>, plus the generated fixture files
+for the binary formats) and keeps its corpus in build-fuzz/corpus/<target> across runs. A
+crash, leak, sanitizer report or timeout fails the target; its reproducer is left in
+build-fuzz/artifacts/.
+"""
+import argparse
+import glob
+import os
+import re
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TARGETS = ["safetensors", "gguf", "config_json", "adapter_config"]
+FIXTURE_SEEDS = {"safetensors": "*/*.safetensors", "gguf": "*.gguf"}
+
+
+def build(build_dir):
+    if not os.path.exists(os.path.join(build_dir, "build.ninja")):
+        subprocess.run(["cmake", "-G", "Ninja", "-S", ROOT, "-B", build_dir,
+                        "-DCMAKE_BUILD_TYPE=RelWithDebInfo", "-DCMAKE_C_COMPILER=clang-19",
+                        "-DCMAKE_CXX_COMPILER=clang++-19", "-DSLIMTUNE_FUZZ=ON",
+                        "-DSLIMTUNE_ENABLE_COMPILER=OFF", "-DSLIMTUNE_BUILD_TESTS=OFF",
+                        "-DSLIMTUNE_BUILD_BENCHMARKS=OFF"],
+                       check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(["cmake", "--build", build_dir], check=True, stdout=subprocess.DEVNULL)
+
+
+def corpus_for(target, build_dir, fixtures):
+    corpus = os.path.join(build_dir, "corpus", target)
+    os.makedirs(corpus, exist_ok=True)
+    seeds = glob.glob(os.path.join(ROOT, "test", "fuzz", "seeds", target, "*"))
+    if target in FIXTURE_SEEDS and fixtures:
+        seeds += glob.glob(os.path.join(fixtures, FIXTURE_SEEDS[target]))
+    for seed in seeds:
+        # Large seeds slow every execution; the fuzzer only needs their structure.
+        if os.path.getsize(seed) <= 256 * 1024:
+            shutil.copy(seed, os.path.join(corpus, os.path.basename(os.path.dirname(seed)) + "-" + os.path.basename(seed)))
+    return corpus
+
+
+def run(target, seconds, build_dir, fixtures):
+    binary = os.path.join(build_dir, "bin", "fuzz-" + target)
+    artifacts = os.path.join(build_dir, "artifacts") + "/"
+    os.makedirs(artifacts, exist_ok=True)
+    corpus = corpus_for(target, build_dir, fixtures)
+    command = [binary, corpus, f"-max_total_time={seconds}", "-rss_limit_mb=2048", "-timeout=10",
+               "-max_len=65536", f"-artifact_prefix={artifacts}{target}-", "-print_final_stats=1"]
+    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    runs = re.findall(r"Done (\d+) runs", result.stdout)
+    execs = int(runs[-1]) if runs else 0
+    ok = result.returncode == 0
+    return ok, execs, result.stdout
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--build-dir", default=os.path.join(ROOT, "build-fuzz"))
+    parser.add_argument("--fixtures", default=os.path.join(ROOT, "build", "fixtures"))
+    parser.add_argument("--junit")
+    args = parser.parse_args()
+    try:
+        build(args.build_dir)
+    except subprocess.CalledProcessError:
+        print("slimtune: error: could not build the fuzz targets (needs clang-19 and libclang-rt-19-dev)",
+              file=sys.stderr)
+        return 1
+    suite = ET.Element("testsuite", name="fuzz")
+    failed = 0
+    for target in TARGETS:
+        ok, execs, log = run(target, args.seconds, args.build_dir, args.fixtures)
+        print(f"fuzz-{target}: {execs} executions in {args.seconds} s, {'clean' if ok else 'FAILED'}", flush=True)
+        case = ET.SubElement(suite, "testcase", classname="fuzz", name=target)
+        if not ok:
+            failed += 1
+            print(log[-4000:], file=sys.stderr)
+            ET.SubElement(case, "failure", message=f"fuzz-{target} found a problem").text = log[-4000:]
+    if args.junit:
+        ET.ElementTree(suite).write(args.junit)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,76 @@
+//===- ImportCommand.cpp - slimtune import ------------------------------------------------===//
+//
+// slimtune import --model PATH [--adapter CFG.json] --batch B --seq T -o step.mlir
+// Writes the forward training graph of the model with its adapters in the slim dialect.
+//
+//===-------------------------------------------------------------------------------------===//
+
+#include "Cli.h"
+
+#include "compiler/Registration.h"
+#include "compiler/import/ImportModel.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+namespace cl = llvm::cl;
+
+namespace slimtune::cli {
+
+cl::SubCommand importCommand("import", "Write a model's forward training graph in the slim dialect");
+
+namespace {
+cl::opt<std::string> model("model", cl::desc("Hugging Face model folder or .gguf file"),
+                           cl::value_desc("PATH"), cl::sub(importCommand));
+cl::opt<std::string> adapter("adapter", cl::desc("PEFT adapter_config.json"),
+                             cl::value_desc("CFG.json"), cl::sub(importCommand));
+// Numbers are read as text and checked here: llvm::cl would print its own errors.
+cl::opt<std::string> batchText("batch", cl::desc("Sequences per step"), cl::value_desc("B"),
+                               cl::sub(importCommand));
+cl::opt<std::string> seqText("seq", cl::desc("Tokens per sequence"), cl::value_desc("T"),
+                             cl::sub(importCommand));
+cl::opt<std::string> output("o", cl::desc("Output file (default: standard output)"),
+                            cl::value_desc("step.mlir"), cl::init("-"), cl::sub(importCommand));
+} // namespace
+
+int runImport() {
+  if (model.empty())
+    return fail("import needs --model PATH");
+  auto batch = positiveInteger("batch", batchText);
+  if (!batch)
+    return fail(batch.status());
+  auto seq = positiveInteger("seq", seqText);
+  if (!seq)
+    return fail(seq.status());
+  auto loaded = loadModel(model, adapter);
+  if (!loaded)
+    return fail(loaded.status());
+  const ModelConfig &config = loaded->source->spec().config;
+  if (config.family == ModelFamily::Llama && *seq > config.maxPositions)
+    warn("--seq " + std::to_string(*seq) + " is longer than the model's " +
+         std::to_string(config.maxPositions) + " positions (max_position_embeddings)");
+
+  mlir::DialectRegistry registry;
+  registerDialects(registry);
+  mlir::MLIRContext context(registry);
+  ImportOptions options{*batch, *seq, loaded->adapter ? loaded->adapter->dropout : 0.0};
+  std::string error;
+  auto module = importModel(context, loaded->source->spec(), loaded->adapted, options, error);
+  if (!module)
+    return fail(model + ": " + error);
+
+  std::error_code ec;
+  auto out = std::make_unique<llvm::ToolOutputFile>(output, ec, llvm::sys::fs::OF_Text);
+  if (ec)
+    return fail(output + ": cannot write: " + ec.message());
+  module->print(out->os());
+  out->os().flush();
+  if (out->os().has_error())
+    return fail(output + ": write failed: " + out->os().error().message());
+  out->keep();
+  return 0;
+}
+
+} // namespace slimtune::cli

@@ -1,0 +1,32 @@
+//===- main.cpp - the slimtune command ----------------------------------------------------===//
+//
+// slimtune import | inspect (| compile | train | export as they arrive). Bad arguments give
+// one line "slimtune: error: ..." and exit status 1.
+//
+//===-------------------------------------------------------------------------------------===//
+
+#include "Cli.h"
+
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/raw_ostream.h"
+
+int main(int argc, char **argv) {
+  using namespace slimtune::cli;
+  std::string errors;
+  llvm::raw_string_ostream errorStream(errors);
+  bool parsed = llvm::cl::ParseCommandLineOptions(
+      argc, argv, "slimtune: fine-tune language models with adapters in less memory\n",
+      &errorStream, nullptr, /*LongOptionsUseDoubleDash=*/true);
+  if (!parsed) {
+    // llvm::cl words its errors "<prog>: <what>"; keep the first, in slimtune's form.
+    std::string first = errors.substr(0, errors.find('\n'));
+    if (size_t colon = first.find(": "); colon != std::string::npos)
+      first = first.substr(colon + 2);
+    return fail(first.empty() ? "invalid command line; see slimtune --help" : first);
+  }
+  if (importCommand)
+    return runImport();
+  if (inspectCommand)
+    return runInspect();
+  return fail("no command given (import, inspect); see slimtune --help");
+}
