@@ -1,0 +1,160 @@
+/* The ABI between a compiled training step (the artifact) and the runtime that runs it.
+ *
+ * The compiler may include this header (symbol names, struct layouts) and nothing else of the
+ * runtime's kernels. A step artifact is a shared library exporting two C functions:
+ *
+ *   const char *slimtune_artifact_manifest(void);      JSON: buffers, arena size, model, ...
+ *   void slimtune_artifact_step(const slimtune_step_args *args);
+ *
+ * The step function calls kernels only through `args->kernels`, a table of function pointers
+ * indexed by slimtune_kernel_id, so the artifact has no undefined symbols and needs nothing
+ * of LLVM/MLIR at run time.
+ *
+ * Conventions of every kernel:
+ *   - tensors are contiguous, row-major, fp32 unless stated; "n" counts rows (batch * seq for
+ *     activations of shape [batch, seq, channels]);
+ *   - outputs come first, then inputs, then sizes, then scalars;
+ *   - an output may alias an input only where the kernel says so;
+ *   - kernels do not fail: the runtime validates token ids and targets before the step.
+ *
+ * Each kernel is listed once in SLIMTUNE_KERNELS(X): X(ID, name, signature). The signature
+ * string encodes the parameters for the code generator, one letter each:
+ *   p pointer, l int64_t, i int32_t, f float.
+ * The runtime checks at compile time that every kernel's C type matches its string.
+ */
+#ifndef SLIMTUNE_KERNEL_ABI_H
+#define SLIMTUNE_KERNEL_ABI_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SLIMTUNE_ABI_VERSION 1
+
+/* clang-format off */
+#define SLIMTUNE_KERNELS(X)                                                                        \
+  /* embedding(out, table, ids[i32], n, c, vocab): out[i, :] = table[ids[i], :]                 */ \
+  X(EMBEDDING, embedding, "ppplll")                                                                \
+  /* position_embedding(out, table, b, t, c): out[bi, ti, :] = table[ti, :]                     */ \
+  X(POSITION_EMBEDDING, position_embedding, "pplll")                                               \
+  /* rms_norm(y, x, scale?, n, c, eps): y = x * rsqrt(mean(x^2) + eps) * scale                   */ \
+  X(RMS_NORM, rms_norm, "pppllf")                                                                  \
+  /* rms_norm_grad(dx, dy, x, scale?, n, c, eps): dx of rms_norm (scale is frozen)              */ \
+  X(RMS_NORM_GRAD, rms_norm_grad, "ppppllf")                                                       \
+  /* layer_norm(y, x, scale?, shift?, n, c, eps): (x - mean) * rsqrt(var + eps) * scale + shift  */ \
+  X(LAYER_NORM, layer_norm, "ppppllf")                                                             \
+  /* layer_norm_grad(dx, dy, x, scale?, n, c, eps): dx of layer_norm (scale, shift frozen)      */ \
+  X(LAYER_NORM_GRAD, layer_norm_grad, "ppppllf")                                                   \
+  /* linear(y, x, w, b?, n, in, out, layout[i32]): y = x W^T + b with W [out, in] (layout 0),   */ \
+  /* or y = x W + b with W [in, out] (layout 1)                                                 */ \
+  X(LINEAR, linear, "ppppllli")                                                                    \
+  /* weight_grad(dw, dy, x, n, in, out, layout[i32]): dW = dy^T x [out, in] (layout 0) or       */ \
+  /* x^T dy [in, out] (layout 1)                                                                */ \
+  X(WEIGHT_GRAD, weight_grad, "pppllli")                                                           \
+  /* sum_rows(db, dy, n, c): db[j] = sum_i dy[i, j]                                             */ \
+  X(SUM_ROWS, sum_rows, "ppll")                                                                    \
+  /* lora(y, x, a, b, work, n, in, out, r, scale, p, seed, step[i32*]):                         */ \
+  /*   y = scale * (drop(x) A^T) B^T, A [r, in], B [out, r];                                     */ \
+  /*   drop(x)[i] = x[i] * keep(i) / (1 - p), keep from slimtune_dropout_keep(seed, *step, i);   */ \
+  /*   work: n*r floats (u = drop(x) A^T), plus n*in when p > 0 (drop(x))                        */ \
+  X(LORA, lora, "pppppllllfflp")                                                                   \
+  /* lora_grad(dx, da, db, dy, x, a, b, work, n, in, out, r, scale, p, seed, step[i32*]):       */ \
+  /*   du = scale dy B, dB = scale dy^T u, dA = du^T drop(x), dx = (du A) * keep / (1 - p);     */ \
+  /*   dx, da, db are overwritten; work: 2*n*r floats (u, du), plus n*in when p > 0             */ \
+  X(LORA_GRAD, lora_grad, "ppppppppllllfflp")                                                      \
+  /* rope(y, x, b, t, channels, head_dim, theta, inverse[i32]): rotate-half RoPE of each head,  */ \
+  /* position = index in t; inverse rotates by the negative angle; y may alias x                */ \
+  X(ROPE, rope, "ppllllfi")                                                                        \
+  /* attention(o, lse, q, k, v, work, b, t, heads, kv_heads, head_dim, scale): causal, grouped  */ \
+  /* KV heads (query head h reads kv head h / (heads / kv_heads)); q, o [b, t, heads*head_dim],  */ \
+  /* k, v [b, t, kv_heads*head_dim], lse [b, heads, t] = logsumexp of each row of scaled      */ \
+  /* scores; work: b*heads*t floats                                                            */ \
+  X(ATTENTION, attention, "pppppplllllf")                                                          \
+  /* attention_grad(dq, dk, dv, q, k, v, o, lse, dout, work, b, t, heads, kv_heads, head_dim,   */ \
+  /* scale): gradients of attention; dq, dk, dv overwritten; work: 2*b*heads*t floats          */ \
+  X(ATTENTION_GRAD, attention_grad, "pppppppppplllllf")                                            \
+  /* silu(y, x, n) / silu_grad(dx, dy, x, n)                                                     */ \
+  X(SILU, silu, "ppl")                                                                             \
+  X(SILU_GRAD, silu_grad, "pppl")                                                                  \
+  /* gelu(y, x, n, tanh[i32]) / gelu_grad(dx, dy, x, n, tanh): erf GELU, or the tanh form       */ \
+  X(GELU, gelu, "ppli")                                                                            \
+  X(GELU_GRAD, gelu_grad, "pppli")                                                                 \
+  /* add(y, a, b, n), mul(y, a, b, n): elementwise; y may alias a or b                         */ \
+  X(ADD, add, "pppl")                                                                              \
+  X(MUL, mul, "pppl")                                                                              \
+  /* fill_zero(y, bytes)                                                                         */ \
+  X(FILL_ZERO, fill_zero, "pl")                                                                    \
+  /* copy_columns(dst, src, rows, src_cols, dst_cols, src_offset, dst_offset, width):           */ \
+  /* dst[r, dst_offset + j] = src[r, src_offset + j] for j < width (slices and concats)         */ \
+  X(COPY_COLUMNS, copy_columns, "ppllllll")                                                        \
+  /* cross_entropy(loss, dlogits?, logits, targets[i32], n, vocab, ignore_index[i32]):          */ \
+  /*   *loss = mean over rows with target != ignore of logsumexp(row) - row[target] (0 if none); */ \
+  /*   dlogits = (softmax - onehot) / count, zero on ignored rows; may alias logits             */ \
+  X(CROSS_ENTROPY, cross_entropy, "pppplli")                                                       \
+  /* sum_squares(acc[f64*], x, n): *acc += sum of x^2                                            */ \
+  X(SUM_SQUARES, sum_squares, "ppl")                                                               \
+  /* sqrt_f64(out[f32*], acc[f64*]): *out = sqrt(*acc)                                           */ \
+  X(SQRT_F64, sqrt_f64, "pp")                                                                      \
+  /* lr_schedule(lr[f32*], step[i32*], base, warmup, total, min_lr, kind[i32]): kind 0 constant; */ \
+  /* kind 1: base * (s+1)/warmup while s < warmup, then cosine from base to min_lr at total      */ \
+  X(LR_SCHEDULE, lr_schedule, "ppfllfi")                                                           \
+  /* adamw(p, m, v, g, n, lr[f32*], step[i32*], sum_squares[f64*]?, max_norm, beta1, beta2,     */ \
+  /* eps, weight_decay): decoupled weight decay, bias correction with t = *step + 1; g scaled by */ \
+  /* min(1, max_norm / (sqrt(*sum_squares) + 1e-6)) when max_norm > 0; p, m, v in place          */ \
+  X(ADAMW, adamw, "pppplpppfffff")
+/* clang-format on */
+
+typedef enum slimtune_kernel_id {
+#define SLIMTUNE_KERNEL_ENUM(ID, name, signature) SLIMTUNE_KERNEL_##ID,
+  SLIMTUNE_KERNELS(SLIMTUNE_KERNEL_ENUM)
+#undef SLIMTUNE_KERNEL_ENUM
+      SLIMTUNE_KERNEL_COUNT
+} slimtune_kernel_id;
+
+/* What the runtime passes to the step. */
+typedef struct slimtune_step_args {
+  uint32_t abi_version;    /* SLIMTUNE_ABI_VERSION */
+  uint8_t *arena;          /* the planned activations and workspace, 64-byte aligned */
+  void *const *buffers;    /* one pointer per manifest buffer, in manifest order */
+  void *const *kernels;    /* SLIMTUNE_KERNEL_COUNT function pointers */
+} slimtune_step_args;
+
+/* Dropout's keep decision for element `index` of a tensor at optimizer step `step`: a
+ * counter-based hash (splitmix64), so forward and backward agree without storing a mask and a
+ * run is reproducible. Keep when the uniform draw u in [0, 1) is >= p. */
+static inline uint64_t slimtune_mix64(uint64_t z) {
+  z += 0x9e3779b97f4a7c15ull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+static inline int slimtune_dropout_keep(uint64_t seed, int32_t step, uint64_t index, float p) {
+  uint64_t stream = slimtune_mix64(seed ^ slimtune_mix64((uint64_t)(uint32_t)step));
+  float u = (float)(slimtune_mix64(stream + index) >> 40) * (1.0f / 16777216.0f);
+  return u >= p;
+}
+
+/* Workspace (in floats) the kernels that take one need; the compiler plans exactly this. */
+static inline int64_t slimtune_lora_work(int64_t n, int64_t in, int64_t r, float p) {
+  return n * r + (p > 0 ? n * in : 0);
+}
+static inline int64_t slimtune_lora_grad_work(int64_t n, int64_t in, int64_t r, float p) {
+  return 2 * n * r + (p > 0 ? n * in : 0);
+}
+static inline int64_t slimtune_attention_work(int64_t b, int64_t t, int64_t heads) {
+  return b * heads * t;
+}
+static inline int64_t slimtune_attention_grad_work(int64_t b, int64_t t, int64_t heads) {
+  return 2 * b * heads * t;
+}
+
+#define SLIMTUNE_STEP_SYMBOL "slimtune_artifact_step"
+#define SLIMTUNE_MANIFEST_SYMBOL "slimtune_artifact_manifest"
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* SLIMTUNE_KERNEL_ABI_H */

@@ -1,0 +1,38 @@
+// Row-major single-precision GEMM: C[M, N] = alpha * op(A)[M, K] * op(B)[K, N] + beta * C,
+// op(X) = X or X^T. The fast version dispatches to the library that measures fastest for the
+// shape (bench/bench_gemm.cpp): oneDNN for skinny shapes (LoRA's rank-r products), OpenBLAS
+// otherwise. Called from outside OpenMP parallel regions only (both libraries use the cores).
+#ifndef SLIMTUNE_KERNELS_CPU_GEMM_H
+#define SLIMTUNE_KERNELS_CPU_GEMM_H
+
+#include <cstdint>
+
+namespace slimtune::cpu {
+
+void gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
+          int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
+
+// The two libraries, for benchmarks and tests.
+void gemmOpenBlas(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha,
+                  const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
+                  int64_t ldc);
+void gemmOneDnn(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha,
+                const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
+                int64_t ldc);
+
+// Plain triple loop, in any precision.
+template <typename T>
+void gemmReference(bool transA, bool transB, int64_t m, int64_t n, int64_t k, T alpha,
+                   const T *a, int64_t lda, const T *b, int64_t ldb, T beta, T *c, int64_t ldc) {
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      T sum = 0;
+      for (int64_t p = 0; p < k; ++p)
+        sum += (transA ? a[p * lda + i] : a[i * lda + p]) * (transB ? b[j * ldb + p] : b[p * ldb + j]);
+      c[i * ldc + j] = alpha * sum + (beta == T(0) ? T(0) : beta * c[i * ldc + j]);
+    }
+}
+
+} // namespace slimtune::cpu
+
+#endif // SLIMTUNE_KERNELS_CPU_GEMM_H

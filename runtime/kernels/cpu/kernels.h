@@ -1,0 +1,69 @@
+// The CPU kernels a compiled step calls (through the table of kernel_abi.h), each with a plain
+// reference implementation beside the fast one. References are templates so that tests can
+// run them in double precision (finite differences); the fast versions are fp32 and use both
+// cores (OpenMP) and BLAS. Semantics of every kernel: see SLIMTUNE_KERNELS in kernel_abi.h.
+#ifndef SLIMTUNE_KERNELS_CPU_KERNELS_H
+#define SLIMTUNE_KERNELS_CPU_KERNELS_H
+
+#include "slimtune/kernel_abi.h"
+
+#include <cstdint>
+
+namespace slimtune::cpu {
+
+// Fast versions, with the exact parameter types the ABI signature strings describe.
+void embedding(float *out, const float *table, const int32_t *ids, int64_t n, int64_t c,
+               int64_t vocab);
+void positionEmbedding(float *out, const float *table, int64_t b, int64_t t, int64_t c);
+void rmsNorm(float *y, const float *x, const float *scale, int64_t n, int64_t c, float eps);
+void rmsNormGrad(float *dx, const float *dy, const float *x, const float *scale, int64_t n,
+                 int64_t c, float eps);
+void layerNorm(float *y, const float *x, const float *scale, const float *shift, int64_t n,
+               int64_t c, float eps);
+void layerNormGrad(float *dx, const float *dy, const float *x, const float *scale, int64_t n,
+                   int64_t c, float eps);
+void linear(float *y, const float *x, const float *w, const float *b, int64_t n, int64_t in,
+            int64_t out, int32_t layout);
+void weightGrad(float *dw, const float *dy, const float *x, int64_t n, int64_t in, int64_t out,
+                int32_t layout);
+void sumRows(float *db, const float *dy, int64_t n, int64_t c);
+void lora(float *y, const float *x, const float *a, const float *b, float *work, int64_t n,
+          int64_t in, int64_t out, int64_t r, float scale, float p, int64_t seed,
+          const int32_t *step);
+void loraGrad(float *dx, float *da, float *db, const float *dy, const float *x, const float *a,
+              const float *b, float *work, int64_t n, int64_t in, int64_t out, int64_t r,
+              float scale, float p, int64_t seed, const int32_t *step);
+void rope(float *y, const float *x, int64_t b, int64_t t, int64_t channels, int64_t headDim,
+          float theta, int32_t inverse);
+void attention(float *o, float *lse, const float *q, const float *k, const float *v, float *work,
+               int64_t b, int64_t t, int64_t heads, int64_t kvHeads, int64_t headDim,
+               float scale);
+void attentionGrad(float *dq, float *dk, float *dv, const float *q, const float *k,
+                   const float *v, const float *o, const float *lse, const float *dout,
+                   float *work, int64_t b, int64_t t, int64_t heads, int64_t kvHeads,
+                   int64_t headDim, float scale);
+void silu(float *y, const float *x, int64_t n);
+void siluGrad(float *dx, const float *dy, const float *x, int64_t n);
+void gelu(float *y, const float *x, int64_t n, int32_t tanhApproximation);
+void geluGrad(float *dx, const float *dy, const float *x, int64_t n, int32_t tanhApproximation);
+void add(float *y, const float *a, const float *b, int64_t n);
+void mul(float *y, const float *a, const float *b, int64_t n);
+void fillZero(void *y, int64_t bytes);
+void copyColumns(float *dst, const float *src, int64_t rows, int64_t srcCols, int64_t dstCols,
+                 int64_t srcOffset, int64_t dstOffset, int64_t width);
+void crossEntropy(float *loss, float *dlogits, const float *logits, const int32_t *targets,
+                  int64_t n, int64_t vocab, int32_t ignoreIndex);
+void sumSquares(double *acc, const float *x, int64_t n);
+void sqrtF64(float *out, const double *acc);
+void lrSchedule(float *lr, const int32_t *step, float base, int64_t warmup, int64_t total,
+                float minLr, int32_t kind);
+void adamw(float *p, float *m, float *v, const float *g, int64_t n, const float *lr,
+           const int32_t *step, const double *sumSquares, float maxNorm, float beta1,
+           float beta2, float eps, float weightDecay);
+
+// The table of function pointers, indexed by slimtune_kernel_id, that a step is given.
+void *const *kernelTable();
+
+} // namespace slimtune::cpu
+
+#endif // SLIMTUNE_KERNELS_CPU_KERNELS_H
