@@ -1,0 +1,1 @@
+// Placeholder: filled in by the kernel work of issue 4.
