@@ -20,6 +20,8 @@ include_directories(SYSTEM ${LLVM_INCLUDE_DIRS} ${MLIR_INCLUDE_DIRS})
 # Compiler sources include each other from the repository root ("dialects/slim/SlimOps.h"),
 # and generated .inc files from the same relative path under the build tree.
 include_directories(${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR})
+# The runtime's ABI header (kernel_abi.h) is the one part of the runtime passes may include.
+include_directories(${PROJECT_SOURCE_DIR}/runtime/include)
 link_directories(${LLVM_BUILD_LIBRARY_DIR})
 separate_arguments(SLIMTUNE_LLVM_DEFINITIONS NATIVE_COMMAND ${LLVM_DEFINITIONS})
 add_definitions(${SLIMTUNE_LLVM_DEFINITIONS})

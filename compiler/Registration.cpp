@@ -2,15 +2,18 @@
 
 #include "compiler/Registration.h"
 
+#include "compiler/Pipelines.h"
+
 #include "dialects/slim/SlimOps.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Transforms/Passes.h"
 
 void slimtune::registerDialects(mlir::DialectRegistry &registry) {
-  registry.insert<mlir::slim::SlimDialect, mlir::func::FuncDialect>();
+  registry.insert<mlir::slim::SlimDialect, mlir::func::FuncDialect, mlir::LLVM::LLVMDialect>();
 }
 
 void slimtune::registerPasses() {
@@ -18,4 +21,5 @@ void slimtune::registerPasses() {
   // Upstream clean-ups used between slim passes.
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
+  registerPipelines();
 }

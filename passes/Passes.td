@@ -48,4 +48,114 @@ def SlimInferShapes : Pass<"slim-infer-shapes", "::mlir::func::FuncOp"> {
   let dependentDialects = [];
 }
 
+def SlimAutodiff : Pass<"slim-autodiff", "::mlir::func::FuncOp"> {
+  let summary = "Add the backward: return the loss and the gradient of every trainable parameter";
+  let description = [{
+    Reverse-mode differentiation of a forward graph whose result is a `slim.cross_entropy`.
+    Gradients are computed for trainable parameters only (`#slim.param<..., trainable>`) and
+    returned after the loss, each result marked `slim.grad = "<parameter>"`.
+
+    What the backward keeps from the forward is explicit and minimal: a forward value the
+    backward reads goes through one `slim.stash` / `slim.unstash` pair, however many backward
+    ops read it; a frozen linear's backward (dx = dy·W) keeps nothing; attention keeps q, k, v,
+    its output and per-row logsumexp (`slim.attention_with_lse`); the loss and its gradient
+    are fused (`slim.cross_entropy_with_grad`), so the logits are not kept.
+
+    Exact: the backward ops compute the true gradient in fp32.
+
+    Before:
+    ```mlir
+    %h = slim.rms_norm %x scale %g epsilon 1.0e-5 : ...
+    %y0 = slim.linear %h, %w : ...
+    %d = slim.lora %h, %a, %b scale 2.0 : ...
+    %y = slim.add %y0, %d : ...
+    ...
+    %loss = slim.cross_entropy %logits, %targets ignore_index -100 : ...
+    return %loss : tensor<f32>
+    ```
+    After (the adapter's input is stashed once; the frozen linear keeps nothing):
+    ```mlir
+    %h = slim.rms_norm %x scale %g epsilon 1.0e-5 : ...
+    %s = slim.stash %h : tensor<2x16x64xf32>
+    %y0 = slim.linear %h, %w : ...
+    %d = slim.lora %h, %a, %b scale 2.0 : ...
+    ...
+    %loss, %dlogits = slim.cross_entropy_with_grad %logits, %targets ignore_index -100 : ...
+    ...
+    %h2 = slim.unstash %s : !slim.stash<tensor<2x16x64xf32>>
+    %dh, %da, %db = slim.lora_grad %dy, %h2, %a, %b scale 2.0 : ...
+    %dh0 = slim.linear %dy, %w layout in_out : ...
+    return %loss, %da, %db : ...
+    ```
+  }];
+}
+
+def SlimOptimizer : Pass<"slim-optimizer", "::mlir::func::FuncOp"> {
+  let summary = "Apply the gradients with AdamW: moments, LR schedule, gradient clipping";
+  let description = [{
+    Consumes the gradients slim-autodiff returns and updates their parameters in the step:
+    PyTorch's AdamW (decoupled weight decay, bias correction) with fp32 moments, new arguments
+    marked `slim.state = "<param>.exp_avg"` / `"<param>.exp_avg_sq"`; the learning rate from
+    `schedule` (constant, or linear warmup then cosine decay to `min-lr` at `total-steps`)
+    evaluated at a new `slim.input = "step"` argument (the number of steps already taken);
+    gradients scaled to a global norm of at most `max-grad-norm` (0 disables clipping).
+
+    The step then returns the loss, the gradient norm and the learning rate
+    (`slim.output`), followed by the new parameters and moments, each marked
+    `slim.updates = <argument index>`: the step writes them in place.
+
+    Before:
+    ```mlir
+    return %loss, %da : tensor<f32>, tensor<8x64xf32>   // {slim.output = "loss"}, {slim.grad = "A"}
+    ```
+    After:
+    ```mlir
+    %lr = slim.lr_schedule %step lr 2.000000e-04 : tensor<i32> -> tensor<f32>
+    %ss = slim.global_norm_squared %da : tensor<8x64xf32> -> tensor<f64>
+    %norm = slim.sqrt %ss : tensor<f64> -> tensor<f32>
+    %a2, %m2, %v2 = slim.adamw %a, %da, %m, %v, %lr, %step, %ss beta1 ... : ...
+    return %loss, %norm, %lr, %a2, %m2, %v2 : ...   // slim.updates = index of %a, %m, %v
+    ```
+  }];
+  let options = [
+    Option<"learningRate", "lr", "double", /*default=*/"2e-4", "Peak learning rate">,
+    Option<"beta1", "beta1", "double", /*default=*/"0.9", "AdamW beta1">,
+    Option<"beta2", "beta2", "double", /*default=*/"0.999", "AdamW beta2">,
+    Option<"epsilon", "eps", "double", /*default=*/"1e-8", "AdamW epsilon">,
+    Option<"weightDecay", "weight-decay", "double", /*default=*/"0.0", "Decoupled weight decay">,
+    Option<"maxGradNorm", "max-grad-norm", "double", /*default=*/"1.0",
+           "Clip gradients to this global norm (0: no clipping)">,
+    Option<"schedule", "schedule", "std::string", /*default=*/"\"constant\"",
+           "Learning-rate schedule: constant or cosine">,
+    Option<"warmupSteps", "warmup-steps", "int64_t", /*default=*/"0",
+           "Linear warmup steps of the cosine schedule">,
+    Option<"totalSteps", "total-steps", "int64_t", /*default=*/"0",
+           "Steps at which the cosine schedule reaches min-lr">,
+    Option<"minLearningRate", "min-lr", "double", /*default=*/"0.0",
+           "Learning rate at the end of the cosine schedule">
+  ];
+}
+
+def SlimPlanMemory : Pass<"slim-plan-memory", "::mlir::func::FuncOp"> {
+  let summary = "Give every intermediate tensor and workspace an offset in one arena";
+  let description = [{
+    Static memory planning of a training step, so that the peak is a number known before
+    anything runs and the runtime allocates exactly it. Values sharing a buffer (a stash and
+    its unstash; a result computed in place of an operand that dies there: add, mul, rope, the
+    loss gradient over the logits) form one storage; a storage is live from its first
+    definition to its last use in op order; storages are placed greedily by size, each in the
+    smallest gap left by the storages live at the same time. Arguments, returned values and
+    in-place updates of arguments live outside the arena.
+
+    Exact: only attributes are added. Must run last: offsets depend on the op order.
+
+    After:
+    ```mlir
+    %y = slim.silu %x {slim.offsets = array<i64: 4096>} : tensor<2x16x128xf32>
+    %d = slim.lora %h, %a, %b scale 2.0 {slim.offsets = array<i64: 0>, slim.workspace = array<i64: 8192, 1024>} : ...
+    func.func @forward(...) attributes {slim.arena_bytes = 81920 : i64}
+    ```
+  }];
+}
+
 #endif // SLIMTUNE_PASSES_TD

@@ -31,18 +31,24 @@ config.substitutions.append(("%scripts", os.path.join(config.slimtune_src_root, 
 # A command that must fail with one "slimtune: error:" line (see scripts/one_error.py).
 config.substitutions.append(("%one-error", sys.executable + " " + os.path.join(
     config.slimtune_src_root, "test", "scripts", "one_error.py")))
+# Compiled steps use OpenMP; one thread keeps the many small test steps fast and steady.
+config.environment["OMP_NUM_THREADS"] = "1"
+config.environment.pop("OPENBLAS_CORETYPE", None)
+# Helper scripts that need no third-party package run with %python, lit's own interpreter.
 
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(
-    ["slimtune-opt", "slimtune", "slimtune-dump-weights"], [bin_dir, config.llvm_tools_dir])
+    ["slimtune-opt", "slimtune", "slimtune-dump-weights", "slimtune-check-step"],
+    [bin_dir, config.llvm_tools_dir])
 
 python = os.environ.get("SLIMTUNE_PYTHON") or os.path.join(config.slimtune_obj_root, "venv", "bin", "python")
 if os.path.exists(python) and subprocess.call(
         [python, "-c", "import numpy, safetensors, gguf"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
     config.available_features.add("python-refs")
-    config.substitutions.append(("%python", python))
+    # Not %python: LLVM's default substitutions already name lit's own interpreter so.
+    config.substitutions.append(("%refpython", python))
 else:
     lit_config.note("no Python with numpy, safetensors and gguf (scripts/python_env.sh): "
                     "the cross-check tests are skipped")

@@ -135,8 +135,13 @@ private:
     if (it == adapters_.end())
       return y;
     const AdaptedLinear &a = *it->second;
+    // A seed per module (FNV-1a of its name: stable across compiles, so a resumed run draws
+    // the same masks): its dropout masks differ from every other adapter's.
+    uint64_t seed = 14695981039346656037ull;
+    for (char ch : l.module)
+      seed = (seed ^ static_cast<uint8_t>(ch)) * 1099511628211ull;
     Value delta = make<LoraOp>(at, x, value(a.loraA), value(a.loraB), APFloat(a.scale),
-                               APFloat(options_.loraDropout));
+                               APFloat(options_.loraDropout), seed & 0x7fffffffffffffffull);
     return make<AddOp>(at, y, delta);
   }
 

@@ -75,16 +75,85 @@ LogicalResult SlimDialect::verifyRegionArgAttribute(Operation *op, unsigned regi
 
   if (attrName == kInputAttrName) {
     auto kind = dyn_cast<StringAttr>(attribute.getValue());
-    if (!kind || (kind.getValue() != "tokens" && kind.getValue() != "targets"))
-      return emit() << "expects \"tokens\" or \"targets\", got " << attribute.getValue();
+    if (!kind || (kind.getValue() != "tokens" && kind.getValue() != "targets" &&
+                  kind.getValue() != "step"))
+      return emit() << "expects \"tokens\", \"targets\" or \"step\", got "
+                    << attribute.getValue();
     auto tensor = dyn_cast<RankedTensorType>(arg.getType());
+    if (kind.getValue() == "step") {
+      if (!tensor || tensor.getRank() != 0 || !tensor.getElementType().isInteger(32))
+        return emit() << "\"step\" expects a tensor<i32> (the optimizer step), got "
+                      << arg.getType();
+      return success();
+    }
     if (!tensor || tensor.getRank() != 2 || !tensor.getElementType().isInteger(32))
       return emit() << "expects a tensor<BxTxi32> ([batch, seq] token ids), got "
                     << arg.getType();
     return success();
   }
 
+  if (attrName == kStateAttrName) {
+    auto name = dyn_cast<StringAttr>(attribute.getValue());
+    if (!name || name.getValue().empty())
+      return emit() << "expects the state tensor's name, got " << attribute.getValue();
+    if (!isParameterType(arg.getType()))
+      return emit() << "expects a statically shaped float tensor, got " << arg.getType();
+    return success();
+  }
+
   return op->emitError() << "argument #" << argIndex << ": unknown slim argument attribute '"
                          << attrName << "' (known: '" << kParamAttrName
                          << "', '" << kInputAttrName << "')";
+}
+
+LogicalResult SlimDialect::verifyRegionResultAttribute(Operation *op, unsigned regionIndex,
+                                                       unsigned resultIndex,
+                                                       NamedAttribute attribute) {
+  auto func = dyn_cast<FunctionOpInterface>(op);
+  StringRef attrName = attribute.getName().getValue();
+  if (!func || resultIndex >= func.getResultTypes().size())
+    return op->emitError() << "'" << attrName << "' on a missing result";
+  Type type = func.getResultTypes()[resultIndex];
+  auto emit = [&]() {
+    return op->emitError() << "result #" << resultIndex << ": '" << attrName << "' ";
+  };
+
+  if (attrName == kOutputAttrName) {
+    auto kind = dyn_cast<StringAttr>(attribute.getValue());
+    if (!kind || (kind.getValue() != "loss" && kind.getValue() != "grad_norm" &&
+                  kind.getValue() != "lr"))
+      return emit() << "expects \"loss\", \"grad_norm\" or \"lr\", got " << attribute.getValue();
+    auto tensor = dyn_cast<RankedTensorType>(type);
+    if (!tensor || tensor.getRank() != 0 || !tensor.getElementType().isF32())
+      return emit() << "expects a tensor<f32>, got " << type;
+    return success();
+  }
+
+  if (attrName == kGradAttrName) {
+    auto name = dyn_cast<StringAttr>(attribute.getValue());
+    if (!name)
+      return emit() << "expects a parameter name, got " << attribute.getValue();
+    for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i)
+      if (auto param = func.getArgAttrOfType<ParamAttr>(i, kParamAttrName);
+          param && param.getName() == name.getValue()) {
+        if (func.getArgumentTypes()[i] != type)
+          return emit() << "has type " << type << " but parameter \"" << name.getValue()
+                        << "\" is " << func.getArgumentTypes()[i];
+        return success();
+      }
+    return emit() << "names \"" << name.getValue() << "\", which is no parameter";
+  }
+
+  if (attrName == kUpdatesAttrName) {
+    auto index = dyn_cast<IntegerAttr>(attribute.getValue());
+    if (!index || index.getInt() < 0 || index.getInt() >= func.getNumArguments())
+      return emit() << "expects the index of an argument, got " << attribute.getValue();
+    if (func.getArgumentTypes()[index.getInt()] != type)
+      return emit() << "has type " << type << " but argument #" << index.getInt() << " is "
+                    << func.getArgumentTypes()[index.getInt()];
+    return success();
+  }
+
+  return op->emitError() << "result #" << resultIndex << ": unknown slim result attribute '"
+                         << attrName << "'";
 }

@@ -39,11 +39,19 @@ def Slim_Dialect : Dialect {
   let useDefaultAttributePrinterParser = 1;
   let useDefaultTypePrinterParser = 1;
   let hasRegionArgAttrVerify = 1;
+  let hasRegionResultAttrVerify = 1;
   let extraClassDeclaration = [{
     /// The argument attribute naming a parameter's checkpoint tensor and role.
     static constexpr ::llvm::StringLiteral kParamAttrName = "slim.param";
-    /// The argument attribute marking a batch input: "tokens" or "targets".
+    /// The argument attribute marking a step input: "tokens", "targets" or "step".
     static constexpr ::llvm::StringLiteral kInputAttrName = "slim.input";
+    /// The argument attribute naming an optimizer state tensor ("<param>.exp_avg", ...).
+    static constexpr ::llvm::StringLiteral kStateAttrName = "slim.state";
+    /// Result attributes of a training step: a named output ("loss", "grad_norm", "lr"),
+    /// the gradient of a parameter (its name), or the new value of argument #N.
+    static constexpr ::llvm::StringLiteral kOutputAttrName = "slim.output";
+    static constexpr ::llvm::StringLiteral kGradAttrName = "slim.grad";
+    static constexpr ::llvm::StringLiteral kUpdatesAttrName = "slim.updates";
 
   private:
     void registerAttributes();

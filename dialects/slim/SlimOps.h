@@ -32,12 +32,27 @@ template <typename OpT, typename... Args>
 OpT createInferred(OpBuilder &builder, Location loc, Args &&...args);
 } // namespace mlir::slim
 
+namespace mlir::slim::detail {
+// The fixed number of results of an op class (slim ops have one to three).
+template <typename OpT> constexpr unsigned fixedResultCount() {
+  if constexpr (OpT::template hasTrait<OpTrait::OneResult>())
+    return 1;
+  else if constexpr (OpT::template hasTrait<OpTrait::NResults<2>::Impl>())
+    return 2;
+  else if constexpr (OpT::template hasTrait<OpTrait::NResults<3>::Impl>())
+    return 3;
+  else
+    static_assert(sizeof(OpT) == 0, "createInferred needs an op with a fixed result count");
+}
+} // namespace mlir::slim::detail
+
 template <typename OpT, typename... Args>
 OpT mlir::slim::createInferred(OpBuilder &builder, Location loc, Args &&...args) {
-  // Every slim op has one result; its type is filled in from the shape rule before the op
-  // is inserted, so nothing observes the null placeholder.
+  // Result types are filled in from the shape rule before the op is inserted, so nothing
+  // observes the null placeholders.
   OperationState state(loc, OpT::getOperationName());
-  OpT::build(builder, state, Type(), std::forward<Args>(args)...);
+  SmallVector<Type, 3> placeholders(detail::fixedResultCount<OpT>(), Type());
+  OpT::build(builder, state, TypeRange(placeholders), std::forward<Args>(args)...);
   Operation *op = Operation::create(state);
   SmallVector<Type> types;
   if (failed(cast<InferShapeOpInterface>(op).inferResultTypes(

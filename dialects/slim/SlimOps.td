@@ -148,7 +148,9 @@ def Slim_LoraOp : Slim_Op<"lora"> {
     `y = scale · dropout(x)·Aᵀ·Bᵀ` with A [r, in] and B [out, r] stored as PEFT stores them
     (`lora_A.weight`, `lora_B.weight`); x is [..., in] and y [..., out]. The adapted layer's
     output is the frozen linear's plus this update (`slim.add`). `scale` is lora_alpha / r
-    (or / √r with rsLoRA); `dropout` is PEFT's lora_dropout probability on x (default 0).
+    (or / √r with rsLoRA); `dropout` is PEFT's lora_dropout probability on x (default 0), its
+    mask drawn from `seed` and the optimizer step by a counter-based hash (so the backward
+    regenerates it instead of storing it).
 
     ```mlir
     %d = slim.lora %x, %a, %b scale 2.000000e+00 : (tensor<2x16x64xf32>, tensor<8x64xf32>, tensor<64x8xf32>) -> tensor<2x16x64xf32>
@@ -156,11 +158,12 @@ def Slim_LoraOp : Slim_Op<"lora"> {
   }];
   let arguments = (ins Slim_FloatTensor:$input, Slim_FloatTensor:$lora_a,
                        Slim_FloatTensor:$lora_b, F64Attr:$scale,
-                       DefaultValuedAttr<F64Attr, "0.0">:$dropout);
+                       DefaultValuedAttr<F64Attr, "0.0">:$dropout,
+                       DefaultValuedAttr<I64Attr, "0">:$seed);
   let results = (outs Slim_FloatTensor:$result);
   let assemblyFormat = [{
-    $input `,` $lora_a `,` $lora_b `scale` $scale (`dropout` $dropout^)? attr-dict `:`
-    functional-type(operands, results)
+    $input `,` $lora_a `,` $lora_b `scale` $scale (`dropout` $dropout^)? (`seed` $seed^)?
+    attr-dict `:` functional-type(operands, results)
   }];
   let extraClassDeclaration = [{
     /// The adapter's rank r.
@@ -178,15 +181,17 @@ def Slim_RopeOp : Slim_Op<"rope", [SameOperandsAndResultType]> {
     For x of shape [B, T, H·head_dim], each head's channels [x1, x2] (halves of head_dim) at
     position t become [x1·cos − x2·sin, x2·cos + x1·sin] with angle t·theta^(−2i/head_dim),
     i < head_dim/2: the Hugging Face LLaMA layout. Positions count from 0 in every row.
+    `inverse` rotates by the negative angle: the backward of the forward rotation.
 
     ```mlir
     %q2 = slim.rope %q head_dim 16 theta 1.000000e+04 : tensor<2x16x64xf32>
     ```
   }];
-  let arguments = (ins Slim_FloatTensor:$input, I64Attr:$head_dim, F64Attr:$theta);
+  let arguments = (ins Slim_FloatTensor:$input, I64Attr:$head_dim, F64Attr:$theta,
+                       UnitAttr:$inverse);
   let results = (outs Slim_FloatTensor:$result);
   let assemblyFormat = [{
-    $input `head_dim` $head_dim `theta` $theta attr-dict `:` type($input)
+    $input `head_dim` $head_dim `theta` $theta (`inverse` $inverse^)? attr-dict `:` type($input)
   }];
 }
 
@@ -372,5 +377,7 @@ def Slim_UnstashOp : Slim_Op<"unstash", [
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = "$handle attr-dict `:` qualified(type($handle))";
 }
+
+include "dialects/slim/SlimTrainingOps.td"
 
 #endif // SLIM_OPS_TD

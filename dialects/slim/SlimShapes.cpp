@@ -7,113 +7,15 @@
 //===-------------------------------------------------------------------------------------===//
 
 #include "dialects/slim/SlimOps.h"
+#include "dialects/slim/SlimShapeChecks.h"
 
 #include "mlir/IR/TypeUtilities.h"
 
-#include <cmath>
-#include <sstream>
 
 using namespace mlir;
 using namespace mlir::slim;
 
-namespace {
-using EmitFn = function_ref<InFlightDiagnostic()>;
-
-bool isDyn(int64_t d) { return ShapedType::isDynamic(d); }
-
-// Two dimensions agree unless both are known and differ.
-bool agree(int64_t a, int64_t b) { return a == b || isDyn(a) || isDyn(b); }
-
-// The better-known of two agreeing dimensions.
-int64_t merge(int64_t a, int64_t b) { return isDyn(a) ? b : a; }
-
-std::string dim(int64_t d) { return isDyn(d) ? "?" : std::to_string(d); }
-
-// Attribute values as a user wrote them: 0.5, 1e-05, inf.
-std::string num(double v) {
-  std::ostringstream os;
-  os << v;
-  return os.str();
-}
-
-std::string shape(ArrayRef<int64_t> dims) {
-  std::string s = "[";
-  for (size_t i = 0; i < dims.size(); ++i)
-    s += (i ? ", " : "") + dim(dims[i]);
-  return s + "]";
-}
-
-int64_t lastDim(RankedTensorType t) { return t.getShape().back(); }
-
-// `type` with its last dimension replaced.
-RankedTensorType withLastDim(RankedTensorType type, int64_t last) {
-  SmallVector<int64_t> dims(type.getShape());
-  dims.back() = last;
-  return RankedTensorType::get(dims, type.getElementType());
-}
-
-LogicalResult expectRank(EmitFn emitError, StringRef what, RankedTensorType t, int64_t rank,
-                         StringRef layout) {
-  if (t.getRank() == rank)
-    return success();
-  return emitError() << "expects " << what << " of rank " << rank << " (" << layout
-                     << "), got " << t;
-}
-
-LogicalResult expectMinRank(EmitFn emitError, StringRef what, RankedTensorType t,
-                            int64_t rank) {
-  if (t.getRank() >= rank)
-    return success();
-  return emitError() << "expects " << what << " of rank >= " << rank << ", got " << t;
-}
-
-LogicalResult expectSameElementType(EmitFn emitError, StringRef what, RankedTensorType t,
-                                    RankedTensorType reference) {
-  if (t.getElementType() == reference.getElementType())
-    return success();
-  return emitError() << "expects " << what << " with element type "
-                     << reference.getElementType() << ", got " << t.getElementType();
-}
-
-LogicalResult expectPositiveFinite(EmitFn emitError, StringRef what, double value) {
-  if (std::isfinite(value) && value > 0)
-    return success();
-  return emitError() << "expects " << what << " > 0, got " << num(value);
-}
-
-// A per-channel vector (norm scale/shift, bias) of shape [channels].
-LogicalResult expectChannelVector(EmitFn emitError, StringRef what, Value vector,
-                                  RankedTensorType input, int64_t channels) {
-  if (!vector)
-    return success();
-  auto type = cast<RankedTensorType>(vector.getType());
-  if (failed(expectRank(emitError, what, type, 1, "[channels]")) ||
-      failed(expectSameElementType(emitError, what, type, input)))
-    return failure();
-  if (!agree(type.getDimSize(0), channels))
-    return emitError() << what << " has " << dim(type.getDimSize(0)) << " elements but the "
-                       << "last dimension has " << dim(channels);
-  return success();
-}
-
-// Norms over the last dimension: [..., C] in, same out.
-LogicalResult inferNorm(EmitFn emitError, SmallVectorImpl<Type> &types, Value input,
-                        Value scale, Value shift, double epsilon) {
-  auto in = cast<RankedTensorType>(input.getType());
-  if (failed(expectMinRank(emitError, "an input", in, 1)) ||
-      failed(expectPositiveFinite(emitError, "epsilon", epsilon)) ||
-      failed(expectChannelVector(emitError, "scale", scale, in, lastDim(in))) ||
-      failed(expectChannelVector(emitError, "shift", shift, in, lastDim(in))))
-    return failure();
-  types.push_back(in);
-  return success();
-}
-
-// Embedding-like ops look rows up in a [rows, C] table.
-LogicalResult expectTable(EmitFn emitError, RankedTensorType table) {
-  return expectRank(emitError, "a table", table, 2, "[rows, channels]");
-}
-} // namespace
+using namespace mlir::slim::shape;
 
 //===-------------------------------------------------------------------------------------===//
 // Embeddings
@@ -175,7 +77,7 @@ LogicalResult LinearOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn em
       failed(expectSameElementType(emitError, "a weight", weight, in)))
     return failure();
   if (!agree(getInFeatures(), lastDim(in)))
-    return emitError() << "weight of shape " << shape(weight.getShape()) << " (layout "
+    return emitError() << "weight of shape " << showShape(weight.getShape()) << " (layout "
                        << layoutName << ") takes " << dim(getInFeatures())
                        << " input features, but the input has " << dim(lastDim(in));
   if (failed(expectChannelVector(emitError, "bias", getBias(), in, getOutFeatures())))
@@ -184,10 +86,9 @@ LogicalResult LinearOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn em
   return success();
 }
 
-LogicalResult LoraOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emitError) {
-  auto in = getInput().getType();
-  auto a = getLoraA().getType();
-  auto b = getLoraB().getType();
+LogicalResult mlir::slim::shape::inferLora(EmitFn emitError, SmallVectorImpl<Type> &types,
+                                           RankedTensorType in, RankedTensorType a,
+                                           RankedTensorType b, double scale, double dropout) {
   if (failed(expectMinRank(emitError, "an input", in, 1)) ||
       failed(expectRank(emitError, "lora_a", a, 2, "[rank, in]")) ||
       failed(expectRank(emitError, "lora_b", b, 2, "[out, rank]")) ||
@@ -195,19 +96,24 @@ LogicalResult LoraOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emit
       failed(expectSameElementType(emitError, "lora_b", b, in)))
     return failure();
   if (!agree(a.getDimSize(1), lastDim(in)))
-    return emitError() << "lora_a of shape " << shape(a.getShape()) << " takes "
+    return emitError() << "lora_a of shape " << showShape(a.getShape()) << " takes "
                        << dim(a.getDimSize(1)) << " input features, but the input has "
                        << dim(lastDim(in));
   if (!agree(a.getDimSize(0), b.getDimSize(1)))
     return emitError() << "lora_a has rank " << dim(a.getDimSize(0)) << " but lora_b of shape "
-                       << shape(b.getShape()) << " has rank " << dim(b.getDimSize(1));
-  if (!std::isfinite(getScale().convertToDouble()))
-    return emitError() << "expects a finite scale, got " << num(getScale().convertToDouble());
-  double dropout = getDropout().convertToDouble();
+                       << showShape(b.getShape()) << " has rank " << dim(b.getDimSize(1));
+  if (!std::isfinite(scale))
+    return emitError() << "expects a finite scale, got " << num(scale);
   if (!(dropout >= 0.0 && dropout < 1.0))
     return emitError() << "expects dropout in [0, 1), got " << num(dropout);
   types.push_back(withLastDim(in, b.getDimSize(0)));
   return success();
+}
+
+LogicalResult LoraOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emitError) {
+  return inferLora(emitError, types, getInput().getType(), getLoraA().getType(),
+                   getLoraB().getType(), getScale().convertToDouble(),
+                   getDropout().convertToDouble());
 }
 
 //===-------------------------------------------------------------------------------------===//
@@ -230,10 +136,10 @@ LogicalResult RopeOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emit
   return success();
 }
 
-LogicalResult AttentionOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emitError) {
-  auto q = getQuery().getType(), k = getKey().getType(), v = getValue().getType();
-  int64_t heads = static_cast<int64_t>(getNumHeads());
-  int64_t kvHeads = static_cast<int64_t>(getNumKvHeads());
+LogicalResult mlir::slim::shape::inferAttention(EmitFn emitError, SmallVectorImpl<Type> &types,
+                                                RankedTensorType q, RankedTensorType k,
+                                                RankedTensorType v, int64_t heads,
+                                                int64_t kvHeads, std::optional<APFloat> scale) {
   const char *layout = "[batch, seq, heads * head_dim]";
   if (failed(expectRank(emitError, "a query", q, 3, layout)) ||
       failed(expectRank(emitError, "a key", k, 3, layout)) ||
@@ -255,11 +161,11 @@ LogicalResult AttentionOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn
                          << "head_dim = " << kvHeads << " * " << dim(headDim);
     for (int i = 0; i < 2; ++i)
       if (!agree(t.getDimSize(i), q.getDimSize(i)))
-        return emitError() << name << " of shape " << shape(t.getShape())
+        return emitError() << name << " of shape " << showShape(t.getShape())
                            << " does not match the query's batch and sequence "
-                           << shape(q.getShape().take_front(2));
+                           << showShape(q.getShape().take_front(2));
   }
-  if (auto scale = getScale())
+  if (scale)
     if (failed(expectPositiveFinite(emitError, "scale", scale->convertToDouble())))
       return failure();
   types.push_back(RankedTensorType::get(
@@ -267,6 +173,12 @@ LogicalResult AttentionOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn
        merge(merge(q.getDimSize(1), k.getDimSize(1)), v.getDimSize(1)), lastDim(q)},
       q.getElementType()));
   return success();
+}
+
+LogicalResult AttentionOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emitError) {
+  return inferAttention(emitError, types, getQuery().getType(), getKey().getType(),
+                        getValue().getType(), static_cast<int64_t>(getNumHeads()),
+                        static_cast<int64_t>(getNumKvHeads()), getScale());
 }
 
 //===-------------------------------------------------------------------------------------===//
@@ -289,8 +201,8 @@ LogicalResult inferBinary(EmitFn emitError, SmallVectorImpl<Type> &types,
   if (failed(expectSameElementType(emitError, "operands", rhs, lhs)))
     return failure();
   if (failed(verifyCompatibleShape(lhs.getShape(), rhs.getShape())))
-    return emitError() << "expects operands of one shape, got " << shape(lhs.getShape())
-                       << " and " << shape(rhs.getShape());
+    return emitError() << "expects operands of one shape, got " << showShape(lhs.getShape())
+                       << " and " << showShape(rhs.getShape());
   SmallVector<int64_t> dims;
   for (auto [a, b] : llvm::zip_equal(lhs.getShape(), rhs.getShape()))
     dims.push_back(merge(a, b));
@@ -341,8 +253,8 @@ LogicalResult ConcatOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn em
       return failure();
     for (int64_t d = 0; d + 1 < t.getRank(); ++d) {
       if (!agree(t.getDimSize(d), dims[d]))
-        return emitError() << "input #" << i << " of shape " << shape(t.getShape())
-                           << " differs from input #0 " << shape(first.getShape())
+        return emitError() << "input #" << i << " of shape " << showShape(t.getShape())
+                           << " differs from input #0 " << showShape(first.getShape())
                            << " outside the last dimension";
       dims[d] = merge(dims[d], t.getDimSize(d));
     }
@@ -357,20 +269,25 @@ LogicalResult ConcatOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn em
 // Loss
 //===-------------------------------------------------------------------------------------===//
 
-LogicalResult CrossEntropyOp::inferResultTypes(SmallVectorImpl<Type> &types,
-                                               EmitFn emitError) {
-  auto logits = getLogits().getType();
-  auto targets = getTargets().getType();
+LogicalResult mlir::slim::shape::inferCrossEntropy(EmitFn emitError,
+                                                   SmallVectorImpl<Type> &types,
+                                                   RankedTensorType logits,
+                                                   RankedTensorType targets) {
   if (failed(expectMinRank(emitError, "logits", logits, 1)))
     return failure();
   ArrayRef<int64_t> rows = logits.getShape().drop_back();
   if (targets.getRank() != static_cast<int64_t>(rows.size()) ||
       failed(verifyCompatibleShape(rows, targets.getShape())))
-    return emitError() << "targets of shape " << shape(targets.getShape())
-                       << " do not match the logits' rows " << shape(rows)
+    return emitError() << "targets of shape " << showShape(targets.getShape())
+                       << " do not match the logits' rows " << showShape(rows)
                        << " (logits are [..., vocab], targets [...])";
-  types.push_back(RankedTensorType::get({}, Float32Type::get(getContext())));
+  types.push_back(RankedTensorType::get({}, Float32Type::get(logits.getContext())));
   return success();
+}
+
+LogicalResult CrossEntropyOp::inferResultTypes(SmallVectorImpl<Type> &types,
+                                               EmitFn emitError) {
+  return inferCrossEntropy(emitError, types, getLogits().getType(), getTargets().getType());
 }
 
 //===-------------------------------------------------------------------------------------===//

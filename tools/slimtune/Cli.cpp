@@ -5,12 +5,14 @@
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cmath>
 #include <sstream>
 
 namespace slimtune::cli {
 
 int fail(const std::string &message) {
-  llvm::errs() << "slimtune: error: " << message << "\n";
+  // One line, always: multi-line messages (a parser's caret display) keep their first line.
+  llvm::errs() << "slimtune: error: " << message.substr(0, message.find('\n')) << "\n";
   return 1;
 }
 
@@ -56,6 +58,87 @@ Expected<LoadedModel> loadModel(const std::string &modelPath, const std::string 
   loaded.adapter = config.take();
   loaded.adapted = adapted.take();
   return loaded;
+}
+
+PipelineFlags::PipelineFlags(llvm::cl::SubCommand &command)
+    : pipelineName("pipeline", llvm::cl::desc("A named pipeline (default: baseline)"),
+                   llvm::cl::value_desc("NAME"), llvm::cl::sub(command)),
+      passes("passes", llvm::cl::desc("Comma-separated passes instead of a pipeline"),
+             llvm::cl::value_desc("a,b,c"), llvm::cl::sub(command)),
+      lr("lr", llvm::cl::desc("Peak learning rate (default 2e-4)"), llvm::cl::value_desc("LR"),
+         llvm::cl::sub(command)),
+      schedule("schedule", llvm::cl::desc("Learning-rate schedule: constant or cosine"),
+               llvm::cl::sub(command)),
+      warmup("warmup-steps", llvm::cl::desc("Warmup steps of the cosine schedule"),
+             llvm::cl::sub(command)),
+      weightDecay("weight-decay", llvm::cl::desc("AdamW weight decay (default 0)"),
+                  llvm::cl::sub(command)),
+      maxGradNorm("max-grad-norm", llvm::cl::desc("Gradient clipping norm (default 1, 0: off)"),
+                  llvm::cl::sub(command)) {}
+
+Expected<CompileOptions> PipelineFlags::compileOptions(int64_t totalSteps) const {
+  CompileOptions result;
+  if (!passes.empty() && !pipelineName.empty())
+    return Status::error("--pipeline and --passes exclude each other");
+  if (!passes.empty()) {
+    result.passes = passes;
+    return result;
+  }
+  std::string name = pipelineName.empty() ? "baseline" : std::string(pipelineName);
+  result.pipeline = name;
+  if (name.find('{') != std::string::npos)
+    return result; // options given inline: baseline{lr=...}
+  std::string options;
+  auto add = [&](const char *key, const std::string &value) {
+    options += (options.empty() ? "" : " ") + std::string(key) + "=" + value;
+  };
+  for (auto [key, flag] : {std::pair<const char *, const llvm::cl::opt<std::string> *>{"lr", &lr},
+                           {"weight-decay", &weightDecay},
+                           {"max-grad-norm", &maxGradNorm}})
+    if (!flag->empty()) {
+      double value;
+      if (llvm::StringRef(*flag).getAsDouble(value) || !(value >= 0) || !std::isfinite(value))
+        return Status::error("--" + std::string(key) + " must be a non-negative number, got '" +
+                             std::string(*flag) + "'");
+      add(key, *flag);
+    }
+  if (!schedule.empty()) {
+    if (schedule != "constant" && schedule != "cosine")
+      return Status::error("--schedule must be constant or cosine, got '" + std::string(schedule) + "'");
+    add("schedule", schedule);
+    if (schedule == "cosine")
+      add("total-steps", std::to_string(totalSteps));
+  }
+  if (!warmup.empty()) {
+    SLIMTUNE_TRY(w, positiveInteger("warmup-steps", warmup));
+    add("warmup-steps", std::to_string(w));
+  }
+  if (!options.empty())
+    result.pipeline = name + "{" + options + "}";
+  return result;
+}
+
+DiagnosticPrinter::DiagnosticPrinter(mlir::MLIRContext &context, std::string file)
+    : context_(context), file_(std::move(file)) {
+  handler_ = context_.getDiagEngine().registerHandler([this](mlir::Diagnostic &d) {
+    if (d.getSeverity() == mlir::DiagnosticSeverity::Warning) {
+      warn(file_ + ": " + d.str());
+      return mlir::success();
+    }
+    if (d.getSeverity() != mlir::DiagnosticSeverity::Error || !first_.empty())
+      return mlir::success();
+    std::string where;
+    if (auto loc = mlir::dyn_cast<mlir::FileLineColLoc>(d.getLocation()))
+      where = ":" + std::to_string(loc.getLine()) + ":" + std::to_string(loc.getColumn());
+    first_ = file_ + where + ": " + d.str();
+    return mlir::success();
+  });
+}
+
+DiagnosticPrinter::~DiagnosticPrinter() { context_.getDiagEngine().eraseHandler(handler_); }
+
+int DiagnosticPrinter::fail(const std::string &summary) {
+  return cli::fail(first_.empty() ? file_ + ": " + summary : first_);
 }
 
 } // namespace slimtune::cli

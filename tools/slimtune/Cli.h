@@ -3,10 +3,13 @@
 #ifndef SLIMTUNE_TOOLS_SLIMTUNE_CLI_H
 #define SLIMTUNE_TOOLS_SLIMTUNE_CLI_H
 
+#include "compiler/Compile.h"
 #include "slimtune/adapter.h"
 #include "slimtune/model.h"
 #include "slimtune/status.h"
 
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
 #include "llvm/Support/CommandLine.h"
 
 #include <memory>
@@ -34,11 +37,42 @@ struct LoadedModel {
 };
 Expected<LoadedModel> loadModel(const std::string &modelPath, const std::string &adapterPath);
 
+// The pipeline options compile and train share: --pipeline NAME or --passes a,b,c, and the
+// optimizer's settings, which become the pipeline's options.
+struct PipelineFlags {
+  explicit PipelineFlags(llvm::cl::SubCommand &command);
+  // The passes to run: options.pipeline, e.g. "baseline{lr=0.001 schedule=cosine ...}", or
+  // options.passes.
+  Expected<CompileOptions> compileOptions(int64_t totalSteps = 0) const;
+
+  llvm::cl::opt<std::string> pipelineName, passes, lr, schedule, warmup, weightDecay,
+      maxGradNorm;
+};
+
+// Collects MLIR diagnostics while alive; fail() prints them as "slimtune: error: <file>:
+// <line>:<col>: <message>" lines (the first error only, then the summary).
+class DiagnosticPrinter {
+public:
+  DiagnosticPrinter(mlir::MLIRContext &context, std::string file);
+  ~DiagnosticPrinter();
+  int fail(const std::string &summary);
+
+private:
+  mlir::MLIRContext &context_;
+  std::string file_;
+  std::string first_;
+  mlir::DiagnosticEngine::HandlerID handler_;
+};
+
 // Subcommands: each defines its llvm::cl::SubCommand and options in its own file.
 extern llvm::cl::SubCommand importCommand;
 extern llvm::cl::SubCommand inspectCommand;
+extern llvm::cl::SubCommand compileCommand;
+extern llvm::cl::SubCommand trainCommand;
 int runImport();
 int runInspect();
+int runCompile();
+int runTrain();
 
 } // namespace slimtune::cli
 

@@ -1,17 +1,22 @@
 //===- main.cpp - the slimtune command ----------------------------------------------------===//
 //
-// slimtune import | inspect (| compile | train | export as they arrive). Bad arguments give
+// slimtune import | inspect | compile | train (| export as it arrives). Bad arguments give
 // one line "slimtune: error: ..." and exit status 1.
 //
 //===-------------------------------------------------------------------------------------===//
 
 #include "Cli.h"
 
+#include "compiler/Registration.h"
+
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/raw_ostream.h"
 
 int main(int argc, char **argv) {
   using namespace slimtune::cli;
+  // Passes and pipelines by name, for --pipeline/--passes (registered before parsing, since
+  // some carry command-line options).
+  slimtune::registerPasses();
   std::string errors;
   llvm::raw_string_ostream errorStream(errors);
   bool parsed = llvm::cl::ParseCommandLineOptions(
@@ -28,5 +33,9 @@ int main(int argc, char **argv) {
     return runImport();
   if (inspectCommand)
     return runInspect();
-  return fail("no command given (import, inspect); see slimtune --help");
+  if (compileCommand)
+    return runCompile();
+  if (trainCommand)
+    return runTrain();
+  return fail("no command given (import, inspect, compile, train); see slimtune --help");
 }

@@ -1,7 +1,6 @@
-// GEMM dispatch between OpenBLAS and oneDNN by shape.
+// GEMM: the two libraries' entry points, and the dispatch the kernels use (oneDNN; see gemm()).
 #include "kernels/cpu/gemm.h"
 
-#include <algorithm>
 #include <cblas.h>
 #include <dnnl.h>
 
@@ -27,12 +26,23 @@ void gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha
           int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
   if (m == 0 || n == 0)
     return;
-  // oneDNN is faster when one dimension is small (LoRA's rank: M x 16 x K, M x K x 16);
-  // TOOLCHAIN.md measured 150-181 vs 48-93 GFLOP/s there. bench/bench_gemm.cpp re-measures.
-  if (std::min({m, n, k}) <= 64)
-    gemmOneDnn(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-  else
-    gemmOpenBlas(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  if (k == 0) {
+    // C = beta C, done here: oneDNN rejects lda = 0 (the natural leading dimension of an
+    // [m, 0] operand) and leaves C as it was.
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j)
+        c[i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
+    return;
+  }
+  // Every shape goes to oneDNN (bench/bench_gemm.cpp, two cores). On the skinny LoRA shapes
+  // it is 1.5-3x faster than OpenBLAS; on the projection shapes and 2048^3 the two are within
+  // ~10% of each other when measured alone. What decides is a step's sequence: oneDNN runs on
+  // the OpenMP pool that the other kernels use, while OpenBLAS has its own pthread pool, whose
+  // idle workers spin for 2^28 cycles (~0.1 s) after each call (and OpenMP's after each region), so
+  // alternating the two puts three busy threads on two cores. One decoder layer's projections
+  // with LoRA and adds: ~55 GFLOP/s split by shape (the former rule, oneDNN when a dimension is
+  // <= 64), ~130 all through oneDNN.
+  gemmOneDnn(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 } // namespace slimtune::cpu

@@ -63,6 +63,8 @@ void adamw(float *p, float *m, float *v, const float *g, int64_t n, const float 
 
 // The table of function pointers, indexed by slimtune_kernel_id, that a step is given.
 void *const *kernelTable();
+// The same with every kernel's plain reference (fp32): for checking whole steps.
+void *const *referenceKernelTable();
 
 } // namespace slimtune::cpu
 

@@ -1,1 +1,146 @@
-// Placeholder: filled in by the kernel work of issue 4.
+// The optimizer's kernels: the squared gradient norm (accumulated in double, reduced in a fixed
+// order), its square root, the learning-rate schedule (computed in double) and AdamW in
+// PyTorch's arithmetic (p *= 1 - lr wd; m, v moving averages; p -= (lr / c1) m / (sqrt(v) /
+// sqrt(c2) + eps)) with the bias corrections and the clipping factor computed once in double.
+// The element loops use AVX2 when the CPU has it and are split over the cores.
+#include "kernels/cpu/kernels.h"
+#include "kernels/cpu/optimizer_reference.h"
+
+#include <algorithm>
+#include <cmath>
+#include <immintrin.h>
+#include <omp.h>
+
+namespace slimtune::cpu {
+namespace {
+
+#define SLIMTUNE_INLINE __attribute__((always_inline)) inline
+#define SLIMTUNE_AVX2 __attribute__((target("avx2,fma")))
+
+constexpr int kMaxThreads = 256;
+// Work below this many elements runs on one thread.
+constexpr int64_t kParallelMin = 1 << 15;
+
+bool cpuHasAvx2() {
+  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return has;
+}
+
+SLIMTUNE_INLINE double sumSquaresRange(const float *x, int64_t begin, int64_t end) {
+  double acc = 0;
+#pragma omp simd reduction(+ : acc)
+  for (int64_t i = begin; i < end; ++i)
+    acc += static_cast<double>(x[i]) * x[i];
+  return acc;
+}
+SLIMTUNE_AVX2 double sumSquaresAvx2(const float *x, int64_t begin, int64_t end) {
+  return sumSquaresRange(x, begin, end);
+}
+double sumSquaresBaseline(const float *x, int64_t begin, int64_t end) {
+  return sumSquaresRange(x, begin, end);
+}
+
+struct AdamConstants {
+  float decay;        // 1 - lr wd
+  float clip;         // gradient factor
+  float beta1, beta2; // and their complements below
+  float oneMinusBeta1, oneMinusBeta2;
+  float stepSize;         // lr / (1 - beta1^t)
+  float inverseRootBias2; // 1 / sqrt(1 - beta2^t)
+  float eps;
+};
+
+SLIMTUNE_INLINE void adamElement(const AdamConstants &k, float &p, float &m, float &v, float g) {
+  g *= k.clip;
+  p *= k.decay;
+  m = k.beta1 * m + k.oneMinusBeta1 * g;
+  v = k.beta2 * v + k.oneMinusBeta2 * (g * g);
+  p -= k.stepSize * m / (std::sqrt(v) * k.inverseRootBias2 + k.eps);
+}
+
+SLIMTUNE_AVX2 void adamAvx2(const AdamConstants &k, float *p, float *m, float *v, const float *g,
+                            int64_t begin, int64_t end) {
+  const __m256 clip = _mm256_set1_ps(k.clip), decay = _mm256_set1_ps(k.decay),
+               b1 = _mm256_set1_ps(k.beta1), c1 = _mm256_set1_ps(k.oneMinusBeta1),
+               b2 = _mm256_set1_ps(k.beta2), c2 = _mm256_set1_ps(k.oneMinusBeta2),
+               step = _mm256_set1_ps(k.stepSize), root = _mm256_set1_ps(k.inverseRootBias2),
+               eps = _mm256_set1_ps(k.eps);
+  int64_t i = begin;
+  for (; i + 8 <= end; i += 8) {
+    const __m256 grad = _mm256_mul_ps(_mm256_loadu_ps(g + i), clip);
+    const __m256 pv = _mm256_mul_ps(_mm256_loadu_ps(p + i), decay);
+    const __m256 mv =
+        _mm256_add_ps(_mm256_mul_ps(b1, _mm256_loadu_ps(m + i)), _mm256_mul_ps(c1, grad));
+    const __m256 vv = _mm256_add_ps(_mm256_mul_ps(b2, _mm256_loadu_ps(v + i)),
+                                    _mm256_mul_ps(c2, _mm256_mul_ps(grad, grad)));
+    const __m256 denom = _mm256_add_ps(_mm256_mul_ps(_mm256_sqrt_ps(vv), root), eps);
+    _mm256_storeu_ps(p + i, _mm256_sub_ps(pv, _mm256_div_ps(_mm256_mul_ps(step, mv), denom)));
+    _mm256_storeu_ps(m + i, mv);
+    _mm256_storeu_ps(v + i, vv);
+  }
+  for (; i < end; ++i)
+    adamElement(k, p[i], m[i], v[i], g[i]);
+}
+
+// Calls range(thread, begin, end) on [0, n) split in one contiguous chunk per thread.
+template <typename Range> int forThreadChunks(int64_t n, const Range &range) {
+  int threads = 1;
+#pragma omp parallel if (n >= kParallelMin)
+  {
+    const int thread = omp_get_thread_num();
+#pragma omp single
+    threads = std::min(omp_get_num_threads(), kMaxThreads);
+    if (thread < threads)
+      range(thread, n * thread / threads, n * (thread + 1) / threads);
+  }
+  return threads;
+}
+
+} // namespace
+
+void sumSquares(double *acc, const float *x, int64_t n) {
+  const bool avx2 = cpuHasAvx2();
+  double partial[kMaxThreads] = {};
+  const int threads = forThreadChunks(n, [&](int thread, int64_t begin, int64_t end) {
+    partial[thread] = avx2 ? sumSquaresAvx2(x, begin, end) : sumSquaresBaseline(x, begin, end);
+  });
+  double total = 0;
+  for (int i = 0; i < threads; ++i)
+    total += partial[i];
+  *acc += total;
+}
+
+void sqrtF64(float *out, const double *acc) { *out = static_cast<float>(std::sqrt(*acc)); }
+
+void lrSchedule(float *lr, const int32_t *step, float base, int64_t warmup, int64_t total,
+                float minLr, int32_t kind) {
+  *lr = static_cast<float>(reference::learningRate(*step, base, warmup, total, minLr, kind));
+}
+
+void adamw(float *p, float *m, float *v, const float *g, int64_t n, const float *lr,
+           const int32_t *step, const double *sumSquares, float maxNorm, float beta1, float beta2,
+           float eps, float weightDecay) {
+  const double t = static_cast<double>(*step) + 1.0, rate = *lr;
+  const double correction1 = 1.0 - std::pow(static_cast<double>(beta1), t);
+  const double correction2 = 1.0 - std::pow(static_cast<double>(beta2), t);
+  const AdamConstants k{static_cast<float>(1.0 - rate * weightDecay),
+                        static_cast<float>(reference::clipFactor(sumSquares, maxNorm)),
+                        beta1,
+                        beta2,
+                        1.0f - beta1,
+                        1.0f - beta2,
+                        static_cast<float>(rate / correction1),
+                        static_cast<float>(1.0 / std::sqrt(correction2)),
+                        eps};
+  const bool avx2 = cpuHasAvx2();
+  forThreadChunks(n, [&](int, int64_t begin, int64_t end) {
+    if (avx2) {
+      adamAvx2(k, p, m, v, g, begin, end);
+    } else {
+      for (int64_t i = begin; i < end; ++i)
+        adamElement(k, p[i], m[i], v[i], g[i]);
+    }
+  });
+}
+
+} // namespace slimtune::cpu

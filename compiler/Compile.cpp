@@ -1,0 +1,73 @@
+//===- Compile.cpp - a slim forward graph -> a step artifact --------------------------------===//
+
+#include "compiler/Compile.h"
+
+#include "compiler/codegen/EmitLibrary.h"
+#include "compiler/codegen/LowerToLLVM.h"
+#include "compiler/codegen/StepBuffers.h"
+#include "dialects/slim/SlimOps.h"
+#include "passes/MemoryPlan.h"
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace slimtune {
+
+bool compileStep(mlir::ModuleOp module, const CompileOptions &options, const std::string &output,
+                 std::string &error) {
+  mlir::MLIRContext *ctx = module.getContext();
+  mlir::PassManager pm(ctx, mlir::ModuleOp::getOperationName(),
+                       mlir::OpPassManager::Nesting::Implicit);
+  std::string parseErrors;
+  llvm::raw_string_ostream errorStream(parseErrors);
+  // Slim passes run on the step function; named pipelines nest them themselves.
+  std::string text = options.passes.empty() ? options.pipeline : "func.func(" + options.passes + ")";
+  if (mlir::failed(mlir::parsePassPipeline(text, pm, errorStream))) {
+    error = "invalid " + std::string(options.passes.empty() ? "pipeline" : "pass list") + " \"" +
+            (options.passes.empty() ? options.pipeline : options.passes) + "\": " + parseErrors;
+    return false;
+  }
+  if (mlir::failed(pm.run(module))) {
+    error = "the passes failed (see the diagnostics above)";
+    return false;
+  }
+  auto funcs = module.getOps<mlir::func::FuncOp>();
+  if (std::distance(funcs.begin(), funcs.end()) != 1) {
+    error = "expects a module with exactly one function (the step)";
+    return false;
+  }
+  mlir::func::FuncOp step = *funcs.begin();
+  if (!step->hasAttr(mlir::slim::kArenaBytesAttr)) {
+    mlir::PassManager plan(ctx, mlir::ModuleOp::getOperationName(),
+                           mlir::OpPassManager::Nesting::Implicit);
+    plan.addNestedPass<mlir::func::FuncOp>(mlir::slim::createSlimPlanMemory());
+    if (mlir::failed(plan.run(module))) {
+      error = "memory planning failed";
+      return false;
+    }
+  }
+  if (options.afterPasses)
+    options.afterPasses(module);
+
+  auto buffers = codegen::collectStepBuffers(step);
+  if (mlir::failed(buffers)) {
+    error = "the step's arguments cannot be bound by the runtime";
+    return false;
+  }
+  std::string manifest;
+  llvm::raw_string_ostream manifestStream(manifest);
+  manifestStream << llvm::json::Value(codegen::buildManifest(step, *buffers));
+  manifestStream.flush();
+  mlir::OwningOpRef<mlir::ModuleOp> llvmModule =
+      codegen::lowerStepToLLVM(step, *buffers, manifest);
+  if (!llvmModule) {
+    error = "lowering to LLVM failed";
+    return false;
+  }
+  return codegen::emitSharedLibrary(*llvmModule, output, error);
+}
+
+} // namespace slimtune

@@ -1,0 +1,31 @@
+//===- Compile.h - a slim forward graph -> a step artifact ----------------------------------===//
+
+#ifndef SLIMTUNE_COMPILER_COMPILE_H
+#define SLIMTUNE_COMPILER_COMPILE_H
+
+#include "mlir/IR/BuiltinOps.h"
+
+#include <string>
+
+namespace slimtune {
+
+struct CompileOptions {
+  // A registered pipeline with its options, e.g. "baseline{lr=1e-3}".
+  std::string pipeline = "baseline";
+  // Or, when not empty, a comma-separated list of passes ("slim-autodiff,slim-plan-memory"),
+  // run on the step function. slim-plan-memory is added at the end when the passes leave the
+  // step unplanned: code generation needs the plan.
+  std::string passes;
+  // Called with the module after the passes, before code generation (printing, reports).
+  std::function<void(mlir::ModuleOp)> afterPasses;
+};
+
+// Runs the passes on `module` (its one function is the forward graph) and writes the
+// artifact: a shared library with the step and its manifest. On failure returns false with
+// `error` set (diagnostics of passes are also emitted through the context).
+bool compileStep(mlir::ModuleOp module, const CompileOptions &options, const std::string &output,
+                 std::string &error);
+
+} // namespace slimtune
+
+#endif // SLIMTUNE_COMPILER_COMPILE_H

@@ -1,0 +1,143 @@
+//===- StepBuffers.cpp - the buffer table and manifest of a compiled step -----------------===//
+
+#include "compiler/codegen/StepBuffers.h"
+
+#include "dialects/slim/SlimOps.h"
+#include "passes/MemoryPlan.h"
+
+#include "slimtune/kernel_abi.h"
+
+using namespace mlir;
+using namespace mlir::slim;
+
+namespace slimtune::codegen {
+namespace {
+std::string dtypeOf(Type type) {
+  Type element = cast<RankedTensorType>(type).getElementType();
+  if (element.isF32())
+    return "f32";
+  if (element.isF64())
+    return "f64";
+  if (element.isInteger(32))
+    return "i32";
+  return "?";
+}
+
+StepBuffer bufferFor(Type type) {
+  auto tensor = cast<RankedTensorType>(type);
+  StepBuffer b;
+  b.dtype = dtypeOf(type);
+  b.shape.assign(tensor.getShape().begin(), tensor.getShape().end());
+  b.bytes = tensorBytes(type);
+  return b;
+}
+} // namespace
+
+FailureOr<StepBuffers> collectStepBuffers(func::FuncOp step) {
+  StepBuffers table;
+  for (unsigned i = 0; i < step.getNumArguments(); ++i) {
+    StepBuffer b = bufferFor(step.getArgumentTypes()[i]);
+    if (auto param = step.getArgAttrOfType<ParamAttr>(i, SlimDialect::kParamAttrName)) {
+      b.name = param.getName().str();
+      b.role = param.isTrainable() ? "trainable" : "frozen";
+    } else if (auto state = step.getArgAttrOfType<StringAttr>(i, SlimDialect::kStateAttrName)) {
+      b.name = state.getValue().str();
+      b.role = "state";
+    } else if (auto input = step.getArgAttrOfType<StringAttr>(i, SlimDialect::kInputAttrName)) {
+      b.name = input.getValue().str();
+      b.role = input.getValue().str();
+    } else {
+      return step.emitError() << "argument #" << i
+                              << " is neither a parameter, optimizer state nor input: the "
+                                 "runtime could not bind it";
+    }
+    if (b.dtype == "?")
+      return step.emitError() << "argument #" << i << " has an element type the runtime "
+                                  "cannot hold: " << step.getArgumentTypes()[i];
+    table.buffers.push_back(std::move(b));
+  }
+  for (unsigned i = 0; i < step.getNumResults(); ++i) {
+    if (auto updates = step.getResultAttrOfType<IntegerAttr>(i, SlimDialect::kUpdatesAttrName)) {
+      table.resultBuffer.push_back(updates.getInt());
+      continue;
+    }
+    StepBuffer b = bufferFor(step.getResultTypes()[i]);
+    b.role = "output";
+    if (auto out = step.getResultAttrOfType<StringAttr>(i, SlimDialect::kOutputAttrName)) {
+      b.name = out.getValue().str();
+    } else if (auto grad = step.getResultAttrOfType<StringAttr>(i, SlimDialect::kGradAttrName)) {
+      b.name = grad.getValue().str() + ".grad";
+      b.gradOf = grad.getValue().str();
+    } else {
+      b.name = "result" + std::to_string(i);
+    }
+    table.resultBuffer.push_back(static_cast<int64_t>(table.buffers.size()));
+    table.buffers.push_back(std::move(b));
+  }
+  return table;
+}
+
+int64_t matmulFlops(func::FuncOp step) {
+  auto rows = [](Value v) {
+    auto t = cast<RankedTensorType>(v.getType());
+    return t.getNumElements() / t.getShape().back();
+  };
+  auto last = [](Value v) { return cast<RankedTensorType>(v.getType()).getShape().back(); };
+  // Causal attention: each of its matrix products touches t(t+1)/2 of the t x t pairs.
+  auto attention = [](Value q, int64_t heads, int64_t products) {
+    auto t = cast<RankedTensorType>(q.getType());
+    int64_t b = t.getDimSize(0), n = t.getDimSize(1), d = t.getShape().back() / heads;
+    return products * 2 * b * heads * d * (n * (n + 1) / 2);
+  };
+  int64_t flops = 0;
+  step.walk([&](Operation *op) {
+    if (auto o = dyn_cast<LinearOp>(op))
+      flops += 2 * rows(o.getInput()) * o.getInFeatures() * o.getOutFeatures();
+    else if (auto o = dyn_cast<WeightGradOp>(op))
+      flops += 2 * rows(o.getInput()) * last(o.getInput()) * last(o.getResultGrad());
+    else if (auto o = dyn_cast<LoraOp>(op))
+      flops += 2 * rows(o.getInput()) * o.getRank() * (last(o.getInput()) + last(o.getResult()));
+    else if (auto o = dyn_cast<LoraGradOp>(op)) // u recomputed, then dB, du, dA, dx
+      flops += 2 * rows(o.getInput()) * cast<RankedTensorType>(o.getLoraA().getType()).getDimSize(0) *
+               (3 * last(o.getInput()) + 2 * last(o.getResultGrad()));
+    else if (auto o = dyn_cast<AttentionOp>(op))
+      flops += attention(o.getQuery(), static_cast<int64_t>(o.getNumHeads()), 2);
+    else if (auto o = dyn_cast<AttentionWithLseOp>(op))
+      flops += attention(o.getQuery(), static_cast<int64_t>(o.getNumHeads()), 2);
+    else if (auto o = dyn_cast<AttentionGradOp>(op)) // scores again, dP, dV, dQ, dK
+      flops += attention(o.getQuery(), static_cast<int64_t>(o.getNumHeads()), 5);
+  });
+  return flops;
+}
+
+llvm::json::Object buildManifest(func::FuncOp step, const StepBuffers &table) {
+  llvm::json::Array buffers;
+  for (const StepBuffer &b : table.buffers) {
+    llvm::json::Object o{{"name", b.name}, {"role", b.role}, {"dtype", b.dtype},
+                         {"shape", llvm::json::Array(b.shape)}, {"bytes", b.bytes}};
+    if (!b.gradOf.empty())
+      o["grad_of"] = b.gradOf;
+    buffers.push_back(std::move(o));
+  }
+  llvm::json::Object manifest{{"format", "slimtune-step"},
+                              {"abi_version", SLIMTUNE_ABI_VERSION},
+                              {"arena_bytes", step->getAttrOfType<IntegerAttr>(kArenaBytesAttr).getInt()},
+                              {"buffers", std::move(buffers)},
+                              {"matmul_flops", matmulFlops(step)}};
+  // What a batch must satisfy: token ids index the embedding; targets index the logits or
+  // are the ignore index.
+  step.walk([&](EmbeddingOp op) {
+    manifest["vocab"] = cast<RankedTensorType>(op.getTable().getType()).getDimSize(0);
+  });
+  step.walk([&](CrossEntropyWithGradOp op) {
+    manifest["classes"] = cast<RankedTensorType>(op.getLogits().getType()).getShape().back();
+    manifest["ignore_index"] = op.getIgnoreIndex();
+  });
+  step.walk([&](CrossEntropyOp op) {
+    manifest["classes"] = cast<RankedTensorType>(op.getLogits().getType()).getShape().back();
+    manifest["ignore_index"] = op.getIgnoreIndex();
+  });
+  return manifest;
+}
+
+} // namespace slimtune::codegen

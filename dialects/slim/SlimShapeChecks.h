@@ -1,0 +1,141 @@
+//===- SlimShapeChecks.h - building blocks of the ops' shape rules ------------------------===//
+//
+// Internal to the dialect: the checks the shape rules of SlimShapes.cpp (forward ops) and
+// SlimTrainingShapes.cpp (backward and optimizer ops) are made of. A `?` dimension agrees
+// with anything and propagates.
+//
+//===-------------------------------------------------------------------------------------===//
+
+#ifndef SLIMTUNE_DIALECTS_SLIM_SLIMSHAPECHECKS_H
+#define SLIMTUNE_DIALECTS_SLIM_SLIMSHAPECHECKS_H
+
+#include "dialects/slim/SlimOps.h"
+
+#include "mlir/IR/TypeUtilities.h"
+
+#include <cmath>
+#include <sstream>
+#include <string>
+
+namespace mlir::slim::shape {
+
+using EmitFn = function_ref<InFlightDiagnostic()>;
+
+inline bool isDyn(int64_t d) { return ShapedType::isDynamic(d); }
+
+// Two dimensions agree unless both are known and differ.
+inline bool agree(int64_t a, int64_t b) { return a == b || isDyn(a) || isDyn(b); }
+
+// The better-known of two agreeing dimensions.
+inline int64_t merge(int64_t a, int64_t b) { return isDyn(a) ? b : a; }
+
+inline std::string dim(int64_t d) { return isDyn(d) ? "?" : std::to_string(d); }
+
+// Attribute values as a user wrote them: 0.5, 1e-05, inf.
+inline std::string num(double v) {
+  std::ostringstream os;
+  os << v;
+  return os.str();
+}
+
+inline std::string showShape(ArrayRef<int64_t> dims) {
+  std::string s = "[";
+  for (size_t i = 0; i < dims.size(); ++i)
+    s += (i ? ", " : "") + dim(dims[i]);
+  return s + "]";
+}
+
+inline int64_t lastDim(RankedTensorType t) { return t.getShape().back(); }
+
+// `type` with its last dimension replaced.
+inline RankedTensorType withLastDim(RankedTensorType type, int64_t last) {
+  SmallVector<int64_t> dims(type.getShape());
+  dims.back() = last;
+  return RankedTensorType::get(dims, type.getElementType());
+}
+
+inline LogicalResult expectRank(EmitFn emitError, StringRef what, RankedTensorType t, int64_t rank,
+                         StringRef layout) {
+  if (t.getRank() == rank)
+    return success();
+  return emitError() << "expects " << what << " of rank " << rank << " (" << layout
+                     << "), got " << t;
+}
+
+inline LogicalResult expectMinRank(EmitFn emitError, StringRef what, RankedTensorType t,
+                            int64_t rank) {
+  if (t.getRank() >= rank)
+    return success();
+  return emitError() << "expects " << what << " of rank >= " << rank << ", got " << t;
+}
+
+inline LogicalResult expectSameElementType(EmitFn emitError, StringRef what, RankedTensorType t,
+                                    RankedTensorType reference) {
+  if (t.getElementType() == reference.getElementType())
+    return success();
+  return emitError() << "expects " << what << " with element type "
+                     << reference.getElementType() << ", got " << t.getElementType();
+}
+
+inline LogicalResult expectPositiveFinite(EmitFn emitError, StringRef what, double value) {
+  if (std::isfinite(value) && value > 0)
+    return success();
+  return emitError() << "expects " << what << " > 0, got " << num(value);
+}
+
+// A per-channel vector (norm scale/shift, bias) of shape [channels].
+inline LogicalResult expectChannelVector(EmitFn emitError, StringRef what, Value vector,
+                                  RankedTensorType input, int64_t channels) {
+  if (!vector)
+    return success();
+  auto type = cast<RankedTensorType>(vector.getType());
+  if (failed(expectRank(emitError, what, type, 1, "[channels]")) ||
+      failed(expectSameElementType(emitError, what, type, input)))
+    return failure();
+  if (!agree(type.getDimSize(0), channels))
+    return emitError() << what << " has " << dim(type.getDimSize(0)) << " elements but the "
+                       << "last dimension has " << dim(channels);
+  return success();
+}
+
+// Norms over the last dimension: [..., C] in, same out.
+inline LogicalResult inferNorm(EmitFn emitError, SmallVectorImpl<Type> &types, Value input,
+                        Value scale, Value shift, double epsilon) {
+  auto in = cast<RankedTensorType>(input.getType());
+  if (failed(expectMinRank(emitError, "an input", in, 1)) ||
+      failed(expectPositiveFinite(emitError, "epsilon", epsilon)) ||
+      failed(expectChannelVector(emitError, "scale", scale, in, lastDim(in))) ||
+      failed(expectChannelVector(emitError, "shift", shift, in, lastDim(in))))
+    return failure();
+  types.push_back(in);
+  return success();
+}
+
+// Embedding-like ops look rows up in a [rows, C] table.
+inline LogicalResult expectTable(EmitFn emitError, RankedTensorType table) {
+  return expectRank(emitError, "a table", table, 2, "[rows, channels]");
+}
+
+// Rules shared by forward ops and their training counterparts (defined in SlimShapes.cpp).
+LogicalResult inferAttention(EmitFn emitError, SmallVectorImpl<Type> &types, RankedTensorType q,
+                             RankedTensorType k, RankedTensorType v, int64_t heads,
+                             int64_t kvHeads, std::optional<APFloat> scale);
+LogicalResult inferLora(EmitFn emitError, SmallVectorImpl<Type> &types, RankedTensorType in,
+                        RankedTensorType a, RankedTensorType b, double scale, double dropout);
+LogicalResult inferCrossEntropy(EmitFn emitError, SmallVectorImpl<Type> &types,
+                                RankedTensorType logits, RankedTensorType targets);
+
+// Checks that `got` is a gradient of a value of type `of` (same element type, compatible
+// shape).
+inline LogicalResult expectGradientOf(EmitFn emitError, StringRef what, RankedTensorType got,
+                                      Type of) {
+  auto expected = cast<RankedTensorType>(of);
+  if (got.getElementType() == expected.getElementType() &&
+      succeeded(verifyCompatibleShape(got.getShape(), expected.getShape())))
+    return success();
+  return emitError() << what << " has type " << got << ", expected " << expected;
+}
+
+} // namespace mlir::slim::shape
+
+#endif // SLIMTUNE_DIALECTS_SLIM_SLIMSHAPECHECKS_H

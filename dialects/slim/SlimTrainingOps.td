@@ -1,0 +1,295 @@
+//===- SlimTrainingOps.td - ops of the training step: backward and optimizer -------------===//
+//
+// What slim-autodiff and slim-optimizer add to a forward graph: the backward of each forward
+// op (kept as separate ops so memory passes can see and rewrite them), the fused loss and its
+// gradient, and AdamW with its learning-rate schedule and gradient clipping.
+//
+//===-------------------------------------------------------------------------------------===//
+
+#ifndef SLIM_TRAINING_OPS_TD
+#define SLIM_TRAINING_OPS_TD
+
+//===-------------------------------------------------------------------------------------===//
+// Backward of the forward ops
+//===-------------------------------------------------------------------------------------===//
+
+def Slim_AttentionWithLseOp : Slim_Op<"attention_with_lse"> {
+  let summary = "Causal attention that also returns each row's logsumexp, for its backward";
+  let description = [{
+    `slim.attention` with a second result: lse [B, H, T], the logsumexp of each row of scaled,
+    masked scores. The backward recomputes probabilities from q, k and lse, so no T×T matrix
+    is kept between forward and backward.
+
+    ```mlir
+    %o, %lse = slim.attention_with_lse %q, %k, %v heads 4 kv_heads 2 : (tensor<2x16x64xf32>, tensor<2x16x32xf32>, tensor<2x16x32xf32>) -> (tensor<2x16x64xf32>, tensor<2x4x16xf32>)
+    ```
+  }];
+  let arguments = (ins Slim_FloatTensor:$query, Slim_FloatTensor:$key, Slim_FloatTensor:$value,
+                       I64Attr:$num_heads, I64Attr:$num_kv_heads, OptionalAttr<F64Attr>:$scale);
+  let results = (outs Slim_FloatTensor:$result, Slim_FloatTensor:$lse);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value `heads` $num_heads `kv_heads` $num_kv_heads
+    (`scale` $scale^)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Slim_AttentionGradOp : Slim_Op<"attention_grad"> {
+  let summary = "Gradients of causal attention with respect to q, k and v";
+  let description = [{
+    From the forward's inputs, output and lse, and the output's gradient:
+    D = rowsum(dO ∘ O); P = exp(q·kᵀ·scale − lse); dS = P ∘ (dO·vᵀ − D);
+    dq = scale·dS·k, dk = scale·dSᵀ·q, dv = Pᵀ·dO (summed over the query heads of a group).
+
+    ```mlir
+    %dq, %dk, %dv = slim.attention_grad %q, %k, %v, %o, %lse, %do heads 4 kv_heads 2 : (tensor<2x16x64xf32>, tensor<2x16x32xf32>, tensor<2x16x32xf32>, tensor<2x16x64xf32>, tensor<2x4x16xf32>, tensor<2x16x64xf32>) -> (tensor<2x16x64xf32>, tensor<2x16x32xf32>, tensor<2x16x32xf32>)
+    ```
+  }];
+  let arguments = (ins Slim_FloatTensor:$query, Slim_FloatTensor:$key, Slim_FloatTensor:$value,
+                       Slim_FloatTensor:$output, Slim_FloatTensor:$lse,
+                       Slim_FloatTensor:$output_grad, I64Attr:$num_heads, I64Attr:$num_kv_heads,
+                       OptionalAttr<F64Attr>:$scale);
+  let results = (outs Slim_FloatTensor:$query_grad, Slim_FloatTensor:$key_grad,
+                      Slim_FloatTensor:$value_grad);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value `,` $output `,` $lse `,` $output_grad `heads` $num_heads
+    `kv_heads` $num_kv_heads (`scale` $scale^)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Slim_RMSNormGradOp : Slim_Op<"rms_norm_grad"> {
+  let summary = "Gradient of rms_norm with respect to its input";
+  let description = [{
+    With z = x·rstd: dx = rstd·(g − z·mean(g ∘ z)), g = dy·scale. The scale is frozen.
+
+    ```mlir
+    %dx = slim.rms_norm_grad %dy, %x scale %g epsilon 1.000000e-05 : (tensor<2x16x64xf32>, tensor<2x16x64xf32>, tensor<64xf32>) -> tensor<2x16x64xf32>
+    ```
+  }];
+  let arguments = (ins Slim_FloatTensor:$result_grad, Slim_FloatTensor:$input,
+                       Optional<Slim_FloatTensor>:$scale, F64Attr:$epsilon);
+  let results = (outs Slim_FloatTensor:$input_grad);
+  let assemblyFormat = [{
+    $result_grad `,` $input (`scale` $scale^)? `epsilon` $epsilon attr-dict `:`
+    functional-type(operands, results)
+  }];
+}
+
+def Slim_LayerNormGradOp : Slim_Op<"layer_norm_grad"> {
+  let summary = "Gradient of layer_norm with respect to its input";
+  let description = [{
+    With z = (x − μ)·rstd: dx = rstd·(g − mean(g) − z·mean(g ∘ z)), g = dy·scale. Scale and
+    shift are frozen.
+
+    ```mlir
+    %dx = slim.layer_norm_grad %dy, %x scale %g epsilon 1.000000e-05 : (tensor<2x16x64xf32>, tensor<2x16x64xf32>, tensor<64xf32>) -> tensor<2x16x64xf32>
+    ```
+  }];
+  let arguments = (ins Slim_FloatTensor:$result_grad, Slim_FloatTensor:$input,
+                       Optional<Slim_FloatTensor>:$scale, F64Attr:$epsilon);
+  let results = (outs Slim_FloatTensor:$input_grad);
+  let assemblyFormat = [{
+    $result_grad `,` $input (`scale` $scale^)? `epsilon` $epsilon attr-dict `:`
+    functional-type(operands, results)
+  }];
+}
+
+def Slim_WeightGradOp : Slim_Op<"weight_grad"> {
+  let summary = "Gradient of a linear layer's weight";
+  let description = [{
+    dW = dyᵀ·x, shaped [out, in] for `layout out_in` and [in, out] for `layout in_out` (the
+    weight's own layout). Only trainable weights need it; a frozen linear's backward is a
+    `slim.linear` with the transposed layout and stashes nothing.
+
+    ```mlir
+    %dw = slim.weight_grad %dy, %x : (tensor<2x16x128xf32>, tensor<2x16x64xf32>) -> tensor<128x64xf32>
+    ```
+  }];
+  let arguments = (ins Slim_FloatTensor:$result_grad, Slim_FloatTensor:$input,
+                       DefaultValuedAttr<Slim_WeightLayout, "WeightLayout::out_in">:$layout);
+  let results = (outs Slim_FloatTensor:$weight_grad);
+  let assemblyFormat = [{
+    $result_grad `,` $input (`layout` $layout^)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Slim_SumRowsOp : Slim_Op<"sum_rows"> {
+  let summary = "Sum over every dimension but the last (a bias's gradient)";
+  let description = [{
+    ```mlir
+    %db = slim.sum_rows %dy : tensor<2x16x128xf32> -> tensor<128xf32>
+    ```
+  }];
+  let arguments = (ins Slim_FloatTensor:$input);
+  let results = (outs Slim_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def Slim_LoraGradOp : Slim_Op<"lora_grad"> {
+  let summary = "Gradients of a LoRA update with respect to its input, A and B";
+  let description = [{
+    For y = scale·drop(x)·Aᵀ·Bᵀ: u = drop(x)·Aᵀ is recomputed (cheap: rank r), then
+    dB = scale·dyᵀ·u, du = scale·dy·B, dA = duᵀ·drop(x), dx = drop'(du·A). The dropout mask is
+    the forward's (same seed and step), regenerated rather than stored.
+
+    ```mlir
+    %dx, %da, %db = slim.lora_grad %dy, %x, %a, %b scale 2.000000e+00 : (tensor<2x16x64xf32>, tensor<2x16x64xf32>, tensor<8x64xf32>, tensor<64x8xf32>) -> (tensor<2x16x64xf32>, tensor<8x64xf32>, tensor<64x8xf32>)
+    ```
+  }];
+  let arguments = (ins Slim_FloatTensor:$result_grad, Slim_FloatTensor:$input,
+                       Slim_FloatTensor:$lora_a, Slim_FloatTensor:$lora_b, F64Attr:$scale,
+                       DefaultValuedAttr<F64Attr, "0.0">:$dropout,
+                       DefaultValuedAttr<I64Attr, "0">:$seed);
+  let results = (outs Slim_FloatTensor:$input_grad, Slim_FloatTensor:$lora_a_grad,
+                      Slim_FloatTensor:$lora_b_grad);
+  let assemblyFormat = [{
+    $result_grad `,` $input `,` $lora_a `,` $lora_b `scale` $scale (`dropout` $dropout^)?
+    (`seed` $seed^)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+class Slim_ActivationGradOp<string mnemonic, string forward>
+    : Slim_Op<mnemonic, [SameOperandsAndResultType]> {
+  let summary = "Gradient of " # forward # " with respect to its input";
+  let arguments = (ins Slim_FloatTensor:$result_grad, Slim_FloatTensor:$input);
+  let results = (outs Slim_FloatTensor:$input_grad);
+  let assemblyFormat = "$result_grad `,` $input attr-dict `:` type($input)";
+}
+
+def Slim_SiluGradOp : Slim_ActivationGradOp<"silu_grad", "slim.silu"> {
+  let description = [{
+    dx = dy·σ(x)·(1 + x·(1 − σ(x))).
+
+    ```mlir
+    %dx = slim.silu_grad %dy, %x : tensor<2x16x128xf32>
+    ```
+  }];
+}
+
+def Slim_GeluGradOp : Slim_Op<"gelu_grad", [SameOperandsAndResultType]> {
+  let summary = "Gradient of slim.gelu with respect to its input";
+  let description = [{
+    ```mlir
+    %dx = slim.gelu_grad %dy, %x approximate tanh : tensor<2x16x256xf32>
+    ```
+  }];
+  let arguments = (ins Slim_FloatTensor:$result_grad, Slim_FloatTensor:$input,
+                       DefaultValuedAttr<Slim_GeluApproximation,
+                                         "GeluApproximation::none">:$approximate);
+  let results = (outs Slim_FloatTensor:$input_grad);
+  let assemblyFormat = [{
+    $result_grad `,` $input (`approximate` $approximate^)? attr-dict `:` type($input)
+  }];
+}
+
+def Slim_ZerosOp : Slim_Op<"zeros"> {
+  let summary = "A tensor of zeros";
+  let description = [{
+    The gradient of a trainable parameter the loss does not depend on, and the filler where
+    slices' gradients do not cover their source.
+
+    ```mlir
+    %z = slim.zeros : tensor<8x64xf32>
+    ```
+  }];
+  let results = (outs Slim_FloatTensor:$result);
+  let assemblyFormat = "attr-dict `:` type($result)";
+}
+
+def Slim_CrossEntropyWithGradOp : Slim_Op<"cross_entropy_with_grad"> {
+  let summary = "Mean cross-entropy and its gradient with respect to the logits, fused";
+  let description = [{
+    The loss of `slim.cross_entropy` and, for a loss gradient of 1, dlogits =
+    (softmax(logits) − onehot(target)) / count, zero on ignored rows. Fusing them lets the
+    logits' buffer become the gradient's: the largest activation of a language model is never
+    held twice nor kept for the backward.
+
+    ```mlir
+    %loss, %dlogits = slim.cross_entropy_with_grad %logits, %targets ignore_index -100 : (tensor<2x16x512xf32>, tensor<2x16xi32>) -> (tensor<f32>, tensor<2x16x512xf32>)
+    ```
+  }];
+  let arguments = (ins Slim_FloatTensor:$logits, Slim_IdTensor:$targets,
+                       DefaultValuedAttr<I64Attr, "-100">:$ignore_index);
+  let results = (outs Slim_Loss:$loss, Slim_FloatTensor:$logits_grad);
+  let assemblyFormat = [{
+    $logits `,` $targets `ignore_index` $ignore_index attr-dict `:`
+    functional-type(operands, results)
+  }];
+}
+
+//===-------------------------------------------------------------------------------------===//
+// Optimizer
+//===-------------------------------------------------------------------------------------===//
+
+def Slim_StepTensor : 0DTensorOf<[I32]>;
+
+def Slim_LrScheduleOp : Slim_Op<"lr_schedule"> {
+  let summary = "The learning rate at an optimizer step";
+  let description = [{
+    `constant`: `lr`. `cosine`: linear warmup lr·(s+1)/warmup for s < warmup, then cosine
+    decay from lr to min_lr, reached at s = total; s is the step counter (0 at the first step).
+
+    ```mlir
+    %lr = slim.lr_schedule %step lr 2.000000e-04 cosine warmup 10 total 200 min_lr 0.000000e+00 : tensor<i32> -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins Slim_StepTensor:$step, F64Attr:$lr, UnitAttr:$cosine,
+                       DefaultValuedAttr<I64Attr, "0">:$warmup,
+                       DefaultValuedAttr<I64Attr, "0">:$total,
+                       DefaultValuedAttr<F64Attr, "0.0">:$min_lr);
+  let results = (outs Slim_Loss:$result);
+  let assemblyFormat = [{
+    $step `lr` $lr (`cosine` $cosine^ `warmup` $warmup `total` $total `min_lr` $min_lr)?
+    attr-dict `:` type($step) `->` type($result)
+  }];
+}
+
+def Slim_GlobalNormSquaredOp : Slim_Op<"global_norm_squared"> {
+  let summary = "The sum of squares of every element of the gradients, in fp64";
+  let description = [{
+    ```mlir
+    %ss = slim.global_norm_squared %ga, %gb : tensor<8x64xf32>, tensor<64x8xf32> -> tensor<f64>
+    ```
+  }];
+  let arguments = (ins Variadic<Slim_FloatTensor>:$gradients);
+  let results = (outs 0DTensorOf<[F64]>:$result);
+  let assemblyFormat = "$gradients attr-dict `:` type($gradients) `->` type($result)";
+}
+
+def Slim_SqrtOp : Slim_Op<"sqrt"> {
+  let summary = "Square root of an fp64 scalar, as fp32 (the gradient norm)";
+  let description = [{
+    ```mlir
+    %norm = slim.sqrt %ss : tensor<f64> -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins 0DTensorOf<[F64]>:$input);
+  let results = (outs Slim_Loss:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def Slim_AdamWOp : Slim_Op<"adamw"> {
+  let summary = "One AdamW update of a parameter and its moments";
+  let description = [{
+    PyTorch's AdamW: decoupled weight decay, bias correction with t = step + 1, fp32 moments.
+    With `max_grad_norm` > 0 the gradient is first scaled by
+    min(1, max_grad_norm / (sqrt(norm_squared) + 1e-6)). Results are the new parameter and
+    moments; the step function writes them in place of its arguments.
+
+    ```mlir
+    %p2, %m2, %v2 = slim.adamw %p, %g, %m, %v, %lr, %step, %ss beta1 9.000000e-01 beta2 9.990000e-01 eps 1.000000e-08 weight_decay 0.000000e+00 max_grad_norm 1.000000e+00 : (tensor<8x64xf32>, tensor<8x64xf32>, tensor<8x64xf32>, tensor<8x64xf32>, tensor<f32>, tensor<i32>, tensor<f64>) -> (tensor<8x64xf32>, tensor<8x64xf32>, tensor<8x64xf32>)
+    ```
+  }];
+  let arguments = (ins Slim_FloatTensor:$param, Slim_FloatTensor:$grad, Slim_FloatTensor:$m,
+                       Slim_FloatTensor:$v, Slim_Loss:$lr, Slim_StepTensor:$step,
+                       0DTensorOf<[F64]>:$norm_squared, F64Attr:$beta1, F64Attr:$beta2,
+                       F64Attr:$eps, F64Attr:$weight_decay, F64Attr:$max_grad_norm);
+  let results = (outs Slim_FloatTensor:$new_param, Slim_FloatTensor:$new_m,
+                      Slim_FloatTensor:$new_v);
+  let assemblyFormat = [{
+    $param `,` $grad `,` $m `,` $v `,` $lr `,` $step `,` $norm_squared `beta1` $beta1
+    `beta2` $beta2 `eps` $eps `weight_decay` $weight_decay `max_grad_norm` $max_grad_norm
+    attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+#endif // SLIM_TRAINING_OPS_TD

@@ -1,0 +1,168 @@
+//===- SlimTrainingShapes.cpp - shape rules of the backward and optimizer ops -------------===//
+//
+// Each backward op checks that its forward operands are consistent by the forward op's own
+// rule (shared in SlimShapeChecks.h) and that every incoming gradient has the type of the value
+// it is the gradient of.
+//
+//===-------------------------------------------------------------------------------------===//
+
+#include "dialects/slim/SlimOps.h"
+#include "dialects/slim/SlimShapeChecks.h"
+
+using namespace mlir;
+using namespace mlir::slim;
+using namespace mlir::slim::shape;
+
+LogicalResult AttentionWithLseOp::inferResultTypes(SmallVectorImpl<Type> &types,
+                                                   EmitFn emitError) {
+  auto q = getQuery().getType();
+  if (failed(inferAttention(emitError, types, q, getKey().getType(), getValue().getType(),
+                            static_cast<int64_t>(getNumHeads()),
+                            static_cast<int64_t>(getNumKvHeads()), getScale())))
+    return failure();
+  types.push_back(RankedTensorType::get(
+      {q.getDimSize(0), static_cast<int64_t>(getNumHeads()), q.getDimSize(1)},
+      q.getElementType()));
+  return success();
+}
+
+LogicalResult AttentionGradOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emitError) {
+  auto q = getQuery().getType(), k = getKey().getType(), v = getValue().getType();
+  SmallVector<Type> forward;
+  if (failed(inferAttention(emitError, forward, q, k, v, static_cast<int64_t>(getNumHeads()),
+                            static_cast<int64_t>(getNumKvHeads()), getScale())) ||
+      failed(expectGradientOf(emitError, "output", getOutput().getType(), forward[0])) ||
+      failed(expectGradientOf(emitError, "output_grad", getOutputGrad().getType(), forward[0])))
+    return failure();
+  auto lse = RankedTensorType::get(
+      {q.getDimSize(0), static_cast<int64_t>(getNumHeads()), q.getDimSize(1)}, q.getElementType());
+  if (failed(expectGradientOf(emitError, "lse", getLse().getType(), lse)))
+    return failure();
+  types.append({q, k, v});
+  return success();
+}
+
+LogicalResult RMSNormGradOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emitError) {
+  if (failed(inferNorm(emitError, types, getInput(), getScale(), Value(),
+                       getEpsilon().convertToDouble())))
+    return failure();
+  return expectGradientOf(emitError, "result_grad", getResultGrad().getType(), types[0]);
+}
+
+LogicalResult LayerNormGradOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emitError) {
+  if (failed(inferNorm(emitError, types, getInput(), getScale(), Value(),
+                       getEpsilon().convertToDouble())))
+    return failure();
+  return expectGradientOf(emitError, "result_grad", getResultGrad().getType(), types[0]);
+}
+
+LogicalResult WeightGradOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emitError) {
+  auto dy = getResultGrad().getType(), x = getInput().getType();
+  if (failed(expectMinRank(emitError, "result_grad", dy, 1)) ||
+      failed(expectSameElementType(emitError, "an input", x, dy)))
+    return failure();
+  if (dy.getRank() != x.getRank() ||
+      failed(verifyCompatibleShape(dy.getShape().drop_back(), x.getShape().drop_back())))
+    return emitError() << "result_grad of shape " << showShape(dy.getShape())
+                       << " and input of shape " << showShape(x.getShape())
+                       << " differ outside the last dimension";
+  int64_t out = lastDim(dy), in = lastDim(x);
+  bool outIn = getLayout() == WeightLayout::out_in;
+  types.push_back(RankedTensorType::get(outIn ? ArrayRef<int64_t>{out, in}
+                                              : ArrayRef<int64_t>{in, out},
+                                        dy.getElementType()));
+  return success();
+}
+
+LogicalResult SumRowsOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emitError) {
+  auto in = getInput().getType();
+  if (failed(expectMinRank(emitError, "an input", in, 1)))
+    return failure();
+  types.push_back(RankedTensorType::get({lastDim(in)}, in.getElementType()));
+  return success();
+}
+
+LogicalResult LoraGradOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emitError) {
+  SmallVector<Type> forward;
+  if (failed(inferLora(emitError, forward, getInput().getType(), getLoraA().getType(),
+                       getLoraB().getType(), getScale().convertToDouble(),
+                       getDropout().convertToDouble())) ||
+      failed(expectGradientOf(emitError, "result_grad", getResultGrad().getType(), forward[0])))
+    return failure();
+  types.append({getInput().getType(), getLoraA().getType(), getLoraB().getType()});
+  return success();
+}
+
+LogicalResult SiluGradOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emitError) {
+  types.push_back(getInput().getType());
+  return expectGradientOf(emitError, "result_grad", getResultGrad().getType(), types[0]);
+}
+
+LogicalResult GeluGradOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emitError) {
+  types.push_back(getInput().getType());
+  return expectGradientOf(emitError, "result_grad", getResultGrad().getType(), types[0]);
+}
+
+LogicalResult ZerosOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn) {
+  // Nothing to infer from: the declared type is the rule.
+  types.push_back(getType());
+  return success();
+}
+
+LogicalResult CrossEntropyWithGradOp::inferResultTypes(SmallVectorImpl<Type> &types,
+                                                       EmitFn emitError) {
+  if (failed(inferCrossEntropy(emitError, types, getLogits().getType(), getTargets().getType())))
+    return failure();
+  types.push_back(getLogits().getType());
+  return success();
+}
+
+LogicalResult LrScheduleOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emitError) {
+  if (failed(expectPositiveFinite(emitError, "lr", getLr().convertToDouble())))
+    return failure();
+  if (getCosine()) {
+    int64_t warmup = static_cast<int64_t>(getWarmup()), total = static_cast<int64_t>(getTotal());
+    if (warmup < 0 || total <= warmup)
+      return emitError() << "expects 0 <= warmup < total for a cosine schedule, got warmup "
+                         << warmup << " and total " << total;
+    double minLr = getMinLr().convertToDouble();
+    if (!(minLr >= 0) || minLr > getLr().convertToDouble())
+      return emitError() << "expects 0 <= min_lr <= lr, got " << num(minLr);
+  }
+  types.push_back(RankedTensorType::get({}, Float32Type::get(getContext())));
+  return success();
+}
+
+LogicalResult GlobalNormSquaredOp::inferResultTypes(SmallVectorImpl<Type> &types,
+                                                    EmitFn emitError) {
+  if (getGradients().empty())
+    return emitError() << "expects at least one gradient";
+  types.push_back(RankedTensorType::get({}, Float64Type::get(getContext())));
+  return success();
+}
+
+LogicalResult SqrtOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn) {
+  types.push_back(RankedTensorType::get({}, Float32Type::get(getContext())));
+  return success();
+}
+
+LogicalResult AdamWOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emitError) {
+  auto p = getParam().getType();
+  if (failed(expectGradientOf(emitError, "grad", getGrad().getType(), p)) ||
+      failed(expectGradientOf(emitError, "m", getM().getType(), p)) ||
+      failed(expectGradientOf(emitError, "v", getV().getType(), p)))
+    return failure();
+  for (auto [name, value] : {std::pair<StringRef, double>{"beta1", getBeta1().convertToDouble()},
+                             {"beta2", getBeta2().convertToDouble()}})
+    if (!(value >= 0 && value < 1))
+      return emitError() << "expects " << name << " in [0, 1), got " << num(value);
+  if (failed(expectPositiveFinite(emitError, "eps", getEps().convertToDouble())))
+    return failure();
+  for (auto [name, value] :
+       {std::pair<StringRef, double>{"weight_decay", getWeightDecay().convertToDouble()},
+        {"max_grad_norm", getMaxGradNorm().convertToDouble()}})
+    if (!(value >= 0) || !std::isfinite(value))
+      return emitError() << "expects " << name << " >= 0, got " << num(value);
+  types.append({p, p, p});
+  return success();
+}

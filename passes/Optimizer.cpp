@@ -1,0 +1,150 @@
+//===- Optimizer.cpp - slim-optimizer -------------------------------------------------------===//
+//
+// Turns a step that returns gradients (slim-autodiff's result) into one that applies them:
+// AdamW with fp32 moments per trainable parameter (new arguments named "<param>.exp_avg" and
+// "<param>.exp_avg_sq", as PyTorch's optimizer state calls them), the learning rate from a
+// schedule driven by a step-counter argument, and optional clipping to a global gradient norm.
+// Parameters and moments come back as results tied to their arguments (slim.updates), which
+// the step writes in place.
+//
+//===-------------------------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+
+#include <sstream>
+
+namespace mlir::slim {
+#define GEN_PASS_DEF_SLIMOPTIMIZER
+#include "passes/Passes.h.inc"
+} // namespace mlir::slim
+
+using namespace mlir;
+using namespace mlir::slim;
+
+namespace {
+
+struct OptimizerPass : public mlir::slim::impl::SlimOptimizerBase<OptimizerPass> {
+  using SlimOptimizerBase::SlimOptimizerBase;
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    if (failed(checkOptions(func)) || failed(apply(func)))
+      signalPassFailure();
+  }
+
+  LogicalResult checkOptions(func::FuncOp func) {
+    if (schedule != "constant" && schedule != "cosine")
+      return func.emitError() << "slim-optimizer: schedule must be constant or cosine, got \""
+                              << schedule << "\"";
+    auto show = [](double v) {
+      std::ostringstream os;
+      os << v;
+      return os.str();
+    };
+    auto between = [&](const char *name, double value, double low, double high) -> LogicalResult {
+      if (value >= low && value < high)
+        return success();
+      return func.emitError() << "slim-optimizer: " << name << " must be in [" << show(low)
+                              << ", " << show(high) << "), got " << show(value);
+    };
+    if (failed(between("lr", learningRate, 1e-12, 1e3)) || failed(between("beta1", beta1, 0, 1)) ||
+        failed(between("beta2", beta2, 0, 1)) || failed(between("eps", epsilon, 1e-30, 1)) ||
+        failed(between("weight-decay", weightDecay, 0, 1e3)) ||
+        failed(between("max-grad-norm", maxGradNorm, 0, 1e30)))
+      return failure();
+    if (schedule == "cosine" && totalSteps <= warmupSteps)
+      return func.emitError() << "slim-optimizer: a cosine schedule needs total-steps ("
+                              << static_cast<int64_t>(totalSteps) << ") > warmup-steps ("
+                              << static_cast<int64_t>(warmupSteps) << ")";
+    return success();
+  }
+
+  LogicalResult apply(func::FuncOp func) {
+    Block &body = func.getBody().front();
+    auto ret = cast<func::ReturnOp>(body.getTerminator());
+    OpBuilder b(func.getContext());
+    Location loc = func.getLoc();
+
+    // The gradients slim-autodiff returned, and the parameters they belong to.
+    Value loss;
+    SmallVector<std::pair<BlockArgument, Value>> updates;
+    for (unsigned i = 0; i < ret.getNumOperands(); ++i) {
+      if (auto out = func.getResultAttrOfType<StringAttr>(i, SlimDialect::kOutputAttrName);
+          out && out.getValue() == "loss") {
+        loss = ret.getOperand(i);
+        continue;
+      }
+      auto gradOf = func.getResultAttrOfType<StringAttr>(i, SlimDialect::kGradAttrName);
+      if (!gradOf)
+        return func.emitError() << "slim-optimizer: result #" << i
+                                << " is neither the loss nor a gradient; run slim-autodiff first";
+      std::optional<BlockArgument> param;
+      for (BlockArgument arg : func.getArguments())
+        if (auto p = func.getArgAttrOfType<ParamAttr>(arg.getArgNumber(), SlimDialect::kParamAttrName);
+            p && p.getName() == gradOf.getValue())
+          param = arg;
+      updates.push_back({*param, ret.getOperand(i)});
+    }
+    if (!loss || updates.empty())
+      return func.emitError() << "slim-optimizer: expects slim-autodiff's loss and gradients";
+
+    // New arguments: two moments per parameter, then the step counter.
+    auto addArgument = [&](Type type, NamedAttribute attr) {
+      unsigned index = func.getNumArguments();
+      func.insertArgument(index, type, b.getDictionaryAttr(attr), loc);
+      return func.getArgument(index);
+    };
+    SmallVector<std::pair<BlockArgument, BlockArgument>> moments;
+    for (auto [param, grad] : updates) {
+      StringRef name = func.getArgAttrOfType<ParamAttr>(param.getArgNumber(), SlimDialect::kParamAttrName).getName();
+      BlockArgument m = addArgument(param.getType(), b.getNamedAttr(SlimDialect::kStateAttrName,
+                                    b.getStringAttr(name.str() + ".exp_avg")));
+      BlockArgument v = addArgument(param.getType(), b.getNamedAttr(SlimDialect::kStateAttrName,
+                                    b.getStringAttr(name.str() + ".exp_avg_sq")));
+      moments.push_back({m, v});
+    }
+    BlockArgument step = addArgument(RankedTensorType::get({}, b.getI32Type()),
+                                     b.getNamedAttr(SlimDialect::kInputAttrName, b.getStringAttr("step")));
+
+    b.setInsertionPoint(ret);
+    bool cosine = schedule == "cosine";
+    Value lr = createInferred<LrScheduleOp>(
+        b, loc, step, b.getF64FloatAttr(learningRate), cosine ? b.getUnitAttr() : UnitAttr(),
+        b.getI64IntegerAttr(warmupSteps), b.getI64IntegerAttr(totalSteps),
+        b.getF64FloatAttr(minLearningRate));
+    SmallVector<Value> grads;
+    for (auto &u : updates)
+      grads.push_back(u.second);
+    Value normSquared = createInferred<GlobalNormSquaredOp>(b, loc, grads);
+    Value norm = createInferred<SqrtOp>(b, loc, normSquared);
+
+    SmallVector<Value> results = {loss, norm, lr};
+    auto named = [&](StringRef key, Attribute value) {
+      return b.getDictionaryAttr(b.getNamedAttr(key, value));
+    };
+    SmallVector<Attribute> resultAttrs = {named(SlimDialect::kOutputAttrName, b.getStringAttr("loss")),
+                                          named(SlimDialect::kOutputAttrName, b.getStringAttr("grad_norm")),
+                                          named(SlimDialect::kOutputAttrName, b.getStringAttr("lr"))};
+    for (auto [u, mv] : llvm::zip_equal(updates, moments)) {
+      auto [param, grad] = u;
+      auto [m, v] = mv;
+      auto adam = createInferred<AdamWOp>(
+          b, loc, param, grad, m, v, lr, step, normSquared, b.getF64FloatAttr(beta1),
+          b.getF64FloatAttr(beta2), b.getF64FloatAttr(epsilon), b.getF64FloatAttr(weightDecay),
+          b.getF64FloatAttr(maxGradNorm));
+      SmallVector<Value, 3> updated = {param, m, v};
+      for (auto [value, arg] : llvm::zip_equal(adam->getResults(), updated)) {
+        results.push_back(value);
+        resultAttrs.push_back(named(SlimDialect::kUpdatesAttrName,
+                                    b.getI64IntegerAttr(cast<BlockArgument>(arg).getArgNumber())));
+      }
+    }
+    ret->setOperands(results);
+    func.setFunctionType(FunctionType::get(func.getContext(), func.getArgumentTypes(),
+                                           ValueRange(results).getTypes()));
+    func.setAllResultAttrs(resultAttrs);
+    return success();
+  }
+};
+
+} // namespace

@@ -1,0 +1,75 @@
+// A compiled training step loaded with everything it needs: the C++ side of slimtune.h, used
+// by the slimtune CLI and by the C API.
+#ifndef SLIMTUNE_SESSION_H
+#define SLIMTUNE_SESSION_H
+
+#include "slimtune/adapter.h"
+#include "slimtune/model.h"
+#include "slimtune/status.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace slimtune {
+
+// One buffer of the step's manifest.
+struct StepBufferInfo {
+  std::string name;
+  std::string role; // frozen, trainable, state, tokens, targets, step, output
+  std::string dtype; // f32, i32, f64
+  std::vector<int64_t> shape;
+  int64_t bytes = 0;
+  std::string gradOf;
+};
+
+struct StepResult {
+  float loss = 0;
+  float gradNorm = 0; // NaN without an optimizer
+  float lr = 0;       // NaN without an optimizer
+  int64_t step = 0;   // optimizer steps taken, this one included
+};
+
+class Session {
+public:
+  // Loads an artifact (dlopen) and allocates its arena and buffers, exactly as planned.
+  static Expected<std::unique_ptr<Session>> open(const std::string &artifactPath);
+  ~Session();
+
+  // Copies every parameter the model holds (by checkpoint name) into the step's buffers.
+  Status bindModel(const ModelSource &model);
+  // Copies `count` floats into the buffer called `name` (a parameter or optimizer state).
+  Status bindTensor(const std::string &name, const float *data, int64_t count);
+  // Initializes every LoRA pair as PEFT would (A random from `seed`, B zero).
+  Status initAdapters(LoraInit init, uint64_t seed);
+
+  // One step on [batch, seq] token ids and targets (validated against the manifest first).
+  Expected<StepResult> runStep(const int32_t *tokens, const int32_t *targets);
+
+  Status readTensor(const std::string &name, float *out, int64_t count) const;
+  // Direct access for checkpoints: the buffer's bytes, or null when there is none.
+  void *bufferData(const std::string &name) const;
+
+  const std::vector<StepBufferInfo> &buffers() const;
+  int64_t batchSize() const;
+  int64_t sequenceLength() const;
+  bool hasOptimizer() const;
+  int64_t stepCount() const;
+  void setStepCount(int64_t steps);
+  // The plan: arena plus every buffer. The high-water mark of what the session allocated.
+  int64_t plannedBytes() const;
+  int64_t peakBytes() const;
+  int64_t arenaBytes() const;
+  // FLOPs of the step's matrix products (from the compiler), for achieved-FLOP/s figures.
+  int64_t matmulFlops() const;
+
+private:
+  Session();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+} // namespace slimtune
+
+#endif // SLIMTUNE_SESSION_H

@@ -1,0 +1,57 @@
+// Plain references of the dense layer and its parameter gradients, templated on the element
+// type so tests can run them in double. Semantics: SLIMTUNE_KERNELS in kernel_abi.h.
+#ifndef SLIMTUNE_KERNELS_CPU_LINEAR_REFERENCE_H
+#define SLIMTUNE_KERNELS_CPU_LINEAR_REFERENCE_H
+
+#include <cstdint>
+
+namespace slimtune::cpu::reference {
+
+// W[o, k] of either layout: [out, in] (layout 0, PyTorch's) or [in, out] (layout 1, GGUF's
+// and Conv1D's).
+template <typename T>
+T weightAt(const T *w, int64_t o, int64_t k, int64_t in, int64_t out, int32_t layout) {
+  return layout == 0 ? w[o * in + k] : w[k * out + o];
+}
+
+// y [n, out] = x [n, in] W^T + b [out] (b may be null).
+template <typename T>
+void linear(T *y, const T *x, const T *w, const T *b, int64_t n, int64_t in, int64_t out,
+            int32_t layout) {
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t o = 0; o < out; ++o) {
+      T sum = b ? b[o] : T(0);
+      for (int64_t k = 0; k < in; ++k)
+        sum += x[i * in + k] * weightAt(w, o, k, in, out, layout);
+      y[i * out + o] = sum;
+    }
+}
+
+// dW = dy^T x as [out, in] (layout 0) or its transpose x^T dy as [in, out] (layout 1);
+// dy [n, out], x [n, in]. Overwrites dw.
+template <typename T>
+void weightGrad(T *dw, const T *dy, const T *x, int64_t n, int64_t in, int64_t out,
+                int32_t layout) {
+  for (int64_t o = 0; o < out; ++o)
+    for (int64_t k = 0; k < in; ++k) {
+      T sum = 0;
+      for (int64_t i = 0; i < n; ++i)
+        sum += dy[i * out + o] * x[i * in + k];
+      (layout == 0 ? dw[o * in + k] : dw[k * out + o]) = sum;
+    }
+}
+
+// db [c] = column sums of dy [n, c].
+template <typename T>
+void sumRows(T *db, const T *dy, int64_t n, int64_t c) {
+  for (int64_t j = 0; j < c; ++j) {
+    T sum = 0;
+    for (int64_t i = 0; i < n; ++i)
+      sum += dy[i * c + j];
+    db[j] = sum;
+  }
+}
+
+} // namespace slimtune::cpu::reference
+
+#endif // SLIMTUNE_KERNELS_CPU_LINEAR_REFERENCE_H

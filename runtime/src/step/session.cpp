@@ -1,0 +1,380 @@
+// A loaded step artifact: its manifest read and checked, its memory allocated as planned, its
+// parameters bound by name, and steps run through the kernel table.
+#include "slimtune/session.h"
+
+#include "formats/json_input.h"
+#include "kernels/cpu/kernels.h"
+#include "slimtune/kernel_abi.h"
+#include "step/tracked_memory.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <dlfcn.h>
+#include <limits>
+#include <map>
+#include <set>
+
+namespace slimtune {
+namespace {
+
+using StepFn = void (*)(const slimtune_step_args *);
+using ManifestFn = const char *(*)();
+
+const std::set<std::string> kRoles = {"frozen", "trainable", "state", "tokens",
+                                      "targets", "step",     "output"};
+
+int64_t elementSize(const std::string &dtype) {
+  return dtype == "f64" ? 8 : (dtype == "f32" || dtype == "i32") ? 4 : 0;
+}
+
+// splitmix64: deterministic streams for adapter initialization.
+class Random {
+public:
+  explicit Random(uint64_t seed) : state_(seed) {}
+  uint64_t next() {
+    uint64_t z = (state_ += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  }
+  double uniform() { return static_cast<double>(next() >> 11) * 0x1p-53; } // [0, 1)
+  double normal() { // Box-Muller
+    double u1 = 1.0 - uniform(), u2 = uniform();
+    return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+  }
+
+private:
+  uint64_t state_;
+};
+
+uint64_t nameHash(const std::string &name) {
+  uint64_t h = 14695981039346656037ull;
+  for (char c : name)
+    h = (h ^ static_cast<uint8_t>(c)) * 1099511628211ull;
+  return h;
+}
+
+bool endsWith(const std::string &s, const std::string &suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// The kernels a step calls: the fast ones, unless SLIMTUNE_KERNELS asks for the plain
+// references, all ("reference") or some ("reference:LAYER_NORM_GRAD,GELU_GRAD"), to check a
+// whole step's fast kernels against their references.
+void *const *kernelTableFromEnvironment() {
+  static const std::vector<void *> table = [] {
+    std::vector<void *> t(cpu::kernelTable(), cpu::kernelTable() + SLIMTUNE_KERNEL_COUNT);
+    const char *choice = std::getenv("SLIMTUNE_KERNELS");
+    std::string text = choice ? choice : "";
+    if (text.rfind("reference", 0) != 0)
+      return t;
+    static const char *names[] = {
+#define SLIMTUNE_KERNEL_NAME(ID, name, signature) #ID,
+        SLIMTUNE_KERNELS(SLIMTUNE_KERNEL_NAME)
+#undef SLIMTUNE_KERNEL_NAME
+    };
+    std::string list = text.size() > 10 ? "," + text.substr(10) + "," : "";
+    for (int k = 0; k < SLIMTUNE_KERNEL_COUNT; ++k)
+      if (list.empty() || list.find("," + std::string(names[k]) + ",") != std::string::npos)
+        t[k] = cpu::referenceKernelTable()[k];
+    return t;
+  }();
+  return table.data();
+}
+
+} // namespace
+
+struct Session::Impl {
+  std::string path;
+  void *library = nullptr;
+  StepFn step = nullptr;
+  std::vector<StepBufferInfo> buffers;
+  std::map<std::string, size_t> index;
+  int64_t arenaBytes = 0;
+  int64_t vocab = -1, classes = -1, ignoreIndex = -100, flops = 0;
+  MemoryTracker memory;
+  MemoryTracker::Block arena{nullptr, {nullptr, 0}};
+  std::vector<MemoryTracker::Block> storage;
+  std::vector<void *> pointers;
+  std::vector<bool> bound;
+  int64_t steps = 0;
+
+  ~Impl() {
+    storage.clear();
+    arena.reset();
+    if (library)
+      dlclose(library);
+  }
+
+  Status fail(const std::string &what) const { return Status::error(path + ": " + what); }
+
+  Status readManifest(const char *text) {
+    auto parsed = parseJsonStrict(text, text + std::strlen(text));
+    if (!parsed)
+      return fail("manifest: " + parsed.status().message());
+    const nlohmann::json &m = *parsed;
+    if (!m.is_object() || m.value("format", "") != "slimtune-step")
+      return fail("not a slimtune step artifact (manifest format)");
+    if (m.value("abi_version", -1) != SLIMTUNE_ABI_VERSION)
+      return fail("built for kernel ABI " + std::to_string(m.value("abi_version", -1)) +
+                  ", this runtime has " + std::to_string(SLIMTUNE_ABI_VERSION) + ": recompile it");
+    arenaBytes = m.value("arena_bytes", -1);
+    if (arenaBytes < 0 || !m.contains("buffers") || !m["buffers"].is_array())
+      return fail("manifest lacks arena_bytes or buffers");
+    vocab = m.value("vocab", -1);
+    classes = m.value("classes", -1);
+    ignoreIndex = m.value("ignore_index", -100);
+    flops = m.value("matmul_flops", static_cast<int64_t>(0));
+    for (const nlohmann::json &b : m["buffers"]) {
+      StepBufferInfo info;
+      info.name = b.value("name", "");
+      info.role = b.value("role", "");
+      info.dtype = b.value("dtype", "");
+      info.bytes = b.value("bytes", -1);
+      info.gradOf = b.value("grad_of", "");
+      if (b.contains("shape") && b["shape"].is_array())
+        for (const nlohmann::json &d : b["shape"])
+          info.shape.push_back(d.is_number_integer() ? d.get<int64_t>() : -1);
+      int64_t numel = 1;
+      for (int64_t d : info.shape)
+        numel = d < 0 ? -1 : numel * d;
+      if (info.name.empty() || !kRoles.count(info.role) || !elementSize(info.dtype) ||
+          numel < 0 || info.bytes != numel * elementSize(info.dtype))
+        return fail("manifest buffer \"" + info.name + "\" is malformed");
+      if (!index.emplace(info.name, buffers.size()).second)
+        return fail("manifest names buffer \"" + info.name + "\" twice");
+      buffers.push_back(std::move(info));
+    }
+    return Status::ok();
+  }
+
+  Status allocate() {
+    arena = memory.allocate(static_cast<size_t>(arenaBytes));
+    if (!arena)
+      return fail("cannot allocate the " + std::to_string(arenaBytes) + "-byte arena");
+    for (const StepBufferInfo &b : buffers) {
+      storage.push_back(memory.allocate(static_cast<size_t>(b.bytes)));
+      if (!storage.back())
+        return fail("cannot allocate " + std::to_string(b.bytes) + " bytes for " + b.name);
+      pointers.push_back(storage.back().get());
+      // Optimizer state starts at zero; inputs and outputs need no binding.
+      bound.push_back(b.role != "frozen" && b.role != "trainable");
+    }
+    return Status::ok();
+  }
+
+  const StepBufferInfo *find(const std::string &name, size_t *at = nullptr) const {
+    auto it = index.find(name);
+    if (it == index.end())
+      return nullptr;
+    if (at)
+      *at = it->second;
+    return &buffers[it->second];
+  }
+
+  const StepBufferInfo *byRole(const std::string &role, size_t *at) const {
+    for (size_t i = 0; i < buffers.size(); ++i)
+      if (buffers[i].role == role) {
+        *at = i;
+        return &buffers[i];
+      }
+    return nullptr;
+  }
+
+  // Token ids must index the embedding; targets the logits, or be the ignore index.
+  Status validateBatch(const int32_t *tokens, const int32_t *targets, int64_t count) const {
+    for (int64_t i = 0; i < count; ++i) {
+      if (vocab > 0 && (tokens[i] < 0 || tokens[i] >= vocab))
+        return Status::error("token id " + std::to_string(tokens[i]) + " at position " +
+                             std::to_string(i) + " is outside the vocabulary (" +
+                             std::to_string(vocab) + " tokens)");
+      if (classes > 0 && targets[i] != ignoreIndex && (targets[i] < 0 || targets[i] >= classes))
+        return Status::error("target " + std::to_string(targets[i]) + " at position " +
+                             std::to_string(i) + " is outside the vocabulary (" +
+                             std::to_string(classes) + " tokens) and not the ignore index " +
+                             std::to_string(ignoreIndex));
+    }
+    return Status::ok();
+  }
+};
+
+Session::Session() : impl_(std::make_unique<Impl>()) {}
+Session::~Session() = default;
+
+Expected<std::unique_ptr<Session>> Session::open(const std::string &artifactPath) {
+  std::unique_ptr<Session> session(new Session());
+  Impl &s = *session->impl_;
+  s.path = artifactPath;
+  // dlopen of a path without a slash searches the library path: make it explicit.
+  std::string path = artifactPath.find('/') == std::string::npos ? "./" + artifactPath : artifactPath;
+  s.library = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!s.library)
+    return s.fail(std::string("cannot load: ") + dlerror());
+  auto manifest = reinterpret_cast<ManifestFn>(dlsym(s.library, SLIMTUNE_MANIFEST_SYMBOL));
+  s.step = reinterpret_cast<StepFn>(dlsym(s.library, SLIMTUNE_STEP_SYMBOL));
+  if (!manifest || !s.step)
+    return s.fail("not a slimtune step artifact (no " SLIMTUNE_STEP_SYMBOL ")");
+  if (Status st = s.readManifest(manifest()); !st)
+    return st;
+  size_t at;
+  if (!s.byRole("tokens", &at) || s.buffers[at].shape.size() != 2)
+    return s.fail("the step has no [batch, seq] token input");
+  if (Status st = s.allocate(); !st)
+    return st;
+  return session;
+}
+
+Status Session::bindModel(const ModelSource &model) {
+  Impl &s = *impl_;
+  std::vector<float> values;
+  for (size_t i = 0; i < s.buffers.size(); ++i) {
+    const StepBufferInfo &b = s.buffers[i];
+    if (b.role != "frozen" && b.role != "trainable")
+      continue;
+    bool inModel = false;
+    for (const StoredTensor &t : model.storedTensors())
+      inModel |= t.name == b.name;
+    if (!inModel)
+      continue; // adapters: initialized or bound separately
+    if (Status st = model.readF32(b.name, values); !st)
+      return st;
+    if (static_cast<int64_t>(values.size() * 4) != b.bytes)
+      return Status::error(model.path() + ": tensor \"" + b.name + "\" has " +
+                           std::to_string(values.size()) + " values; the step expects " +
+                           std::to_string(b.bytes / 4));
+    std::memcpy(s.pointers[i], values.data(), b.bytes);
+    s.bound[i] = true;
+  }
+  return Status::ok();
+}
+
+Status Session::bindTensor(const std::string &name, const float *data, int64_t count) {
+  Impl &s = *impl_;
+  size_t at;
+  const StepBufferInfo *b = s.find(name, &at);
+  if (!b || (b->role != "frozen" && b->role != "trainable" && b->role != "state"))
+    return s.fail("the step has no parameter or optimizer state \"" + name + "\"");
+  if (count * 4 != b->bytes)
+    return s.fail("\"" + name + "\" holds " + std::to_string(b->bytes / 4) + " values, not " +
+                  std::to_string(count));
+  std::memcpy(s.pointers[at], data, b->bytes);
+  s.bound[at] = true;
+  return Status::ok();
+}
+
+Status Session::initAdapters(LoraInit init, uint64_t seed) {
+  Impl &s = *impl_;
+  for (size_t i = 0; i < s.buffers.size(); ++i) {
+    const StepBufferInfo &b = s.buffers[i];
+    if (b.role != "trainable")
+      continue;
+    auto *values = static_cast<float *>(s.pointers[i]);
+    int64_t count = b.bytes / 4;
+    if (endsWith(b.name, ".lora_B.weight")) {
+      std::fill(values, values + count, 0.0f); // PEFT: B = 0, so training starts at the base model
+      s.bound[i] = true;
+    } else if (endsWith(b.name, ".lora_A.weight") && b.shape.size() == 2) {
+      Random random(seed ^ nameHash(b.name));
+      double rank = static_cast<double>(b.shape[0]), fanIn = static_cast<double>(b.shape[1]);
+      for (int64_t j = 0; j < count; ++j) {
+        if (init == LoraInit::KaimingUniform) // kaiming_uniform_(a=sqrt(5)): bound 1/sqrt(fan_in)
+          values[j] = static_cast<float>((2.0 * random.uniform() - 1.0) / std::sqrt(fanIn));
+        else if (init == LoraInit::Gaussian) // normal_(std=1/r)
+          values[j] = static_cast<float>(random.normal() / rank);
+        else
+          values[j] = 0.0f;
+      }
+      s.bound[i] = true;
+    }
+  }
+  return Status::ok();
+}
+
+Expected<StepResult> Session::runStep(const int32_t *tokens, const int32_t *targets) {
+  Impl &s = *impl_;
+  for (size_t i = 0; i < s.buffers.size(); ++i)
+    if (!s.bound[i])
+      return s.fail("parameter \"" + s.buffers[i].name + "\" was never bound");
+  size_t tokensAt, targetsAt, stepAt;
+  s.byRole("tokens", &tokensAt);
+  int64_t count = s.buffers[tokensAt].bytes / 4;
+  if (Status st = s.validateBatch(tokens, targets, count); !st)
+    return st;
+  std::memcpy(s.pointers[tokensAt], tokens, count * 4);
+  if (s.byRole("targets", &targetsAt))
+    std::memcpy(s.pointers[targetsAt], targets, count * 4);
+  bool optimizer = s.byRole("step", &stepAt);
+  if (optimizer)
+    *static_cast<int32_t *>(s.pointers[stepAt]) = static_cast<int32_t>(s.steps);
+
+  slimtune_step_args args{SLIMTUNE_ABI_VERSION, static_cast<uint8_t *>(s.arena.get()),
+                          s.pointers.data(), kernelTableFromEnvironment()};
+  s.step(&args);
+
+  StepResult result;
+  auto output = [&](const char *name) {
+    size_t at;
+    const StepBufferInfo *b = s.find(name, &at);
+    return b && b->role == "output" ? *static_cast<float *>(s.pointers[at])
+                                    : std::numeric_limits<float>::quiet_NaN();
+  };
+  result.loss = output("loss");
+  result.gradNorm = output("grad_norm");
+  result.lr = output("lr");
+  if (optimizer)
+    ++s.steps;
+  result.step = s.steps;
+  return result;
+}
+
+Status Session::readTensor(const std::string &name, float *out, int64_t count) const {
+  size_t at;
+  const StepBufferInfo *b = impl_->find(name, &at);
+  if (!b)
+    return impl_->fail("the step has no buffer \"" + name + "\"");
+  if (count * 4 != b->bytes || b->dtype != "f32")
+    return impl_->fail("\"" + name + "\" holds " + std::to_string(b->bytes) + " bytes of " +
+                       b->dtype + ", not " + std::to_string(count) + " floats");
+  std::memcpy(out, impl_->pointers[at], b->bytes);
+  return Status::ok();
+}
+
+void *Session::bufferData(const std::string &name) const {
+  size_t at;
+  return impl_->find(name, &at) ? impl_->pointers[at] : nullptr;
+}
+
+const std::vector<StepBufferInfo> &Session::buffers() const { return impl_->buffers; }
+
+int64_t Session::batchSize() const {
+  size_t at;
+  return impl_->byRole("tokens", &at)->shape[0];
+}
+
+int64_t Session::sequenceLength() const {
+  size_t at;
+  return impl_->byRole("tokens", &at)->shape[1];
+}
+
+bool Session::hasOptimizer() const {
+  size_t at;
+  return impl_->byRole("step", &at) != nullptr;
+}
+
+int64_t Session::stepCount() const { return impl_->steps; }
+void Session::setStepCount(int64_t steps) { impl_->steps = steps; }
+
+int64_t Session::plannedBytes() const {
+  auto rounded = [](int64_t b) { return std::max<int64_t>(64, (b + 63) / 64 * 64); };
+  int64_t total = rounded(impl_->arenaBytes);
+  for (const StepBufferInfo &b : impl_->buffers)
+    total += rounded(b.bytes);
+  return total;
+}
+
+int64_t Session::peakBytes() const { return impl_->memory.peak(); }
+int64_t Session::arenaBytes() const { return impl_->arenaBytes; }
+int64_t Session::matmulFlops() const { return impl_->flops; }
+
+} // namespace slimtune

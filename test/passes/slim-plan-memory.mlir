@@ -1,0 +1,40 @@
+// slim-plan-memory: offsets in one arena from liveness, stash/unstash as aliases of the
+// stashed buffer, in-place results where the kernel allows it, outputs outside the arena.
+// RUN: slimtune-opt %s -split-input-file --slim-plan-memory | FileCheck %s
+
+// %a (512 B) dies at %b; %c can reuse its bytes. %d = %b + %c is computed in place of %b.
+// %h stashes %c: the stash is free, but %c stays live until the unstash reads it.
+// CHECK-LABEL: func.func @reuse
+// CHECK-SAME: attributes {slim.arena_bytes = 1024 : i64}
+// CHECK: slim.silu %arg0 {slim.offsets = array<i64: [[A:[0-9]+]]>}
+// CHECK: slim.silu %{{.*}} {slim.offsets = array<i64: [[B:[0-9]+]]>}
+// CHECK: slim.silu %arg0 {slim.offsets = array<i64: [[A]]>}
+// CHECK: slim.stash %{{.*}} {slim.offsets = array<i64: -1>}
+// CHECK: slim.add %{{.*}}, %{{.*}} {slim.offsets = array<i64: [[B]]>}
+// CHECK: slim.unstash %{{.*}} {slim.offsets = array<i64: [[A]]>}
+// CHECK: slim.mul %{{.*}}, %{{.*}} {slim.offsets = array<i64: -1>}
+func.func @reuse(%x: tensor<2x64xf32>) -> tensor<2x64xf32> {
+  %a = slim.silu %x : tensor<2x64xf32>
+  %b = slim.silu %a : tensor<2x64xf32>
+  %c = slim.silu %x : tensor<2x64xf32>
+  %h = slim.stash %c : tensor<2x64xf32>
+  %d = slim.add %b, %c : tensor<2x64xf32>
+  %c2 = slim.unstash %h : !slim.stash<tensor<2x64xf32>>
+  %r = slim.mul %d, %c2 : tensor<2x64xf32>
+  return %r : tensor<2x64xf32>
+}
+
+// -----
+
+// A kernel's workspace lives only during its op. The fused loss gradient takes the logits'
+// buffer.
+// CHECK-LABEL: func.func @workspace_and_logits
+// CHECK: slim.lora {{.*}} {slim.offsets = array<i64: [[Y:[0-9]+]]>, slim.workspace = array<i64: {{[0-9]+}}, 64>}
+// CHECK: slim.cross_entropy_with_grad {{.*}} {slim.offsets = array<i64: -1, [[Y]]>}
+func.func @workspace_and_logits(%x: tensor<1x4x8xf32>, %a: tensor<2x8xf32>, %b: tensor<16x2xf32>,
+                                %t: tensor<1x4xi32>) -> (tensor<f32>, tensor<1x4x16xf32>) {
+  %y = slim.lora %x, %a, %b scale 1.0 : (tensor<1x4x8xf32>, tensor<2x8xf32>, tensor<16x2xf32>) -> tensor<1x4x16xf32>
+  %loss, %d = slim.cross_entropy_with_grad %y, %t ignore_index -100 : (tensor<1x4x16xf32>, tensor<1x4xi32>) -> (tensor<f32>, tensor<1x4x16xf32>)
+  %e = slim.silu %d : tensor<1x4x16xf32>
+  return %loss, %e : tensor<f32>, tensor<1x4x16xf32>
+}
