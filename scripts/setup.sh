@@ -8,7 +8,7 @@ set -euo pipefail
 packages=(
   cmake ninja-build lld pkg-config
   llvm-19-dev llvm-19-tools libmlir-19-dev mlir-19-tools liblld-19-dev
-  clang-19 libclang-rt-19-dev
+  clang-19 libclang-rt-19-dev libomp-19-dev
   libopenblas-dev libdnnl-dev
   nlohmann-json3-dev libpcre2-dev
   libgtest-dev libbenchmark-dev
