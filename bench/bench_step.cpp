@@ -48,21 +48,24 @@ void BM_Step(benchmark::State &state) {
   state.counters["FLOP/s"] = benchmark::Counter(steps * session->matmulFlops(), benchmark::Counter::kIsRate);
 }
 
-// The GEMM peak: the best rate among the step's projection shapes, remembered for BM_Step.
+// The GEMM peak: the best median rate among the step's projection shapes (or the best run,
+// without repetitions), remembered and used to express the step's rate as a fraction.
 class PeakReporter : public benchmark::ConsoleReporter {
 public:
+  PeakReporter() : ConsoleReporter(OO_Tabular) {}
   void ReportRuns(const std::vector<Run> &runs) override {
-    for (const Run &run : runs) {
-      if (run.run_name.function_name == "BM_GemmPeak" && run.counters.count("FLOP/s") &&
-          run.run_type == Run::RT_Iteration)
-        gemmPeak = std::max(gemmPeak, static_cast<double>(run.counters.at("FLOP/s")));
-    }
     ConsoleReporter::ReportRuns(runs);
-    for (const Run &run : runs)
-      if (run.run_name.function_name == "BM_Step" && run.counters.count("FLOP/s") && gemmPeak > 0 &&
-          (run.run_type == Run::RT_Aggregate ? run.aggregate_name == "median" : true))
-        std::printf("  -> %s: %.1f%% of the GEMM peak (%.1f GFLOP/s)\n", run.benchmark_name().c_str(),
-                    100.0 * run.counters.at("FLOP/s") / gemmPeak, gemmPeak / 1e9);
+    for (const Run &run : runs) {
+      bool representative = run.run_type == Run::RT_Iteration || run.aggregate_name == "median";
+      if (!representative || !run.counters.count("FLOP/s"))
+        continue;
+      double rate = run.counters.at("FLOP/s");
+      if (run.run_name.function_name == "BM_GemmPeak")
+        gemmPeak = std::max(gemmPeak, rate);
+      else if (run.run_name.function_name == "BM_Step" && gemmPeak > 0)
+        std::printf("step: %.1f GFLOP/s = %.1f%% of the GEMM peak (%.1f GFLOP/s) measured in this run\n",
+                    rate / 1e9, 100.0 * rate / gemmPeak, gemmPeak / 1e9);
+    }
   }
 };
 } // namespace

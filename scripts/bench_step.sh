@@ -17,4 +17,4 @@ JSON
 "$build/bin/slimtune" import --model "$model" --adapter "$work/adapter_config.json" --batch 4 --seq 256 -o "$work/step.mlir"
 "$build/bin/slimtune" compile "$work/step.mlir" --pipeline "${1:-baseline}" -o "$work/step.so"
 "$build/bin/bench-step" "$work/step.so" "$model" --benchmark_repetitions=5 \
-  --benchmark_report_aggregates_only=true --benchmark_min_time=0.5s
+  --benchmark_report_aggregates_only=true --benchmark_min_time=0.5 --benchmark_color=false
