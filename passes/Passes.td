@@ -141,11 +141,11 @@ def SlimPlanMemory : Pass<"slim-plan-memory", "::mlir::func::FuncOp"> {
   let description = [{
     Static memory planning of a training step, so that the peak is a number known before
     anything runs and the runtime allocates exactly it. Values sharing a buffer (a stash and
-    its unstash; a result computed in place of an operand that dies there: add, mul, rope, the
-    loss gradient over the logits) form one storage; a storage is live from its first
-    definition to its last use in op order; storages are placed greedily by size, each in the
-    smallest gap left by the storages live at the same time. Arguments, returned values and
-    in-place updates of arguments live outside the arena.
+    its unstash; a result computed in place of an operand that dies there: add, mul, rope,
+    merge_lora, the loss gradient over the logits) form one storage; a storage is live from
+    its first definition to its last use in op order; storages are placed greedily by size,
+    each in the smallest gap left by the storages live at the same time. Arguments, returned
+    values and in-place updates of arguments live outside the arena.
 
     Exact: only attributes are added. Must run last: offsets depend on the op order.
 
@@ -154,6 +154,44 @@ def SlimPlanMemory : Pass<"slim-plan-memory", "::mlir::func::FuncOp"> {
     %y = slim.silu %x {slim.offsets = array<i64: 4096>} : tensor<2x16x128xf32>
     %d = slim.lora %h, %a, %b scale 2.0 {slim.offsets = array<i64: 0>, slim.workspace = array<i64: 8192, 1024>} : ...
     func.func @forward(...) attributes {slim.arena_bytes = 81920 : i64}
+    ```
+  }];
+}
+
+def SlimMergeAdapters : Pass<"slim-merge-adapters", "::mlir::func::FuncOp"> {
+  let summary = "Fold each LoRA adapter into its linear layer's weight (W + scale·B·A)";
+  let description = [{
+    LoRA-Gen's reparameterization of a forward graph: every adapted layer,
+    `slim.add(slim.linear(x, W [, bias]), slim.lora(x, A, B))` with the operands of the add in
+    either order, becomes `slim.linear(x, slim.merge_lora(W, A, B) [, bias])` in W's layout
+    (GPT-2's Conv1D weights get the transposed delta). The specialised model then runs one
+    GEMM per layer over the tokens and no adapter matmuls; the merged weight, computed in
+    fp32 at each run of the step, is an intermediate of W's size, live only up to its linear
+    (worth it when the tokens outnumber in·out/(in + out), RunLoRA's criterion). The
+    adapter stays a function argument, so any adapter bound to the artifact is merged. A
+    second adapter on the same layer folds into the already merged weight.
+
+    Exact: the same numbers up to fp32 rounding and reassociation (x·(W + s·B·A)ᵀ against
+    x·Wᵀ + s·(x·Aᵀ)·Bᵀ).
+
+    Left alone, with a remark: an adapter with dropout (its output is random, and no fixed
+    weight reproduces it) and a layer whose frozen or adapter output is also read elsewhere
+    (merging would keep both paths). Run after slim-autodiff the pass refuses with an error:
+    merging a training step's forward would be exact but would recompute W' at every step,
+    a FLOP trade that belongs to slim-lora-order. A merged graph whose adapters are trainable
+    cannot be differentiated (slim.merge_lora has no backward rule): it is for evaluation and
+    inference.
+
+    Before:
+    ```mlir
+    %y0 = slim.linear %h, %w : (tensor<2x16x64xf32>, tensor<128x64xf32>) -> tensor<2x16x128xf32>
+    %d = slim.lora %h, %a, %b scale 2.0 : (tensor<2x16x64xf32>, tensor<8x64xf32>, tensor<128x8xf32>) -> tensor<2x16x128xf32>
+    %y = slim.add %y0, %d : tensor<2x16x128xf32>
+    ```
+    After:
+    ```mlir
+    %w2 = slim.merge_lora %w, %a, %b scale 2.000000e+00 : (tensor<128x64xf32>, tensor<8x64xf32>, tensor<128x8xf32>) -> tensor<128x64xf32>
+    %y = slim.linear %h, %w2 : (tensor<2x16x64xf32>, tensor<128x64xf32>) -> tensor<2x16x128xf32>
     ```
   }];
 }

@@ -6,7 +6,8 @@
 // - Storage: a value and everything that aliases it share one buffer: a stash and its
 //   unstash read the stashed value's buffer (no copy unless an encoding says so), and a
 //   result computed in place of an operand that dies at that op (where the kernel ABI allows
-//   it: add, mul, rope, the fused loss gradient over the logits) takes the operand's buffer.
+//   it: add, mul, rope, a merged weight over an intermediate one, the fused loss gradient over
+//   the logits) takes the operand's buffer.
 // - Not in the arena: function arguments (parameters, optimizer state, inputs: bound by the
 //   runtime), returned values (written straight into the runtime's output buffers), and
 //   results that update an argument in place (slim.updates).
@@ -149,7 +150,7 @@ private:
     SmallVector<Value, 2> candidates;
     if (isa<AddOp, MulOp>(op))
       candidates = {op->getOperand(0), op->getOperand(1)};
-    else if (isa<RopeOp>(op))
+    else if (isa<RopeOp, MergeLoraOp>(op))
       candidates = {op->getOperand(0)};
     else if (auto ce = dyn_cast<CrossEntropyWithGradOp>(op); ce && i == 1)
       candidates = {ce.getLogits()};

@@ -10,7 +10,7 @@ packages=(
   llvm-19-dev llvm-19-tools libmlir-19-dev mlir-19-tools liblld-19-dev
   clang-19 libclang-rt-19-dev libomp-19-dev
   libopenblas-dev libdnnl-dev
-  nlohmann-json3-dev libpcre2-dev
+  nlohmann-json3-dev libpcre2-dev libssl-dev
   libgtest-dev libbenchmark-dev
   python3
 )

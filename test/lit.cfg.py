@@ -5,7 +5,8 @@
 #
 # Optional inputs, found through the environment (scripts/run_tests.py sets them) or their
 # default places; tests that need a missing one are reported unsupported (skipped):
-#   SLIMTUNE_PYTHON  a Python with numpy, safetensors and gguf   (feature python-refs)
+#   SLIMTUNE_PYTHON  a Python with numpy, safetensors and gguf   (feature python-refs),
+#                    and Hugging Face tokenizers                    (feature tokenizers-ref)
 #   SLIMTUNE_SMOLLM2 SmolLM2-135M-Instruct.Q4_1.gguf              (feature smollm2)
 
 import os
@@ -39,7 +40,8 @@ config.environment.pop("OPENBLAS_CORETYPE", None)
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(
-    ["slimtune-opt", "slimtune", "slimtune-dump-weights", "slimtune-check-step"],
+    ["slimtune-opt", "slimtune", "slimtune-dump-weights", "slimtune-check-step",
+     "slimtune-tokenize"],
     [bin_dir, config.llvm_tools_dir])
 
 python = os.environ.get("SLIMTUNE_PYTHON") or os.path.join(config.slimtune_obj_root, "venv", "bin", "python")
@@ -49,6 +51,14 @@ if os.path.exists(python) and subprocess.call(
     config.available_features.add("python-refs")
     # Not %python: LLVM's default substitutions already name lit's own interpreter so.
     config.substitutions.append(("%refpython", python))
+    # Hugging Face tokenizers, for the tokenizer cross-checks (a feature of its own, so that a
+    # missing wheel skips only those).
+    if subprocess.call([python, "-c", "import tokenizers"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
+        config.available_features.add("tokenizers-ref")
+    else:
+        lit_config.note("no Hugging Face tokenizers in " + python + ": the tokenizer "
+                        "cross-checks are skipped")
 else:
     lit_config.note("no Python with numpy, safetensors and gguf (scripts/python_env.sh): "
                     "the cross-check tests are skipped")

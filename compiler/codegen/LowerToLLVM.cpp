@@ -308,6 +308,13 @@ private:
                 p(stepOrZero(loc))});
           return success();
         })
+        .Case([&](MergeLoraOp o) {
+          call(loc, SLIMTUNE_KERNEL_MERGE_LORA,
+               {R(), P(o.getWeight()), P(o.getLoraA()), P(o.getLoraB()), l(o.getInFeatures()),
+                l(o.getOutFeatures()), l(o.getRank()), f(o.getScale().convertToDouble()),
+                i(layout(o.getLayout()))});
+          return success();
+        })
         .Case([&](RopeOp o) {
           call(loc, SLIMTUNE_KERNEL_ROPE,
                {R(), P(o.getInput()), l(dim(o.getInput(), 0)), l(dim(o.getInput(), 1)),

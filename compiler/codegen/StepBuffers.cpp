@@ -56,6 +56,7 @@ FailureOr<StepBuffers> collectStepBuffers(func::FuncOp step) {
                                   "cannot hold: " << step.getArgumentTypes()[i];
     table.buffers.push_back(std::move(b));
   }
+  Operation *ret = step.getBody().front().getTerminator();
   for (unsigned i = 0; i < step.getNumResults(); ++i) {
     if (auto updates = step.getResultAttrOfType<IntegerAttr>(i, SlimDialect::kUpdatesAttrName)) {
       table.resultBuffer.push_back(updates.getInt());
@@ -68,6 +69,10 @@ FailureOr<StepBuffers> collectStepBuffers(func::FuncOp step) {
     } else if (auto grad = step.getResultAttrOfType<StringAttr>(i, SlimDialect::kGradAttrName)) {
       b.name = grad.getValue().str() + ".grad";
       b.gradOf = grad.getValue().str();
+    } else if (isa_and_nonnull<CrossEntropyOp>(ret->getOperand(i).getDefiningOp())) {
+      // A forward graph's result, as imported, is unnamed: it is the loss the runtime reports
+      // (slim-autodiff names its own).
+      b.name = "loss";
     } else {
       b.name = "result" + std::to_string(i);
     }
@@ -100,6 +105,8 @@ int64_t matmulFlops(func::FuncOp step) {
     else if (auto o = dyn_cast<LoraGradOp>(op)) // u recomputed, then dB, du, dA, dx
       flops += 2 * rows(o.getInput()) * cast<RankedTensorType>(o.getLoraA().getType()).getDimSize(0) *
                (3 * last(o.getInput()) + 2 * last(o.getResultGrad()));
+    else if (auto o = dyn_cast<MergeLoraOp>(op)) // B·A, once per step
+      flops += 2 * o.getOutFeatures() * o.getRank() * o.getInFeatures();
     else if (auto o = dyn_cast<AttentionOp>(op))
       flops += attention(o.getQuery(), static_cast<int64_t>(o.getNumHeads()), 2);
     else if (auto o = dyn_cast<AttentionWithLseOp>(op))

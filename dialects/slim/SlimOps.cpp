@@ -67,6 +67,16 @@ int64_t LinearOp::getOutFeatures() {
 
 int64_t LoraOp::getRank() { return getLoraA().getType().getDimSize(0); }
 
+int64_t MergeLoraOp::getInFeatures() {
+  return getWeight().getType().getDimSize(getLayout() == WeightLayout::out_in ? 1 : 0);
+}
+
+int64_t MergeLoraOp::getOutFeatures() {
+  return getWeight().getType().getDimSize(getLayout() == WeightLayout::out_in ? 0 : 1);
+}
+
+int64_t MergeLoraOp::getRank() { return getLoraA().getType().getDimSize(0); }
+
 int64_t AttentionOp::getHeadDim() {
   return getQuery().getType().getShape().back() / static_cast<int64_t>(getNumHeads());
 }

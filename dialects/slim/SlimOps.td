@@ -171,6 +171,39 @@ def Slim_LoraOp : Slim_Op<"lora"> {
   }];
 }
 
+def Slim_MergeLoraOp : Slim_Op<"merge_lora"> {
+  let summary = "A linear weight with a LoRA adapter folded in: W + scale·B·A";
+  let description = [{
+    `result = weight + scale · (B·A)` for a weight stored [out, in] (`layout out_in`, the
+    default), or `weight + scale · (B·A)ᵀ` for one stored [in, out] (`layout in_out`, GPT-2's
+    Conv1D): the result has the weight's type and layout, so `slim.linear` reads it in place
+    of the weight. A [r, in] and B [out, r] are stored as PEFT stores them, as for
+    `slim.lora`; the sum is computed in fp32. `slim.linear(x, merge_lora(W, A, B))` equals
+    `slim.linear(x, W) + slim.lora(x, A, B)` without dropout, up to fp32 rounding
+    (LoRA-Gen's reparameterization, what slim-merge-adapters rewrites to).
+
+    ```mlir
+    %w2 = slim.merge_lora %w, %a, %b scale 2.000000e+00 : (tensor<128x64xf32>, tensor<8x64xf32>, tensor<128x8xf32>) -> tensor<128x64xf32>
+    %c2 = slim.merge_lora %c, %a, %b scale 2.000000e+00 layout in_out : (tensor<64x192xf32>, tensor<8x64xf32>, tensor<192x8xf32>) -> tensor<64x192xf32>
+    ```
+  }];
+  let arguments = (ins Slim_FloatTensor:$weight, Slim_FloatTensor:$lora_a,
+                       Slim_FloatTensor:$lora_b, F64Attr:$scale,
+                       DefaultValuedAttr<Slim_WeightLayout, "WeightLayout::out_in">:$layout);
+  let results = (outs Slim_FloatTensor:$result);
+  let assemblyFormat = [{
+    $weight `,` $lora_a `,` $lora_b `scale` $scale (`layout` $layout^)? attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let extraClassDeclaration = [{
+    /// The number of input and output features, from the weight's shape and layout.
+    int64_t getInFeatures();
+    int64_t getOutFeatures();
+    /// The adapter's rank r.
+    int64_t getRank();
+  }];
+}
+
 //===-------------------------------------------------------------------------------------===//
 // Attention
 //===-------------------------------------------------------------------------------------===//

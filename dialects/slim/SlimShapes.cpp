@@ -116,6 +116,38 @@ LogicalResult LoraOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emit
                    getDropout().convertToDouble());
 }
 
+LogicalResult MergeLoraOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emitError) {
+  auto weight = getWeight().getType();
+  auto a = getLoraA().getType(), b = getLoraB().getType();
+  bool outIn = getLayout() == WeightLayout::out_in;
+  if (failed(expectRank(emitError, "a weight", weight, 2,
+                        outIn ? "[out, in] for layout out_in" : "[in, out] for layout in_out")) ||
+      failed(expectRank(emitError, "lora_a", a, 2, "[rank, in]")) ||
+      failed(expectRank(emitError, "lora_b", b, 2, "[out, rank]")) ||
+      failed(expectSameElementType(emitError, "lora_a", a, weight)) ||
+      failed(expectSameElementType(emitError, "lora_b", b, weight)))
+    return failure();
+  auto weightShape = [&] {
+    return showShape(weight.getShape()) + " (layout " +
+           stringifyWeightLayout(getLayout()).str() + ")";
+  };
+  if (!agree(a.getDimSize(1), getInFeatures()))
+    return emitError() << "lora_a of shape " << showShape(a.getShape()) << " takes "
+                       << dim(a.getDimSize(1)) << " input features, but the weight of shape "
+                       << weightShape() << " has " << dim(getInFeatures());
+  if (!agree(b.getDimSize(0), getOutFeatures()))
+    return emitError() << "lora_b of shape " << showShape(b.getShape()) << " gives "
+                       << dim(b.getDimSize(0)) << " output features, but the weight of shape "
+                       << weightShape() << " has " << dim(getOutFeatures());
+  if (!agree(a.getDimSize(0), b.getDimSize(1)))
+    return emitError() << "lora_a has rank " << dim(a.getDimSize(0)) << " but lora_b of shape "
+                       << showShape(b.getShape()) << " has rank " << dim(b.getDimSize(1));
+  if (!std::isfinite(getScale().convertToDouble()))
+    return emitError() << "expects a finite scale, got " << num(getScale().convertToDouble());
+  types.push_back(weight);
+  return success();
+}
+
 //===-------------------------------------------------------------------------------------===//
 // Attention
 //===-------------------------------------------------------------------------------------===//

@@ -1,6 +1,7 @@
 // The C API (slimtune.h) over Session: status codes, and the last error per thread.
 #include "slimtune/slimtune.h"
 
+#include "slimtune/checkpoint.h"
 #include "slimtune/session.h"
 
 #include <limits>
@@ -92,6 +93,18 @@ int slimtune_read_tensor(const slimtune_session *session, const char *name, floa
   if (!session || !name || !out)
     return invalid("slimtune_read_tensor: null argument");
   return report(session->session->readTensor(name, out, count));
+}
+
+int slimtune_save_checkpoint(const slimtune_session *session, const char *folder) {
+  if (!session || !folder)
+    return invalid("slimtune_save_checkpoint: null argument");
+  return report(slimtune::saveCheckpoint(*session->session, folder, {}));
+}
+
+int slimtune_load_checkpoint(slimtune_session *session, const char *folder) {
+  if (!session || !folder)
+    return invalid("slimtune_load_checkpoint: null argument");
+  return report(slimtune::loadCheckpoint(*session->session, folder).status());
 }
 
 int64_t slimtune_planned_bytes(const slimtune_session *session) {

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Copies a model folder whose weights are F32 and sets element 0 of one tensor to NaN:
+"""Copies a model folder and sets element 0 of one tensor (F32, F16 or BF16) to NaN:
 a model whose loss is not finite, for testing that training stops cleanly.
 
   poison_weight.py SOURCE_FOLDER TARGET_FOLDER TENSOR
@@ -17,6 +17,7 @@ with open(path, "r+b") as f:
     (n,) = struct.unpack("<Q", f.read(8))
     header = json.loads(f.read(n))
     spec = header[tensor]
-    assert spec["dtype"] == "F32", "the tensor must be F32"
+    nan = {"F32": struct.pack("<f", float("nan")), "F16": struct.pack("<H", 0x7E00),
+           "BF16": struct.pack("<H", 0x7FC0)}[spec["dtype"]]
     f.seek(8 + n + spec["data_offsets"][0])
-    f.write(struct.pack("<f", float("nan")))
+    f.write(nan)

@@ -35,7 +35,8 @@ Expected<int64_t> positiveInteger(const std::string &name, const std::string &te
   return value;
 }
 
-Expected<LoadedModel> loadModel(const std::string &modelPath, const std::string &adapterPath) {
+Expected<LoadedModel> loadModel(const std::string &modelPath, const std::string &adapterPath,
+                                const std::optional<std::string> &adapterText) {
   LoadedModel loaded;
   SLIMTUNE_TRY(source, ModelSource::open(modelPath));
   loaded.source = std::move(source);
@@ -44,7 +45,8 @@ Expected<LoadedModel> loadModel(const std::string &modelPath, const std::string 
   if (adapterPath.empty())
     return loaded;
   std::vector<std::string> warnings;
-  auto config = parseAdapterConfig(adapterPath, warnings);
+  auto config = adapterText ? parseAdapterConfigText(*adapterText, adapterPath, warnings)
+                            : parseAdapterConfig(adapterPath, warnings);
   for (const std::string &w : warnings)
     warn(w);
   if (!config)
@@ -76,7 +78,11 @@ PipelineFlags::PipelineFlags(llvm::cl::SubCommand &command)
       maxGradNorm("max-grad-norm", llvm::cl::desc("Gradient clipping norm (default 1, 0: off)"),
                   llvm::cl::sub(command)) {}
 
-Expected<CompileOptions> PipelineFlags::compileOptions(int64_t totalSteps) const {
+PipelineSettings PipelineFlags::settings() const {
+  return {pipelineName, passes, lr, schedule, warmup, weightDecay, maxGradNorm};
+}
+
+Expected<CompileOptions> PipelineSettings::compileOptions(int64_t totalSteps) const {
   CompileOptions result;
   if (!passes.empty() && !pipelineName.empty())
     return Status::error("--pipeline and --passes exclude each other");
@@ -84,7 +90,7 @@ Expected<CompileOptions> PipelineFlags::compileOptions(int64_t totalSteps) const
     result.passes = passes;
     return result;
   }
-  std::string name = pipelineName.empty() ? "baseline" : std::string(pipelineName);
+  std::string name = pipelineName.empty() ? "baseline" : pipelineName;
   result.pipeline = name;
   if (name.find('{') != std::string::npos)
     return result; // options given inline: baseline{lr=...}
@@ -92,19 +98,19 @@ Expected<CompileOptions> PipelineFlags::compileOptions(int64_t totalSteps) const
   auto add = [&](const char *key, const std::string &value) {
     options += (options.empty() ? "" : " ") + std::string(key) + "=" + value;
   };
-  for (auto [key, flag] : {std::pair<const char *, const llvm::cl::opt<std::string> *>{"lr", &lr},
+  for (auto [key, flag] : {std::pair<const char *, const std::string *>{"lr", &lr},
                            {"weight-decay", &weightDecay},
                            {"max-grad-norm", &maxGradNorm}})
     if (!flag->empty()) {
       double value;
       if (llvm::StringRef(*flag).getAsDouble(value) || !(value >= 0) || !std::isfinite(value))
         return Status::error("--" + std::string(key) + " must be a non-negative number, got '" +
-                             std::string(*flag) + "'");
+                             *flag + "'");
       add(key, *flag);
     }
   if (!schedule.empty()) {
     if (schedule != "constant" && schedule != "cosine")
-      return Status::error("--schedule must be constant or cosine, got '" + std::string(schedule) + "'");
+      return Status::error("--schedule must be constant or cosine, got '" + schedule + "'");
     add("schedule", schedule);
     if (schedule == "cosine")
       add("total-steps", std::to_string(totalSteps));

@@ -35,15 +35,25 @@ struct LoadedModel {
   std::optional<AdapterConfig> adapter;
   std::vector<AdaptedLinear> adapted;
 };
-Expected<LoadedModel> loadModel(const std::string &modelPath, const std::string &adapterPath);
+// `adapterText`, when given, is the adapter configuration's contents (`adapterPath` then only
+// labels messages): a checkpoint carries the configuration it was trained with.
+Expected<LoadedModel> loadModel(const std::string &modelPath, const std::string &adapterPath,
+                                const std::optional<std::string> &adapterText = std::nullopt);
 
-// The pipeline options compile and train share: --pipeline NAME or --passes a,b,c, and the
-// optimizer's settings, which become the pipeline's options.
-struct PipelineFlags {
-  explicit PipelineFlags(llvm::cl::SubCommand &command);
+// The pipeline options compile and train share, as given ("" when not given): --pipeline
+// NAME or --passes a,b,c, and the optimizer's settings, which become the pipeline's options.
+struct PipelineSettings {
+  std::string pipelineName, passes, lr, schedule, warmup, weightDecay, maxGradNorm;
   // The passes to run: options.pipeline, e.g. "baseline{lr=0.001 schedule=cosine ...}", or
   // options.passes.
   Expected<CompileOptions> compileOptions(int64_t totalSteps = 0) const;
+};
+
+// The same as command-line options of one subcommand.
+struct PipelineFlags {
+  explicit PipelineFlags(llvm::cl::SubCommand &command);
+  // Plain copies of the values (llvm::cl options do not survive linking a step with lld).
+  PipelineSettings settings() const;
 
   llvm::cl::opt<std::string> pipelineName, passes, lr, schedule, warmup, weightDecay,
       maxGradNorm;
@@ -69,10 +79,12 @@ extern llvm::cl::SubCommand importCommand;
 extern llvm::cl::SubCommand inspectCommand;
 extern llvm::cl::SubCommand compileCommand;
 extern llvm::cl::SubCommand trainCommand;
+extern llvm::cl::SubCommand exportCommand;
 int runImport();
 int runInspect();
 int runCompile();
 int runTrain();
+int runExport();
 
 } // namespace slimtune::cli
 

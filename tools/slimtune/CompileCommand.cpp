@@ -41,7 +41,7 @@ int runCompile() {
     return fail("compile needs -o ARTIFACT");
   if (target != "cpu")
     return fail("--target " + target + " is not supported yet (cpu is)");
-  auto options = flags.compileOptions();
+  auto options = flags.settings().compileOptions();
   if (!options)
     return fail(options.status());
 

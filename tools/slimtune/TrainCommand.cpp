@@ -1,30 +1,34 @@
 //===- TrainCommand.cpp - slimtune train --------------------------------------------------===//
 //
-// slimtune train --model PATH --adapter CFG.json --tokens IDS.u32 --steps N --batch B --seq T
-//                [--lr LR] [--pipeline NAME | --passes a,b,c] [--out DIR] [--seed S]
-// Imports the model with its adapter, compiles the training step, binds the weights and runs
-// N steps, printing one line per step ("step N/T ... loss X"), then "final loss: X" and
-// "peak memory: N bytes" (the runtime allocator's high-water mark).
+// slimtune train --model PATH --adapter CFG.json (--data TEXT | --tokens IDS.u32)
+//                --steps N --batch B --seq T [--out DIR] [--resume CHECKPOINT] ...
+// Imports the model with its adapter, compiles the training step (and an evaluation step
+// when there is a validation split), binds the weights, and runs the training loop
+// (train/TrainLoop.cpp): progress, validation, checkpoints, Ctrl-C.
 //
 //===-------------------------------------------------------------------------------------===//
 
 #include "Cli.h"
+#include "train/MetricsLog.h"
+#include "train/TrainData.h"
+#include "train/TrainLoop.h"
+#include "train/TrainSettings.h"
 
 #include "compiler/Compile.h"
 #include "compiler/Registration.h"
 #include "compiler/import/ImportModel.h"
 
-#include "slimtune/data.h"
+#include "slimtune/checkpoint.h"
 #include "slimtune/session.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "llvm/Support/FileSystem.h"
-#include "llvm/Support/Format.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
-#include <chrono>
-#include <cmath>
+#include <filesystem>
 #include <unistd.h>
 
 namespace cl = llvm::cl;
@@ -34,25 +38,65 @@ namespace slimtune::cli {
 cl::SubCommand trainCommand("train", "Fine-tune a model with an adapter");
 
 namespace {
-cl::opt<std::string> model("model", cl::desc("Hugging Face model folder or .gguf file"),
-                           cl::value_desc("PATH"), cl::sub(trainCommand));
-cl::opt<std::string> adapter("adapter", cl::desc("PEFT adapter_config.json"),
-                             cl::value_desc("CFG.json"), cl::sub(trainCommand));
-cl::opt<std::string> tokens("tokens", cl::desc("Training data: raw little-endian uint32 ids"),
-                            cl::value_desc("IDS.u32"), cl::sub(trainCommand));
-cl::opt<std::string> stepsText("steps", cl::desc("Optimizer steps"), cl::value_desc("N"),
-                               cl::sub(trainCommand));
-cl::opt<std::string> batchText("batch", cl::desc("Sequences per step"), cl::value_desc("B"),
-                               cl::sub(trainCommand));
-cl::opt<std::string> seqText("seq", cl::desc("Tokens per sequence"), cl::value_desc("T"),
-                             cl::sub(trainCommand));
-cl::opt<std::string> outDir("out", cl::desc("Folder for the compiled step (and checkpoints)"),
-                            cl::value_desc("DIR"), cl::sub(trainCommand));
-cl::opt<uint64_t> seed("seed", cl::desc("Seed of the adapter initialization"), cl::init(0),
-                       cl::sub(trainCommand));
+// Every option is text: TrainSettings records what was given, for checkpoints and resume.
+struct TrainOption {
+  const char *name, *valueName, *help;
+};
+const TrainOption kOptions[] = {
+    {"model", "PATH", "Hugging Face model folder or .gguf file"},
+    {"adapter", "CFG.json", "PEFT adapter_config.json"},
+    {"data", "TEXTFILE", "Training text (.txt, or .jsonl with a \"text\" field), tokenized with the model's tokenizer"},
+    {"tokens", "IDS.u32", "Training data as raw little-endian uint32 token ids"},
+    {"doc-separator", "LINE", "Documents of --data are separated by lines equal to LINE (default: blank lines)"},
+    {"steps", "N", "Optimizer steps"},
+    {"batch", "B", "Sequences per step"},
+    {"seq", "T", "Tokens per sequence"},
+    {"seed", "S", "Seed of the adapter initialization and the data order (default 0)"},
+    {"val-fraction", "F", "Share of the data held out for validation (default 0.05; 0: none)"},
+    {"eval-every", "N", "Validate every N steps (default: at the end only)"},
+    {"eval-batches", "N", "Validate on the first N batches of the held-out data (default 8; 0: all)"},
+    {"save-every", "N", "Save a checkpoint every N steps (default: at the end only); needs --out"},
+    {"keep-checkpoints", "N", "Keep the newest N checkpoints (default 3)"},
+    {"log", "FILE.jsonl", "Write metrics as JSON Lines"},
+    {"out", "DIR", "Run folder: the compiled steps and checkpoints (default: a temporary folder, nothing saved)"},
+    {"resume", "CHECKPOINT", "Continue from a checkpoint folder, or from the newest checkpoint of a run folder"},
+};
+
+std::vector<std::unique_ptr<cl::opt<std::string>>> makeOptions() {
+  std::vector<std::unique_ptr<cl::opt<std::string>>> out;
+  for (const TrainOption &o : kOptions)
+    out.push_back(std::make_unique<cl::opt<std::string>>(llvm::StringRef(o.name), cl::desc(o.help),
+                                                         cl::value_desc(o.valueName),
+                                                         cl::sub(trainCommand)));
+  return out;
+}
+std::vector<std::unique_ptr<cl::opt<std::string>>> options = makeOptions();
 PipelineFlags flags(trainCommand);
 
-// A folder for the compiled step: --out, or a temporary one removed at the end.
+TrainSettings givenSettings() {
+  TrainSettings s;
+  for (size_t i = 0; i < options.size(); ++i)
+    s.values[kOptions[i].name] = *options[i];
+  // Paths are recorded absolute: a resumed run may start from another folder.
+  for (const char *path : {"model", "adapter", "data", "tokens", "log", "out", "resume"}) {
+    std::string &value = s.values[path];
+    std::error_code ec;
+    if (!value.empty())
+      if (std::filesystem::path absolute = std::filesystem::absolute(value, ec); !ec)
+        value = absolute.lexically_normal().string();
+  }
+  PipelineSettings p = flags.settings();
+  s.values["pipeline"] = p.pipelineName;
+  s.values["passes"] = p.passes;
+  s.values["lr"] = p.lr;
+  s.values["schedule"] = p.schedule;
+  s.values["warmup-steps"] = p.warmup;
+  s.values["weight-decay"] = p.weightDecay;
+  s.values["max-grad-norm"] = p.maxGradNorm;
+  return s;
+}
+
+// A folder for the compiled steps: the run folder, or a temporary one removed at the end.
 struct WorkFolder {
   std::string path;
   bool temporary = false;
@@ -61,40 +105,156 @@ struct WorkFolder {
       llvm::sys::fs::remove_directories(path);
   }
 };
+
+// The run folder must exist and take files before any time is spent training.
+Status prepareRunFolder(const std::string &path) {
+  std::error_code ec;
+  std::filesystem::create_directories(path + "/checkpoints", ec);
+  if (ec)
+    return Status::error(path + ": cannot create the run folder: " + ec.message());
+  std::string probe = path + "/.write-test." + std::to_string(::getpid());
+  FILE *f = std::fopen(probe.c_str(), "w");
+  if (!f || std::fputs("ok", f) < 0 || std::fclose(f) != 0)
+    return Status::error(path + ": cannot write to the run folder: " + std::strerror(errno));
+  std::remove(probe.c_str());
+  return Status::ok();
+}
+
+// --resume names a checkpoint folder, or a run folder whose newest checkpoint is used.
+Expected<std::string> resolveCheckpoint(const std::string &path) {
+  std::error_code ec;
+  if (std::filesystem::exists(path + "/trainer_state.json", ec) ||
+      std::filesystem::exists(path + "/checksums.sha256", ec))
+    return path;
+  std::vector<std::string> all = listCheckpoints(path);
+  if (all.empty())
+    return Status::error(path + ": neither a checkpoint nor a run folder with checkpoints");
+  return all.back();
+}
+
+// The run folder a checkpoint belongs to: <run>/checkpoints/step-N.
+std::string runFolderOf(const std::string &checkpoint) {
+  std::filesystem::path p = std::filesystem::path(checkpoint).lexically_normal();
+  if (p.filename().empty())
+    p = p.parent_path();
+  if (p.parent_path().filename() == "checkpoints")
+    return p.parent_path().parent_path().string();
+  return "";
+}
+
+Expected<std::string> readText(const std::string &path) {
+  auto buffer = llvm::MemoryBuffer::getFile(path);
+  if (!buffer)
+    return Status::error(path + ": cannot read: " + buffer.getError().message());
+  return (*buffer)->getBuffer().str();
+}
+
+bool compileArtifact(const LoadedModel &loaded, const TrainPlan &plan, double dropout,
+                     const CompileOptions &options, const std::string &artifact,
+                     const std::string &modelPath) {
+  mlir::DialectRegistry registry;
+  registerDialects(registry);
+  mlir::MLIRContext context(registry);
+  DiagnosticPrinter diagnostics(context, modelPath);
+  std::string error;
+  ImportOptions importOptions{plan.batch, plan.seq, dropout};
+  auto module = importModel(context, loaded.source->spec(), loaded.adapted, importOptions, error);
+  if (!module)
+    return fail(modelPath + ": " + error), false;
+  if (!compileStep(*module, options, artifact, error))
+    return diagnostics.fail(error), false;
+  return true;
+}
+
 } // namespace
 
 int runTrain() {
-  // Plain copies of the options: linking the step (lld) resets llvm::cl options.
-  const std::string modelPath = model, adapterPath = adapter, tokensPath = tokens;
-  const std::string outPath = outDir;
-  const uint64_t initSeed = seed;
-  if (modelPath.empty() || adapterPath.empty() || tokensPath.empty())
-    return fail("train needs --model PATH, --adapter CFG.json and --tokens IDS.u32");
-  auto steps = positiveInteger("steps", stepsText);
-  auto batch = positiveInteger("batch", batchText);
-  auto seq = positiveInteger("seq", seqText);
-  for (auto *v : {&steps, &batch, &seq})
-    if (!*v)
-      return fail(v->status());
-  auto compile = flags.compileOptions(*steps);
+  // Plain copies of the options: linking a step (lld) resets llvm::cl options.
+  TrainSettings settings = givenSettings();
+
+  // A resumed run: verify the checkpoint before anything else, and take its settings.
+  std::string checkpoint;
+  std::optional<CheckpointContents> resumed;
+  nlohmann::json trainerState;
+  if (!settings.get("resume").empty()) {
+    auto found = resolveCheckpoint(settings.get("resume"));
+    if (!found)
+      return fail(found.status());
+    checkpoint = *found;
+    auto contents = verifyCheckpoint(checkpoint);
+    if (!contents)
+      return fail(contents.status());
+    trainerState = nlohmann::json::parse(contents->trainerJson, nullptr, false);
+    std::vector<std::string> warnings;
+    if (Status s = settings.resumeFrom(trainerState.is_object() ? trainerState.value("settings", nlohmann::json())
+                                                                : nlohmann::json(),
+                                       warnings);
+        !s)
+      return fail(checkpoint + ": " + s.message());
+    for (const std::string &w : warnings)
+      warn(w);
+    if (settings.get("out").empty())
+      settings.values["out"] = runFolderOf(checkpoint);
+    resumed = contents.take();
+  }
+
+  const std::string modelPath = settings.get("model"), adapterPath = settings.get("adapter");
+  if (modelPath.empty())
+    return fail("train needs --model PATH");
+  if (adapterPath.empty() && !(resumed && !resumed->adapterConfig.empty()))
+    return fail("train needs --adapter CFG.json");
+  if (settings.get("data").empty() == settings.get("tokens").empty())
+    return fail("train needs one of --data TEXTFILE and --tokens IDS.u32");
+  auto plan = planTraining(settings);
+  if (!plan)
+    return fail(plan.status());
+  if (resumed && plan->steps <= resumed->step)
+    return fail(checkpoint + ": the checkpoint is at step " + std::to_string(resumed->step) +
+                "; --steps " + std::to_string(plan->steps) + " leaves nothing to do");
+  if (!settings.get("save-every").empty() && settings.get("out").empty())
+    return fail("--save-every needs --out DIR (where checkpoints go)");
+  auto compile = settings.pipeline().compileOptions(plan->steps);
   if (!compile)
     return fail(compile.status());
 
-  auto data = readTokenFile(tokensPath);
-  if (!data)
-    return fail(data.status());
-  auto batcher = SequenceBatcher::create(data.take(), *batch, *seq);
-  if (!batcher)
-    return fail(tokensPath + ": " + batcher.status().message());
-  auto loaded = loadModel(modelPath, adapterPath);
+  // The adapter configuration: the file given, which must agree with a checkpoint's copy.
+  std::string adapterText;
+  if (!adapterPath.empty()) {
+    auto text = readText(adapterPath);
+    if (!text)
+      return fail(text.status());
+    adapterText = *text;
+    if (resumed && !resumed->adapterConfig.empty() && resumed->adapterConfig != adapterText)
+      return fail(adapterPath + ": differs from the adapter configuration of " + checkpoint +
+                  "; a resumed run must keep its adapter");
+  } else {
+    adapterText = resumed->adapterConfig;
+  }
+  std::string adapterLabel = adapterPath.empty() ? checkpoint + "/adapter_config.json" : adapterPath;
+  auto loaded = loadModel(modelPath, adapterLabel, adapterText);
   if (!loaded)
     return fail(loaded.status());
+  const ModelConfig &config = loaded->source->spec().config;
+  if (plan->seq > config.maxPositions)
+    return fail(modelPath + ": --seq " + std::to_string(plan->seq) + " is longer than the " +
+                std::to_string(config.maxPositions) + " positions the model was trained for");
+
+  std::string dataReport;
+  auto data = loadTrainingData(settings, *plan, *loaded->source, dataReport);
+  if (!data)
+    return fail(data.status());
+  if (resumed && trainerState.value("data_fingerprint", "") != data->fingerprint())
+    return fail(checkpoint + ": the training data differs from the checkpoint's run (its tokens, "
+                "--seq or --val-fraction changed)");
+  if (resumed && trainerState.value("sequences_consumed", int64_t{-1}) != resumed->step * plan->batch)
+    return fail(checkpoint + "/trainer_state.json: the data position does not match the step count");
 
   WorkFolder work;
-  if (!outPath.empty()) {
-    if (std::error_code ec = llvm::sys::fs::create_directories(outPath))
-      return fail(outPath + ": cannot create: " + ec.message());
-    work.path = outPath;
+  const std::string runFolder = settings.get("out");
+  if (!runFolder.empty()) {
+    if (Status s = prepareRunFolder(runFolder); !s)
+      return fail(s);
+    work.path = runFolder;
   } else {
     llvm::SmallString<128> temp;
     if (std::error_code ec = llvm::sys::fs::createUniqueDirectory("slimtune", temp))
@@ -102,58 +262,46 @@ int runTrain() {
     work.path = std::string(temp);
     work.temporary = true;
   }
-  std::string artifact = work.path + "/step.so";
+  MetricsLog log;
+  if (Status s = log.open(settings.get("log"), resumed.has_value()); !s)
+    return fail(s);
 
-  {
-    mlir::DialectRegistry registry;
-    registerDialects(registry);
-    mlir::MLIRContext context(registry);
-    DiagnosticPrinter diagnostics(context, modelPath);
-    std::string error;
-    ImportOptions options{*batch, *seq, loaded->adapter->dropout};
-    auto module = importModel(context, loaded->source->spec(), loaded->adapted, options, error);
-    if (!module)
-      return fail(modelPath + ": " + error);
-    if (!compileStep(*module, *compile, artifact, error))
-      return diagnostics.fail(error);
-  }
+  // The training step, and an evaluation step (forward only, no dropout) sharing its weights.
+  const std::string trainArtifact = work.path + "/step.so", evalArtifact = work.path + "/eval.so";
+  const bool validate = data->valSequences() > 0;
+  if (!compileArtifact(*loaded, *plan, loaded->adapter->dropout, *compile, trainArtifact, modelPath))
+    return 1;
+  CompileOptions evalOptions;
+  evalOptions.passes = "slim-plan-memory";
+  if (validate && !compileArtifact(*loaded, *plan, 0.0, evalOptions, evalArtifact, modelPath))
+    return 1;
 
-  auto session = Session::open(artifact);
+  llvm::outs() << dataReport;
+  auto session = Session::open(trainArtifact);
   if (!session)
     return fail(session.status());
   if (Status s = (*session)->bindModel(*loaded->source); !s)
     return fail(s);
-  if (Status s = (*session)->initAdapters(loaded->adapter->init, initSeed); !s)
+  if (Status s = (*session)->initAdapters(loaded->adapter->init, plan->seed); !s)
     return fail(s);
+  if (resumed) {
+    auto restored = loadCheckpoint(**session, checkpoint);
+    if (!restored)
+      return fail(restored.status());
+    llvm::outs() << "resumed from " << checkpoint << " at step " << resumed->step << "\n";
+  }
   // The model's file mapping is not needed once its weights are in the step's buffers.
   loaded->source.reset();
-
-  bool terminal = isatty(STDOUT_FILENO);
-  std::vector<int32_t> inputs(*batch * *seq), targets(*batch * *seq);
-  float loss = 0;
-  auto start = std::chrono::steady_clock::now();
-  for (int64_t s = 0; s < *steps; ++s) {
-    batcher->fill(s, inputs.data(), targets.data());
-    auto result = (*session)->runStep(inputs.data(), targets.data());
-    if (!result)
-      return fail(tokensPath + ": step " + std::to_string(s + 1) + ": " + result.status().message());
-    loss = result->loss;
-    if (!std::isfinite(loss))
-      return fail("the loss is " + number(loss) + " at step " + std::to_string(s + 1) +
-                  "; stopping (lower --lr?)");
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    double tokensPerSecond = (s + 1) * *batch * *seq / seconds;
-    llvm::outs() << llvm::format("step %lld/%lld  loss %.4f  grad_norm %.4f  lr %.3g  %.0f tok/s",
-                                 static_cast<long long>(s + 1), static_cast<long long>(*steps),
-                                 result->loss, result->gradNorm, result->lr, tokensPerSecond)
-                 << (terminal ? "\r" : "\n");
-    llvm::outs().flush();
+  std::unique_ptr<Session> eval;
+  if (validate) {
+    auto opened = Session::open(evalArtifact, session->get());
+    if (!opened)
+      return fail(opened.status());
+    eval = opened.take();
   }
-  if (terminal)
-    llvm::outs() << "\n";
-  llvm::outs() << "final loss: " << llvm::format("%.6f", loss) << "\n";
-  llvm::outs() << "peak memory: " << (*session)->peakBytes() << " bytes\n";
-  return 0;
+
+  TrainRun run{**session, eval.get(), *data, *plan, settings, runFolder, adapterText, checkpoint};
+  return runTrainingLoop(run, log);
 }
 
 } // namespace slimtune::cli

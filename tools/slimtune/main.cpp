@@ -1,6 +1,6 @@
 //===- main.cpp - the slimtune command ----------------------------------------------------===//
 //
-// slimtune import | inspect | compile | train (| export as it arrives). Bad arguments give
+// slimtune import | inspect | compile | train | export. Bad arguments give
 // one line "slimtune: error: ..." and exit status 1.
 //
 //===-------------------------------------------------------------------------------------===//
@@ -37,5 +37,7 @@ int main(int argc, char **argv) {
     return runCompile();
   if (trainCommand)
     return runTrain();
-  return fail("no command given (import, inspect, compile, train); see slimtune --help");
+  if (exportCommand)
+    return runExport();
+  return fail("no command given (import, inspect, compile, train, export); see slimtune --help");
 }

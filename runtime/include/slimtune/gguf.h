@@ -73,6 +73,10 @@ public:
   Expected<int64_t> getInt(std::string_view key) const;
   Expected<double> getReal(std::string_view key) const;
   Expected<std::string_view> getString(std::string_view key) const;
+  // Arrays (tokenizer vocabularies): the strings are views into the mapped file; integer
+  // arrays of any integer element type are widened.
+  Expected<std::vector<std::string_view>> getStringArray(std::string_view key) const;
+  Expected<std::vector<int64_t>> getIntArray(std::string_view key) const;
 
 private:
   std::shared_ptr<const MappedFile> file_;

@@ -31,7 +31,9 @@
 extern "C" {
 #endif
 
-#define SLIMTUNE_ABI_VERSION 1
+/* Bumped whenever SLIMTUNE_KERNELS changes: an artifact indexes the runtime's table by id.
+ * 2: merge_lora. */
+#define SLIMTUNE_ABI_VERSION 2
 
 /* clang-format off */
 #define SLIMTUNE_KERNELS(X)                                                                        \
@@ -103,7 +105,11 @@ extern "C" {
   /* adamw(p, m, v, g, n, lr[f32*], step[i32*], sum_squares[f64*]?, max_norm, beta1, beta2,     */ \
   /* eps, weight_decay): decoupled weight decay, bias correction with t = *step + 1; g scaled by */ \
   /* min(1, max_norm / (sqrt(*sum_squares) + 1e-6)) when max_norm > 0; p, m, v in place          */ \
-  X(ADAMW, adamw, "pppplpppfffff")
+  X(ADAMW, adamw, "pppplpppfffff")                                                                 \
+  /* merge_lora(w2, w, a, b, in, out, r, scale, layout[i32]): a LoRA adapter folded into its     */ \
+  /* weight, in fp32: w2 = w + scale B A with W [out, in] (layout 0), or w + scale (B A)^T with  */ \
+  /* W [in, out] (layout 1); A [r, in], B [out, r]; w2 may alias w                              */ \
+  X(MERGE_LORA, merge_lora, "pppplllfi")
 /* clang-format on */
 
 typedef enum slimtune_kernel_id {

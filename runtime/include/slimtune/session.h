@@ -34,7 +34,11 @@ struct StepResult {
 class Session {
 public:
   // Loads an artifact (dlopen) and allocates its arena and buffers, exactly as planned.
-  static Expected<std::unique_ptr<Session>> open(const std::string &artifactPath);
+  // With `shareWith`, parameters that session also has (same name and shape) are not copied
+  // but shared: an evaluation step then reads the training step's weights and adapters as
+  // they are. `shareWith` must outlive this session.
+  static Expected<std::unique_ptr<Session>> open(const std::string &artifactPath,
+                                                 const Session *shareWith = nullptr);
   ~Session();
 
   // Copies every parameter the model holds (by checkpoint name) into the step's buffers.
@@ -61,6 +65,8 @@ public:
   int64_t plannedBytes() const;
   int64_t peakBytes() const;
   int64_t arenaBytes() const;
+  // The target id the loss ignores (padding rows of a validation batch use it).
+  int32_t ignoreIndex() const;
   // FLOPs of the step's matrix products (from the compiler), for achieved-FLOP/s figures.
   int64_t matmulFlops() const;
 

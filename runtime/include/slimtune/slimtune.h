@@ -64,6 +64,13 @@ int slimtune_run_step(slimtune_session *session, const int32_t *tokens, const in
 int slimtune_read_tensor(const slimtune_session *session, const char *name, float *out,
                          int64_t count);
 
+/* Trainable state: the trainable parameters, the optimizer state and the step count, as a
+ * checkpoint folder (slimtune/checkpoint.h: written atomically, with SHA-256 checksums;
+ * adapter_model.safetensors inside holds the adapter under its PEFT names). Loading verifies
+ * the checksums and that the checkpoint matches the step's parameters. */
+int slimtune_save_checkpoint(const slimtune_session *session, const char *folder);
+int slimtune_load_checkpoint(slimtune_session *session, const char *folder);
+
 /* Memory: the plan (arena + every buffer) and the allocator's high-water mark. */
 int64_t slimtune_planned_bytes(const slimtune_session *session);
 int64_t slimtune_peak_bytes(const slimtune_session *session);

@@ -77,6 +77,7 @@ SLIMTUNE_KERNEL_OF(SUM_SQUARES, sumSquares)
 SLIMTUNE_KERNEL_OF(SQRT_F64, sqrtF64)
 SLIMTUNE_KERNEL_OF(LR_SCHEDULE, lrSchedule)
 SLIMTUNE_KERNEL_OF(ADAMW, adamw)
+SLIMTUNE_KERNEL_OF(MERGE_LORA, mergeLora)
 #undef SLIMTUNE_KERNEL_OF
 
 #define SLIMTUNE_CHECK_SIGNATURE(ID, name, signature)                                             \

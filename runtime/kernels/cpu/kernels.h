@@ -60,6 +60,9 @@ void lrSchedule(float *lr, const int32_t *step, float base, int64_t warmup, int6
 void adamw(float *p, float *m, float *v, const float *g, int64_t n, const float *lr,
            const int32_t *step, const double *sumSquares, float maxNorm, float beta1,
            float beta2, float eps, float weightDecay);
+// Also what `slimtune export --format merged` folds adapters with (slimtune/merge_lora.h).
+void mergeLora(float *merged, const float *w, const float *a, const float *b, int64_t in,
+               int64_t out, int64_t r, float scale, int32_t layout);
 
 // The table of function pointers, indexed by slimtune_kernel_id, that a step is given.
 void *const *kernelTable();

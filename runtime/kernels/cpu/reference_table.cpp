@@ -8,6 +8,7 @@
 #include "kernels/cpu/kernels.h"
 #include "kernels/cpu/linear_reference.h"
 #include "kernels/cpu/lora_reference.h"
+#include "kernels/cpu/merge_lora_reference.h"
 #include "kernels/cpu/norms_reference.h"
 #include "kernels/cpu/optimizer_reference.h"
 #include "kernels/cpu/rope_reference.h"
@@ -58,11 +59,12 @@ void *const kTable[SLIMTUNE_KERNEL_COUNT] = {
     reinterpret_cast<void *>(&ref::sqrtF64<float>),
     reinterpret_cast<void *>(&ref::lrSchedule<float>),
     reinterpret_cast<void *>(&ref::adamw<float>),
+    reinterpret_cast<void *>(&ref::mergeLora<float>),
 };
 // The enum order of kernel_abi.h; the fast table's static checks guard the types.
-static_assert(SLIMTUNE_KERNEL_COUNT == 27, "a kernel was added: extend the reference table");
-static_assert(SLIMTUNE_KERNEL_ADAMW == 26 && SLIMTUNE_KERNEL_FILL_ZERO == 20 &&
-                  SLIMTUNE_KERNEL_ATTENTION == 12,
+static_assert(SLIMTUNE_KERNEL_COUNT == 28, "a kernel was added: extend the reference table");
+static_assert(SLIMTUNE_KERNEL_MERGE_LORA == 27 && SLIMTUNE_KERNEL_ADAMW == 26 &&
+                  SLIMTUNE_KERNEL_FILL_ZERO == 20 && SLIMTUNE_KERNEL_ATTENTION == 12,
               "kernel order changed: reorder the reference table");
 } // namespace
 

@@ -1,4 +1,4 @@
-// Token files and sequence batches.
+// Token files: raw little-endian uint32 ids.
 #include "slimtune/data.h"
 
 #include "slimtune/mapped_file.h"
@@ -25,28 +25,6 @@ Expected<std::vector<int32_t>> readTokenFile(const std::string &path) {
     tokens[i] = static_cast<int32_t>(id);
   }
   return tokens;
-}
-
-Expected<SequenceBatcher> SequenceBatcher::create(std::vector<int32_t> tokens, int64_t batch,
-                                                  int64_t seq) {
-  int64_t count = static_cast<int64_t>(tokens.size());
-  if (batch <= 0 || seq <= 0 || count < seq + 1)
-    return Status::error("the data holds " + std::to_string(count) +
-                         " tokens; one sequence needs " + std::to_string(seq + 1));
-  SequenceBatcher b;
-  b.tokens_ = std::move(tokens);
-  b.batch_ = batch;
-  b.seq_ = seq;
-  b.sequences_ = (count - 1) / seq;
-  return b;
-}
-
-void SequenceBatcher::fill(int64_t index, int32_t *inputs, int32_t *targets) const {
-  for (int64_t r = 0; r < batch_; ++r) {
-    int64_t start = ((index * batch_ + r) % sequences_) * seq_;
-    std::memcpy(inputs + r * seq_, tokens_.data() + start, seq_ * 4);
-    std::memcpy(targets + r * seq_, tokens_.data() + start + 1, seq_ * 4);
-  }
 }
 
 } // namespace slimtune

@@ -366,4 +366,53 @@ Expected<std::string_view> GgufFile::getString(std::string_view key) const {
   return v->string;
 }
 
+namespace {
+// The array under `key`, or an error naming the file and key when missing or not an array of
+// elements `isElement` accepts (`what` says which, for the message).
+Expected<const GgufValue *> arrayValue(const GgufFile &file, std::string_view key,
+                                       bool (*isElement)(GgufValueType), const char *what) {
+  const GgufValue *v = file.value(key);
+  if (!v)
+    return Status::error(file.path() + ": metadata key \"" + std::string(key) + "\" is missing");
+  if (v->type != GgufValueType::ARRAY || !isElement(v->elementType))
+    return Status::error(file.path() + ": metadata key \"" + std::string(key) + "\" is " +
+                         (v->type == GgufValueType::ARRAY
+                              ? "an array of " + std::string(ggufValueTypeName(v->elementType))
+                              : "a " + std::string(ggufValueTypeName(v->type))) +
+                         ", not " + what);
+  return v;
+}
+
+int64_t readIntElement(GgufValueType type, const uint8_t *p) {
+  switch (type) {
+  case GgufValueType::UINT8: return *p;
+  case GgufValueType::INT8: { int8_t x; std::memcpy(&x, p, 1); return x; }
+  case GgufValueType::UINT16: { uint16_t x; std::memcpy(&x, p, 2); return x; }
+  case GgufValueType::INT16: { int16_t x; std::memcpy(&x, p, 2); return x; }
+  case GgufValueType::UINT32: { uint32_t x; std::memcpy(&x, p, 4); return x; }
+  case GgufValueType::INT32: { int32_t x; std::memcpy(&x, p, 4); return x; }
+  case GgufValueType::UINT64: { uint64_t x; std::memcpy(&x, p, 8); return static_cast<int64_t>(x); }
+  default: { int64_t x; std::memcpy(&x, p, 8); return x; }
+  }
+}
+} // namespace
+
+Expected<std::vector<std::string_view>> GgufFile::getStringArray(std::string_view key) const {
+  auto isString = [](GgufValueType t) { return t == GgufValueType::STRING; };
+  SLIMTUNE_TRY(v, arrayValue(*this, key, isString, "an array of strings"));
+  return v->strings;
+}
+
+Expected<std::vector<int64_t>> GgufFile::getIntArray(std::string_view key) const {
+  SLIMTUNE_TRY(v, arrayValue(*this, key, isIntegerType, "an array of integers"));
+  size_t size = scalarSize(v->elementType);
+  std::vector<int64_t> values(v->count);
+  for (uint64_t i = 0; i < v->count; ++i) {
+    values[i] = readIntElement(v->elementType, v->elements + i * size);
+    if (v->elementType == GgufValueType::UINT64 && values[i] < 0)
+      return Status::error(path() + ": metadata key \"" + std::string(key) + "\" holds a UINT64 above 2^63");
+  }
+  return values;
+}
+
 } // namespace slimtune

@@ -6,6 +6,7 @@
 #include "kernels/cpu/kernels.h"
 #include "slimtune/kernel_abi.h"
 #include "step/tracked_memory.h"
+#include "support/random.h"
 
 #include <cmath>
 #include <cstdlib>
@@ -26,33 +27,6 @@ const std::set<std::string> kRoles = {"frozen", "trainable", "state", "tokens",
 
 int64_t elementSize(const std::string &dtype) {
   return dtype == "f64" ? 8 : (dtype == "f32" || dtype == "i32") ? 4 : 0;
-}
-
-// splitmix64: deterministic streams for adapter initialization.
-class Random {
-public:
-  explicit Random(uint64_t seed) : state_(seed) {}
-  uint64_t next() {
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
-  double uniform() { return static_cast<double>(next() >> 11) * 0x1p-53; } // [0, 1)
-  double normal() { // Box-Muller
-    double u1 = 1.0 - uniform(), u2 = uniform();
-    return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
-  }
-
-private:
-  uint64_t state_;
-};
-
-uint64_t nameHash(const std::string &name) {
-  uint64_t h = 14695981039346656037ull;
-  for (char c : name)
-    h = (h ^ static_cast<uint8_t>(c)) * 1099511628211ull;
-  return h;
 }
 
 bool endsWith(const std::string &s, const std::string &suffix) {
@@ -149,11 +123,17 @@ struct Session::Impl {
     return Status::ok();
   }
 
-  Status allocate() {
+  Status allocate(const Session *shareWith) {
     arena = memory.allocate(static_cast<size_t>(arenaBytes));
     if (!arena)
       return fail("cannot allocate the " + std::to_string(arenaBytes) + "-byte arena");
     for (const StepBufferInfo &b : buffers) {
+      if (void *shared = sharedParameter(shareWith, b)) {
+        storage.push_back(MemoryTracker::Block{nullptr, {nullptr, 0}});
+        pointers.push_back(shared);
+        bound.push_back(true);
+        continue;
+      }
       storage.push_back(memory.allocate(static_cast<size_t>(b.bytes)));
       if (!storage.back())
         return fail("cannot allocate " + std::to_string(b.bytes) + " bytes for " + b.name);
@@ -162,6 +142,17 @@ struct Session::Impl {
       bound.push_back(b.role != "frozen" && b.role != "trainable");
     }
     return Status::ok();
+  }
+
+  // The other session's buffer for parameter `b` when it has the same one (name, shape).
+  static void *sharedParameter(const Session *other, const StepBufferInfo &b) {
+    if (!other || (b.role != "frozen" && b.role != "trainable"))
+      return nullptr;
+    for (const StepBufferInfo &o : other->buffers())
+      if (o.name == b.name && (o.role == "frozen" || o.role == "trainable") &&
+          o.shape == b.shape && o.dtype == b.dtype)
+        return other->bufferData(o.name);
+    return nullptr;
   }
 
   const StepBufferInfo *find(const std::string &name, size_t *at = nullptr) const {
@@ -202,7 +193,8 @@ struct Session::Impl {
 Session::Session() : impl_(std::make_unique<Impl>()) {}
 Session::~Session() = default;
 
-Expected<std::unique_ptr<Session>> Session::open(const std::string &artifactPath) {
+Expected<std::unique_ptr<Session>> Session::open(const std::string &artifactPath,
+                                                 const Session *shareWith) {
   std::unique_ptr<Session> session(new Session());
   Impl &s = *session->impl_;
   s.path = artifactPath;
@@ -220,7 +212,7 @@ Expected<std::unique_ptr<Session>> Session::open(const std::string &artifactPath
   size_t at;
   if (!s.byRole("tokens", &at) || s.buffers[at].shape.size() != 2)
     return s.fail("the step has no [batch, seq] token input");
-  if (Status st = s.allocate(); !st)
+  if (Status st = s.allocate(shareWith); !st)
     return st;
   return session;
 }
@@ -275,7 +267,7 @@ Status Session::initAdapters(LoraInit init, uint64_t seed) {
       std::fill(values, values + count, 0.0f); // PEFT: B = 0, so training starts at the base model
       s.bound[i] = true;
     } else if (endsWith(b.name, ".lora_A.weight") && b.shape.size() == 2) {
-      Random random(seed ^ nameHash(b.name));
+      SplitMix64 random(seed ^ fnv1a(b.name));
       double rank = static_cast<double>(b.shape[0]), fanIn = static_cast<double>(b.shape[1]);
       for (int64_t j = 0; j < count; ++j) {
         if (init == LoraInit::KaimingUniform) // kaiming_uniform_(a=sqrt(5)): bound 1/sqrt(fan_in)
@@ -368,13 +360,15 @@ void Session::setStepCount(int64_t steps) { impl_->steps = steps; }
 int64_t Session::plannedBytes() const {
   auto rounded = [](int64_t b) { return std::max<int64_t>(64, (b + 63) / 64 * 64); };
   int64_t total = rounded(impl_->arenaBytes);
-  for (const StepBufferInfo &b : impl_->buffers)
-    total += rounded(b.bytes);
+  for (size_t i = 0; i < impl_->buffers.size(); ++i)
+    if (impl_->storage[i]) // not shared with another session
+      total += rounded(impl_->buffers[i].bytes);
   return total;
 }
 
 int64_t Session::peakBytes() const { return impl_->memory.peak(); }
 int64_t Session::arenaBytes() const { return impl_->arenaBytes; }
+int32_t Session::ignoreIndex() const { return static_cast<int32_t>(impl_->ignoreIndex); }
 int64_t Session::matmulFlops() const { return impl_->flops; }
 
 } // namespace slimtune

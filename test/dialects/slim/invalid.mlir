@@ -343,6 +343,97 @@ func.func @negative_lora_scale(%x: tensor<2x16x64xf32>, %a: tensor<8x64xf32>, %b
   return
 }
 
+// -----
+
+// A merged weight: W [out, in] (or [in, out]), A [rank, in], B [out, rank], all of one type.
+func.func @negative_merge_lora_weight_rank(%w: tensor<128xf32>, %a: tensor<8x64xf32>, %b: tensor<128x8xf32>) {
+  // expected-error @+1 {{'slim.merge_lora' op expects a weight of rank 2 ([in, out] for layout in_out), got 'tensor<128xf32>'}}
+  %y = slim.merge_lora %w, %a, %b scale 2.0 layout in_out : (tensor<128xf32>, tensor<8x64xf32>, tensor<128x8xf32>) -> tensor<128xf32>
+  return
+}
+
+// -----
+
+func.func @negative_merge_lora_a_rank(%w: tensor<128x64xf32>, %a: tensor<64xf32>, %b: tensor<128x8xf32>) {
+  // expected-error @+1 {{'slim.merge_lora' op expects lora_a of rank 2 ([rank, in]), got 'tensor<64xf32>'}}
+  %y = slim.merge_lora %w, %a, %b scale 2.0 : (tensor<128x64xf32>, tensor<64xf32>, tensor<128x8xf32>) -> tensor<128x64xf32>
+  return
+}
+
+// -----
+
+func.func @negative_merge_lora_b_rank(%w: tensor<128x64xf32>, %a: tensor<8x64xf32>, %b: tensor<1x128x8xf32>) {
+  // expected-error @+1 {{'slim.merge_lora' op expects lora_b of rank 2 ([out, rank]), got 'tensor<1x128x8xf32>'}}
+  %y = slim.merge_lora %w, %a, %b scale 2.0 : (tensor<128x64xf32>, tensor<8x64xf32>, tensor<1x128x8xf32>) -> tensor<128x64xf32>
+  return
+}
+
+// -----
+
+func.func @negative_merge_lora_type(%w: tensor<128x64xf32>, %a: tensor<8x64xbf16>, %b: tensor<128x8xf32>) {
+  // expected-error @+1 {{'slim.merge_lora' op expects lora_a with element type 'f32', got 'bf16'}}
+  %y = slim.merge_lora %w, %a, %b scale 2.0 : (tensor<128x64xf32>, tensor<8x64xbf16>, tensor<128x8xf32>) -> tensor<128x64xf32>
+  return
+}
+
+// -----
+
+func.func @negative_merge_lora_b_type(%w: tensor<128x64xf32>, %a: tensor<8x64xf32>, %b: tensor<128x8xf16>) {
+  // expected-error @+1 {{'slim.merge_lora' op expects lora_b with element type 'f32', got 'f16'}}
+  %y = slim.merge_lora %w, %a, %b scale 2.0 : (tensor<128x64xf32>, tensor<8x64xf32>, tensor<128x8xf16>) -> tensor<128x64xf32>
+  return
+}
+
+// -----
+
+func.func @negative_merge_lora_in_features(%w: tensor<128x64xf32>, %a: tensor<8x32xf32>, %b: tensor<128x8xf32>) {
+  // expected-error @+1 {{'slim.merge_lora' op lora_a of shape [8, 32] takes 32 input features, but the weight of shape [128, 64] (layout out_in) has 64}}
+  %y = slim.merge_lora %w, %a, %b scale 2.0 : (tensor<128x64xf32>, tensor<8x32xf32>, tensor<128x8xf32>) -> tensor<128x64xf32>
+  return
+}
+
+// -----
+
+// The layout decides which dimension of the weight is which: [128, 64] in_out takes 128.
+func.func @negative_merge_lora_layout(%w: tensor<128x64xf32>, %a: tensor<8x64xf32>, %b: tensor<128x8xf32>) {
+  // expected-error @+1 {{'slim.merge_lora' op lora_a of shape [8, 64] takes 64 input features, but the weight of shape [128, 64] (layout in_out) has 128}}
+  %y = slim.merge_lora %w, %a, %b scale 2.0 layout in_out : (tensor<128x64xf32>, tensor<8x64xf32>, tensor<128x8xf32>) -> tensor<128x64xf32>
+  return
+}
+
+// -----
+
+func.func @negative_merge_lora_out_features(%w: tensor<128x64xf32>, %a: tensor<8x64xf32>, %b: tensor<96x8xf32>) {
+  // expected-error @+1 {{'slim.merge_lora' op lora_b of shape [96, 8] gives 96 output features, but the weight of shape [128, 64] (layout out_in) has 128}}
+  %y = slim.merge_lora %w, %a, %b scale 2.0 : (tensor<128x64xf32>, tensor<8x64xf32>, tensor<96x8xf32>) -> tensor<128x64xf32>
+  return
+}
+
+// -----
+
+func.func @negative_merge_lora_rank(%w: tensor<128x64xf32>, %a: tensor<8x64xf32>, %b: tensor<128x4xf32>) {
+  // expected-error @+1 {{'slim.merge_lora' op lora_a has rank 8 but lora_b of shape [128, 4] has rank 4}}
+  %y = slim.merge_lora %w, %a, %b scale 2.0 : (tensor<128x64xf32>, tensor<8x64xf32>, tensor<128x4xf32>) -> tensor<128x64xf32>
+  return
+}
+
+// -----
+
+func.func @negative_merge_lora_scale(%w: tensor<128x64xf32>, %a: tensor<8x64xf32>, %b: tensor<128x8xf32>) {
+  // expected-error @+1 {{'slim.merge_lora' op expects a finite scale, got nan}}
+  %y = slim.merge_lora %w, %a, %b scale 0x7FF8000000000000 : (tensor<128x64xf32>, tensor<8x64xf32>, tensor<128x8xf32>) -> tensor<128x64xf32>
+  return
+}
+
+// -----
+
+// The result is the weight's type.
+func.func @negative_merge_lora_result(%c: tensor<64x128xf32>, %a: tensor<8x64xf32>, %b: tensor<128x8xf32>) {
+  // expected-error @+1 {{'slim.merge_lora' op result #0 has type 'tensor<128x64xf32>', but its operands and attributes give 'tensor<64x128xf32>'}}
+  %y = slim.merge_lora %c, %a, %b scale 2.0 layout in_out : (tensor<64x128xf32>, tensor<8x64xf32>, tensor<128x8xf32>) -> tensor<128x64xf32>
+  return
+}
+
 //===----------------------------------------------------------------------===//
 // Attention
 //===----------------------------------------------------------------------===//

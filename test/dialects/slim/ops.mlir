@@ -52,6 +52,17 @@ func.func @linear_and_lora(%x: tensor<2x16x64xf16>, %w: tensor<128x64xf16>, %c: 
   return
 }
 
+// CHECK-LABEL: func.func @merge_lora
+func.func @merge_lora(%w: tensor<128x64xf32>, %c: tensor<64x128xf32>, %a: tensor<8x64xf32>,
+                      %b: tensor<128x8xf32>) -> (tensor<128x64xf32>, tensor<64x128xf32>) {
+  // CHECK: slim.merge_lora %{{.*}}, %{{.*}}, %{{.*}} scale 2.000000e+00 : (tensor<128x64xf32>, tensor<8x64xf32>, tensor<128x8xf32>) -> tensor<128x64xf32>
+  %0 = slim.merge_lora %w, %a, %b scale 2.0 : (tensor<128x64xf32>, tensor<8x64xf32>, tensor<128x8xf32>) -> tensor<128x64xf32>
+  // A Conv1D weight [in, out] keeps its layout: the delta is transposed.
+  // CHECK: slim.merge_lora %{{.*}}, %{{.*}}, %{{.*}} scale 5.000000e-01 layout in_out : (tensor<64x128xf32>, tensor<8x64xf32>, tensor<128x8xf32>) -> tensor<64x128xf32>
+  %1 = slim.merge_lora %c, %a, %b scale 0.5 layout in_out : (tensor<64x128xf32>, tensor<8x64xf32>, tensor<128x8xf32>) -> tensor<64x128xf32>
+  return %0, %1 : tensor<128x64xf32>, tensor<64x128xf32>
+}
+
 // CHECK-LABEL: func.func @attention
 func.func @attention(%q: tensor<2x16x64xf32>, %k: tensor<2x16x32xf32>, %v: tensor<2x16x32xf32>) -> tensor<2x16x64xf32> {
   // CHECK: slim.rope %{{.*}} head_dim 16 theta 1.000000e+04 : tensor<2x16x64xf32>

@@ -51,6 +51,7 @@ const std::vector<Expected> kExpected = {
     {SLIMTUNE_KERNEL_SQRT_F64, "sqrt_f64", address(sqrtF64)},
     {SLIMTUNE_KERNEL_LR_SCHEDULE, "lr_schedule", address(lrSchedule)},
     {SLIMTUNE_KERNEL_ADAMW, "adamw", address(adamw)},
+    {SLIMTUNE_KERNEL_MERGE_LORA, "merge_lora", address(mergeLora)},
 };
 } // namespace
 

@@ -1,0 +1,237 @@
+// Checkpoint folders: atomic writing, checksum verification, restoring a session.
+#include "slimtune/checkpoint.h"
+
+#include "formats/json_input.h"
+#include "slimtune/atomic_file.h"
+#include "slimtune/mapped_file.h"
+#include "slimtune/safetensors.h"
+#include "slimtune/sha256.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <map>
+#include <sstream>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+namespace slimtune {
+namespace {
+
+constexpr const char *kFormat = "slimtune-checkpoint";
+constexpr int kVersion = 1;
+constexpr const char *kParameters = "adapter_model.safetensors";
+constexpr const char *kOptimizer = "optimizer.safetensors";
+constexpr const char *kState = "trainer_state.json";
+constexpr const char *kAdapterConfig = "adapter_config.json";
+constexpr const char *kChecksums = "checksums.sha256";
+
+Status syncFolder(const std::string &folder) {
+  int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return Status::error(folder + ": cannot open: " + std::strerror(errno));
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0)
+    return Status::error(folder + ": fsync failed: " + std::strerror(err));
+  return Status::ok();
+}
+
+std::string parentOf(const std::string &folder) {
+  fs::path parent = fs::path(folder).parent_path();
+  return parent.empty() ? "." : parent.string();
+}
+
+// The session's buffers of one role as safetensors tensors (fp32, manifest shapes).
+std::vector<TensorToWrite> tensorsOfRole(const Session &session, const std::string &role) {
+  std::vector<TensorToWrite> out;
+  for (const StepBufferInfo &b : session.buffers())
+    if (b.role == role)
+      out.push_back({b.name, DType::F32, b.shape, session.bufferData(b.name),
+                     static_cast<uint64_t>(b.bytes)});
+  return out;
+}
+
+Status writeText(const std::string &path, const std::string &text) {
+  return writeFileAtomically(path, {{text.data(), text.size()}});
+}
+
+// Fills the session's buffers of `role` from one safetensors file of the checkpoint.
+Status restoreRole(Session &session, const std::string &file, const std::string &role) {
+  SLIMTUNE_TRY(stored, SafetensorsFile::open(file));
+  size_t expected = 0;
+  for (const StepBufferInfo &b : session.buffers()) {
+    if (b.role != role)
+      continue;
+    ++expected;
+    const TensorView *t = stored.find(b.name);
+    if (!t)
+      return Status::error(file + ": has no tensor \"" + b.name +
+                           "\": the checkpoint was written for a different adapter or step");
+    if (t->dtype != DType::F32 || t->shape != b.shape)
+      return Status::error(file + ": tensor \"" + b.name + "\" is " + std::string(dtypeName(t->dtype)) + " " +
+                           shapeString(t->shape) + "; the step expects F32 " + shapeString(b.shape));
+    std::memcpy(session.bufferData(b.name), t->data, t->bytes);
+  }
+  if (stored.tensors().size() != expected)
+    return Status::error(file + ": holds " + std::to_string(stored.tensors().size()) +
+                         " tensors; the step has " + std::to_string(expected) +
+                         ": the checkpoint was written for a different adapter or step");
+  return Status::ok();
+}
+
+} // namespace
+
+Status saveCheckpoint(const Session &session, const std::string &folder,
+                      const CheckpointContents &contents) {
+  std::string temp = folder + ".partial." + std::to_string(::getpid());
+  std::error_code ec;
+  fs::remove_all(temp, ec);
+  fs::create_directories(temp, ec);
+  if (ec)
+    return Status::error(temp + ": cannot create: " + ec.message());
+
+  auto write = [&]() -> Status {
+    std::vector<std::string> files = {kParameters, kOptimizer, kState};
+    if (Status s = writeSafetensors(temp + "/" + kParameters, tensorsOfRole(session, "trainable"),
+                                    {{"format", "pt"}});
+        !s)
+      return s;
+    if (Status s = writeSafetensors(temp + "/" + kOptimizer, tensorsOfRole(session, "state")); !s)
+      return s;
+    auto trainer = parseJsonStrict(contents.trainerJson.data(),
+                                   contents.trainerJson.data() + contents.trainerJson.size());
+    if (!trainer || !trainer->is_object())
+      return Status::error(folder + ": the trainer's state is not a JSON object");
+    nlohmann::json state = {{"format", kFormat},
+                            {"version", kVersion},
+                            {"step", session.stepCount()},
+                            {"trainer", *trainer}};
+    if (Status s = writeText(temp + "/" + kState, state.dump(2) + "\n"); !s)
+      return s;
+    if (!contents.adapterConfig.empty()) {
+      if (Status s = writeText(temp + "/" + kAdapterConfig, contents.adapterConfig); !s)
+        return s;
+      files.push_back(kAdapterConfig);
+    }
+    // Digests of what is on disk, so that the checksums also cover the write itself.
+    std::string sums;
+    for (const std::string &file : files) {
+      SLIMTUNE_TRY(digest, sha256OfFile(temp + "/" + file));
+      sums += digest + "  " + file + "\n";
+    }
+    if (Status s = writeText(temp + "/" + kChecksums, sums); !s)
+      return s;
+    return syncFolder(temp);
+  };
+  Status status = write();
+  if (status) {
+    // Replace an existing checkpoint of the same step only now that the new one is whole.
+    std::string old = folder + ".old." + std::to_string(::getpid());
+    bool replaced = fs::exists(folder, ec);
+    if (replaced && ::rename(folder.c_str(), old.c_str()) != 0)
+      status = Status::error(folder + ": cannot move aside: " + std::strerror(errno));
+    else if (::rename(temp.c_str(), folder.c_str()) != 0)
+      status = Status::error(folder + ": cannot rename into place: " + std::strerror(errno));
+    else {
+      status = syncFolder(parentOf(folder));
+      if (replaced)
+        fs::remove_all(old, ec);
+    }
+  }
+  if (!status)
+    fs::remove_all(temp, ec);
+  return status;
+}
+
+Expected<CheckpointContents> verifyCheckpoint(const std::string &folder) {
+  std::error_code ec;
+  if (!fs::is_directory(folder, ec))
+    return Status::error(folder + ": not a checkpoint folder" +
+                         (fs::exists(folder, ec) ? "" : " (it does not exist)"));
+  std::string sumsPath = folder + "/" + kChecksums;
+  auto sumsFile = MappedFile::open(sumsPath);
+  if (!sumsFile)
+    return Status::error(folder + ": not a complete checkpoint (no " + kChecksums + ")");
+  std::istringstream sums(std::string(reinterpret_cast<const char *>((*sumsFile)->data()),
+                                      (*sumsFile)->size()));
+  std::map<std::string, std::string> listed;
+  for (std::string line; std::getline(sums, line);) {
+    size_t space = line.find("  ");
+    std::string digest = line.substr(0, space), file = space == std::string::npos ? "" : line.substr(space + 2);
+    if (digest.size() != 64 || file.empty() || file.find('/') != std::string::npos)
+      return Status::error(sumsPath + ": malformed line \"" + line + "\": the checkpoint is corrupt");
+    listed[file] = digest;
+  }
+  for (const char *required : {kParameters, kOptimizer, kState})
+    if (!listed.count(required))
+      return Status::error(sumsPath + ": does not list " + required + ": the checkpoint is corrupt");
+  for (const auto &[file, digest] : listed) {
+    auto actual = sha256OfFile(folder + "/" + file);
+    if (!actual)
+      return Status::error(folder + "/" + file + ": missing or unreadable: the checkpoint is incomplete");
+    if (*actual != digest)
+      return Status::error(folder + "/" + file +
+                           ": checksum mismatch: the file is corrupt or was changed");
+  }
+
+  std::string statePath = folder + "/" + kState;
+  SLIMTUNE_TRY(stateText, readSmallFile(statePath));
+  SLIMTUNE_TRY(state, parseJsonStrict(stateText.data(), stateText.data() + stateText.size()));
+  if (!state.is_object() || state.value("format", "") != kFormat)
+    return Status::error(statePath + ": not a slimtune checkpoint");
+  if (state.value("version", -1) != kVersion)
+    return Status::error(statePath + ": checkpoint version " +
+                         std::to_string(state.value("version", -1)) + "; this slimtune reads " +
+                         std::to_string(kVersion));
+  if (!state.contains("step") || !state["step"].is_number_integer() || state["step"].get<int64_t>() < 0 ||
+      !state.contains("trainer") || !state["trainer"].is_object())
+    return Status::error(statePath + ": lacks a step count or the trainer's state");
+  CheckpointContents contents;
+  contents.step = state["step"].get<int64_t>();
+  contents.trainerJson = state["trainer"].dump();
+  if (listed.count(kAdapterConfig)) {
+    SLIMTUNE_TRY(config, readSmallFile(folder + "/" + kAdapterConfig));
+    contents.adapterConfig = std::move(config);
+  }
+  return contents;
+}
+
+Expected<CheckpointContents> loadCheckpoint(Session &session, const std::string &folder) {
+  SLIMTUNE_TRY(contents, verifyCheckpoint(folder));
+  if (Status s = restoreRole(session, folder + "/" + kParameters, "trainable"); !s)
+    return s;
+  if (Status s = restoreRole(session, folder + "/" + kOptimizer, "state"); !s)
+    return s;
+  session.setStepCount(contents.step);
+  return contents;
+}
+
+std::string checkpointFolder(const std::string &runFolder, int64_t step) {
+  return runFolder + "/checkpoints/step-" + std::to_string(step);
+}
+
+std::vector<std::string> listCheckpoints(const std::string &runFolder) {
+  std::vector<std::pair<int64_t, std::string>> found;
+  std::error_code ec;
+  for (const fs::directory_entry &entry : fs::directory_iterator(runFolder + "/checkpoints", ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.rfind("step-", 0) != 0 || name.size() == 5 || !entry.is_directory(ec))
+      continue;
+    if (!std::all_of(name.begin() + 5, name.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+        name.size() > 5 + 18)
+      continue; // temporary (".partial") and set-aside (".old") folders
+    found.emplace_back(std::stoll(name.substr(5)), entry.path().string());
+  }
+  std::sort(found.begin(), found.end());
+  std::vector<std::string> out;
+  for (auto &[step, path] : found)
+    out.push_back(std::move(path));
+  return out;
+}
+
+} // namespace slimtune

@@ -1,0 +1,107 @@
+//===- TrainSettings.cpp - settings of a run, defaults, resume checks ----------------------===//
+
+#include "TrainSettings.h"
+
+#include "llvm/ADT/StringRef.h"
+
+#include <cmath>
+#include <set>
+
+namespace slimtune::cli {
+namespace {
+
+// Settings that shape the computation: a resumed run must use the same ones to continue the
+// same run. (--steps may grow; the data and the adapter are compared by content.)
+const std::set<std::string> kMustMatch = {"doc-separator", "batch",         "seq",
+                                          "seed",          "val-fraction",  "pipeline",
+                                          "passes",        "lr",            "schedule",
+                                          "warmup-steps",  "weight-decay",  "max-grad-norm"};
+
+Expected<int64_t> nonNegative(const std::string &name, const std::string &text, int64_t fallback) {
+  if (text.empty())
+    return fallback;
+  int64_t value = 0;
+  if (llvm::StringRef(text).getAsInteger(10, value) || value < 0)
+    return Status::error("--" + name + " must be a non-negative integer, got '" + text + "'");
+  return value;
+}
+
+} // namespace
+
+const std::string &TrainSettings::get(const std::string &key) const {
+  static const std::string empty;
+  auto it = values.find(key);
+  return it == values.end() ? empty : it->second;
+}
+
+PipelineSettings TrainSettings::pipeline() const {
+  return {get("pipeline"), get("passes"), get("lr"), get("schedule"), get("warmup-steps"),
+          get("weight-decay"), get("max-grad-norm")};
+}
+
+nlohmann::json TrainSettings::toJson() const {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto &[key, value] : values)
+    if (!value.empty() && key != "resume")
+      out[key] = value;
+  return out;
+}
+
+Status TrainSettings::resumeFrom(const nlohmann::json &saved, std::vector<std::string> &warnings) {
+  if (!saved.is_object())
+    return Status::error("the checkpoint records no settings");
+  for (const auto &[key, value] : saved.items()) {
+    if (!value.is_string())
+      return Status::error("the checkpoint's setting \"" + key + "\" is not text");
+    std::string before = value.get<std::string>();
+    std::string &now = values[key];
+    if (now.empty() || now == before) {
+      now = before;
+      continue;
+    }
+    if (kMustMatch.count(key))
+      return Status::error("--" + key + " " + now + " differs from the checkpoint's " + before +
+                           "; a resumed run must keep it (start a new run to change it)");
+    if (key == "steps" && get("schedule") == "cosine")
+      warnings.push_back("--steps " + now + " differs from the checkpoint's " + before +
+                         ": the cosine schedule now decays over " + now + " steps");
+  }
+  // Settings the checkpoint did not record were not given to it: they must not be now.
+  for (const std::string &key : kMustMatch)
+    if (!get(key).empty() && !saved.contains(key))
+      return Status::error("--" + key + " " + get(key) +
+                           " was not set in the checkpoint's run; a resumed run must keep its settings");
+  return Status::ok();
+}
+
+Expected<TrainPlan> planTraining(const TrainSettings &s) {
+  TrainPlan plan;
+  SLIMTUNE_TRY(steps, positiveInteger("steps", s.get("steps")));
+  SLIMTUNE_TRY(batch, positiveInteger("batch", s.get("batch")));
+  SLIMTUNE_TRY(seq, positiveInteger("seq", s.get("seq")));
+  plan.steps = steps;
+  plan.batch = batch;
+  plan.seq = seq;
+  if (!s.get("seed").empty() && llvm::StringRef(s.get("seed")).getAsInteger(10, plan.seed))
+    return Status::error("--seed must be a non-negative integer, got '" + s.get("seed") + "'");
+  if (!s.get("val-fraction").empty()) {
+    double f;
+    if (llvm::StringRef(s.get("val-fraction")).getAsDouble(f) || !(f >= 0 && f < 1))
+      return Status::error("--val-fraction must be a number in [0, 1), got '" +
+                           s.get("val-fraction") + "'");
+    plan.valFraction = f;
+  }
+  SLIMTUNE_TRY(evalEvery, nonNegative("eval-every", s.get("eval-every"), 0));
+  SLIMTUNE_TRY(evalBatches, nonNegative("eval-batches", s.get("eval-batches"), 8));
+  SLIMTUNE_TRY(saveEvery, nonNegative("save-every", s.get("save-every"), 0));
+  SLIMTUNE_TRY(keep, nonNegative("keep-checkpoints", s.get("keep-checkpoints"), 3));
+  if (keep == 0)
+    return Status::error("--keep-checkpoints must be at least 1");
+  plan.evalEvery = evalEvery;
+  plan.evalBatches = evalBatches;
+  plan.saveEvery = saveEvery;
+  plan.keepCheckpoints = keep;
+  return plan;
+}
+
+} // namespace slimtune::cli
