@@ -32,6 +32,11 @@ config.substitutions.append(("%scripts", os.path.join(config.slimtune_src_root, 
 # A command that must fail with one "slimtune: error:" line (see scripts/one_error.py).
 config.substitutions.append(("%one-error", sys.executable + " " + os.path.join(
     config.slimtune_src_root, "test", "scripts", "one_error.py")))
+# LD_PRELOAD shim: write() fails with ENOSPC on paths containing $SLIMTUNE_TEST_FULL_DISK.
+config.substitutions.append(("%full-disk-shim", os.path.join(config.slimtune_obj_root, "lib",
+                                                             "libslimtune-full-disk.so")))
+# Token caches of --data runs stay in the build tree (tests that check the cache use their own).
+config.environment["SLIMTUNE_CACHE"] = os.path.join(config.slimtune_obj_root, "test", "cache")
 # Compiled steps use OpenMP; one thread keeps the many small test steps fast and steady.
 config.environment["OMP_NUM_THREADS"] = "1"
 config.environment.pop("OPENBLAS_CORETYPE", None)

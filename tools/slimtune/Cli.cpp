@@ -2,10 +2,13 @@
 
 #include "Cli.h"
 
+#include "slimtune/checkpoint.h"
+
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
+#include <filesystem>
 #include <sstream>
 
 namespace slimtune::cli {
@@ -145,6 +148,28 @@ DiagnosticPrinter::~DiagnosticPrinter() { context_.getDiagEngine().eraseHandler(
 
 int DiagnosticPrinter::fail(const std::string &summary) {
   return cli::fail(first_.empty() ? file_ + ": " + summary : first_);
+}
+
+
+Expected<FoundCheckpoint> openCheckpoint(const std::string &path) {
+  std::error_code ec;
+  if (std::filesystem::exists(path + "/trainer_state.json", ec) ||
+      std::filesystem::exists(path + "/checksums.sha256", ec)) {
+    SLIMTUNE_TRY(contents, verifyCheckpoint(path));
+    return FoundCheckpoint{path, std::move(contents)};
+  }
+  std::vector<std::string> all = listCheckpoints(path);
+  if (all.empty())
+    return Status::error(path + ": neither a checkpoint nor a run folder with checkpoints");
+  auto newest = verifyCheckpoint(all.back());
+  if (newest)
+    return FoundCheckpoint{all.back(), newest.take()};
+  // The newest is damaged (say, a disk that filled after the rename): point at an older one.
+  for (size_t i = all.size() - 1; i-- > 0;)
+    if (verifyCheckpoint(all[i]))
+      return Status::error(newest.status().message() + "; the newest valid checkpoint is " +
+                           all[i] + " (pass it to --resume)");
+  return newest.status();
 }
 
 } // namespace slimtune::cli

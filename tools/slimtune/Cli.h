@@ -5,6 +5,7 @@
 
 #include "compiler/Compile.h"
 #include "slimtune/adapter.h"
+#include "slimtune/checkpoint.h"
 #include "slimtune/model.h"
 #include "slimtune/status.h"
 
@@ -39,6 +40,14 @@ struct LoadedModel {
 // labels messages): a checkpoint carries the configuration it was trained with.
 Expected<LoadedModel> loadModel(const std::string &modelPath, const std::string &adapterPath,
                                 const std::optional<std::string> &adapterText = std::nullopt);
+
+// A checkpoint to resume or export, verified: PATH itself, or the newest checkpoint of the
+// run folder PATH. When the newest is damaged, the error names the newest one that verifies.
+struct FoundCheckpoint {
+  std::string folder;
+  CheckpointContents contents;
+};
+Expected<FoundCheckpoint> openCheckpoint(const std::string &path);
 
 // The pipeline options compile and train share, as given ("" when not given): --pipeline
 // NAME or --passes a,b,c, and the optimizer's settings, which become the pipeline's options.

@@ -12,6 +12,7 @@
 #include "slimtune/checkpoint.h"
 #include "slimtune/export.h"
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "llvm/Support/raw_ostream.h"
@@ -39,17 +40,26 @@ int runExport() {
     return fail("export needs --checkpoint DIR, --format peft|merged and -o DIR");
   if (how != "peft" && how != "merged")
     return fail("--format must be peft or merged, got '" + how + "'");
-  std::string checkpoint = given;
-  if (auto all = listCheckpoints(given); !all.empty())
-    checkpoint = all.back();
-  auto contents = verifyCheckpoint(checkpoint);
-  if (!contents)
-    return fail(contents.status());
+  auto found = openCheckpoint(given);
+  if (!found)
+    return fail(found.status());
+  const std::string checkpoint = found->folder;
+  const CheckpointContents *contents = &found->contents;
   nlohmann::json trainer = nlohmann::json::parse(contents->trainerJson, nullptr, false);
   std::string modelPath = modelOverride;
   if (modelPath.empty() && trainer.is_object() && trainer.contains("settings") &&
       trainer["settings"].is_object())
     modelPath = trainer["settings"].value("model", "");
+
+  // Writing into the base model's or the checkpoint's own folder would replace what the
+  // export reads (and, for the model, the user's only copy of it).
+  for (const std::string &source : {modelPath, checkpoint}) {
+    std::error_code ec;
+    if (!source.empty() && std::filesystem::exists(out, ec) &&
+        std::filesystem::equivalent(out, source, ec))
+      return fail(out + ": is " + (source == checkpoint ? "the checkpoint" : "the base model") +
+                  " itself; export to another folder");
+  }
 
   if (how == "peft") {
     if (Status s = exportPeftAdapter(checkpoint, modelPath, out); !s)

@@ -120,18 +120,6 @@ Status prepareRunFolder(const std::string &path) {
   return Status::ok();
 }
 
-// --resume names a checkpoint folder, or a run folder whose newest checkpoint is used.
-Expected<std::string> resolveCheckpoint(const std::string &path) {
-  std::error_code ec;
-  if (std::filesystem::exists(path + "/trainer_state.json", ec) ||
-      std::filesystem::exists(path + "/checksums.sha256", ec))
-    return path;
-  std::vector<std::string> all = listCheckpoints(path);
-  if (all.empty())
-    return Status::error(path + ": neither a checkpoint nor a run folder with checkpoints");
-  return all.back();
-}
-
 // The run folder a checkpoint belongs to: <run>/checkpoints/step-N.
 std::string runFolderOf(const std::string &checkpoint) {
   std::filesystem::path p = std::filesystem::path(checkpoint).lexically_normal();
@@ -177,14 +165,12 @@ int runTrain() {
   std::optional<CheckpointContents> resumed;
   nlohmann::json trainerState;
   if (!settings.get("resume").empty()) {
-    auto found = resolveCheckpoint(settings.get("resume"));
+    const bool outGiven = !settings.get("out").empty();
+    auto found = openCheckpoint(settings.get("resume"));
     if (!found)
       return fail(found.status());
-    checkpoint = *found;
-    auto contents = verifyCheckpoint(checkpoint);
-    if (!contents)
-      return fail(contents.status());
-    trainerState = nlohmann::json::parse(contents->trainerJson, nullptr, false);
+    checkpoint = found->folder;
+    trainerState = nlohmann::json::parse(found->contents.trainerJson, nullptr, false);
     std::vector<std::string> warnings;
     if (Status s = settings.resumeFrom(trainerState.is_object() ? trainerState.value("settings", nlohmann::json())
                                                                 : nlohmann::json(),
@@ -193,9 +179,11 @@ int runTrain() {
       return fail(checkpoint + ": " + s.message());
     for (const std::string &w : warnings)
       warn(w);
-    if (settings.get("out").empty())
+    // Without --out, the run goes on in the folder the checkpoint is in (which may be a copy
+    // of the original run folder: not the folder the checkpoint recorded).
+    if (!outGiven && !runFolderOf(checkpoint).empty())
       settings.values["out"] = runFolderOf(checkpoint);
-    resumed = contents.take();
+    resumed = std::move(found->contents);
   }
 
   const std::string modelPath = settings.get("model"), adapterPath = settings.get("adapter");
@@ -252,6 +240,11 @@ int runTrain() {
   WorkFolder work;
   const std::string runFolder = settings.get("out");
   if (!runFolder.empty()) {
+    // A fresh run would mix its checkpoints with another run's and prune them.
+    if (auto existing = listCheckpoints(runFolder); !resumed && !existing.empty())
+      return fail(runFolder + ": already holds checkpoints of a run (the newest is " +
+                  existing.back() + "); continue it with --resume " + runFolder +
+                  ", or choose another --out");
     if (Status s = prepareRunFolder(runFolder); !s)
       return fail(s);
     work.path = runFolder;

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <optional>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace slimtune {
 namespace {
@@ -100,6 +101,8 @@ Expected<TokenizedText> tokenizeTextFile(const std::string &path, const std::str
       out.fromCache = true;
       return out;
     }
+    if (::access(out.cacheFile.c_str(), F_OK) == 0)
+      warnings.push_back(out.cacheFile + ": damaged (size or checksum); tokenizing again");
   }
   SLIMTUNE_TRY(documents, readTextDocuments(path, separator));
   // Documents are independent: tokenize them on every core, then join them in order.

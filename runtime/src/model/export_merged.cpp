@@ -7,10 +7,13 @@
 #include "model/model_spec_builders.h"
 #include "slimtune/atomic_file.h"
 #include "slimtune/checkpoint.h"
+#include "slimtune/mapped_file.h"
 #include "slimtune/merge_lora.h"
 #include "slimtune/safetensors.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -155,8 +158,41 @@ Status exportMergedModel(const std::string &checkpoint, const ModelSource &model
     toWrite.push_back({t.name, dtype, t.shape, t.bytes.data(), t.bytes.size()});
   if (Status s = writeSafetensors(out + "/model.safetensors", toWrite, {{"format", "pt"}}); !s)
     return s;
-  return writeFileAtomically(out + "/config.json", {{config.data(), config.size()}});
+  if (Status s = writeFileAtomically(out + "/config.json", {{config.data(), config.size()}}); !s)
+    return s;
+  // The tokenizer and generation settings travel with the weights, so the folder loads with
+  // from_pretrained as the original did. (A GGUF source has none to copy.)
+  if (!isGguf(model))
+    for (const char *name : {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+                             "generation_config.json", "vocab.json", "merges.txt", "tokenizer.model",
+                             "added_tokens.json"}) {
+      std::string from = model.path() + "/" + name;
+      if (!std::filesystem::is_regular_file(from))
+        continue;
+      SLIMTUNE_TRY(file, MappedFile::open(from));
+      if (Status s = writeFileAtomically(out + "/" + name, {{file->data(), file->size()}}); !s)
+        return s;
+    }
+  return Status::ok();
 }
+
+namespace {
+// GGUF keeps epsilons and rope_theta as float32: 1e-5 arrives as 9.99999974e-06. Writes the
+// shortest decimal that reads back as the same float, as the model's author wrote it.
+double shortestAsFloat(double value) {
+  float f = static_cast<float>(value);
+  if (static_cast<double>(f) != value)
+    return value;
+  for (int digits = 1; digits <= 9; ++digits) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.*g", digits, value);
+    double parsed = std::strtod(text, nullptr);
+    if (static_cast<float>(parsed) == f)
+      return parsed;
+  }
+  return value;
+}
+} // namespace
 
 std::string huggingFaceConfigJson(const ModelSpec &spec, DType dtype, bool tiedEmbeddings) {
   const ModelConfig &c = spec.config;
@@ -172,8 +208,8 @@ std::string huggingFaceConfigJson(const ModelSpec &spec, DType dtype, bool tiedE
          {"num_key_value_heads", c.numKvHeads},
          {"head_dim", c.headDim},
          {"max_position_embeddings", c.maxPositions},
-         {"rms_norm_eps", c.normEps},
-         {"rope_theta", c.ropeTheta},
+         {"rms_norm_eps", shortestAsFloat(c.normEps)},
+         {"rope_theta", shortestAsFloat(c.ropeTheta)},
          {"hidden_act", "silu"},
          {"attention_bias", c.attentionBias},
          {"mlp_bias", c.mlpBias},
@@ -188,7 +224,7 @@ std::string huggingFaceConfigJson(const ModelSpec &spec, DType dtype, bool tiedE
          {"n_layer", c.numLayers},
          {"n_head", c.numHeads},
          {"n_inner", c.intermediateSize},
-         {"layer_norm_epsilon", c.normEps},
+         {"layer_norm_epsilon", shortestAsFloat(c.normEps)},
          {"activation_function", c.activation == "gelu" ? "gelu" : "gelu_new"},
          {"tie_word_embeddings", tiedEmbeddings}};
   }

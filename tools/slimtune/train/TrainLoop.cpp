@@ -60,6 +60,11 @@ public:
       llvm::outs() << text << "\n";
     llvm::outs().flush();
   }
+  // Redraws the bar with new figures (a validation loss); nothing to do in a log.
+  void refresh(const ProgressState &state) {
+    if (terminal_)
+      step(state);
+  }
   void finish() {
     if (terminal_ && !bar_.empty())
       llvm::outs() << "\n";
@@ -139,7 +144,27 @@ int runTrainingLoop(TrainRun &run, MetricsLog &log) {
                                : "; the last good checkpoint is " + run.lastCheckpoint));
   };
 
+  // Validation loss at `step`: printed, logged and shown on the progress bar from then on.
+  auto validate = [&](int64_t step) -> Status {
+    auto val = evaluate(*run.eval, run.data, plan);
+    if (!val)
+      return Status::error("evaluation at step " + std::to_string(step) + ": " +
+                           val.status().message());
+    lastVal = val->first;
+    state.valLoss = lastVal;
+    display.line("eval step " + std::to_string(step) + "  val_loss " + fixed(lastVal, 4) + "  (" +
+                 std::to_string(val->second) + " tokens)");
+    if (step > first)
+      display.refresh(state);
+    return log.write({{"step", step}, {"val_loss", lastVal}, {"val_tokens", val->second}});
+  };
+
   InterruptGuard interrupts;
+  // A fresh run first measures the base model (the adapter starts as a no-op), so every later
+  // validation loss has something to be compared with.
+  if (run.eval && first == 0)
+    if (Status st = validate(0); !st)
+      return failWithCheckpoint(st.message());
   Clock::time_point start = Clock::now();
   for (int64_t s = first; s < plan.steps; ++s) {
     const int64_t step = s + 1;
@@ -167,18 +192,9 @@ int runTrainingLoop(TrainRun &run, MetricsLog &log) {
       return failWithCheckpoint(st.message());
 
     const bool last = step == plan.steps;
-    if (run.eval && ((plan.evalEvery && step % plan.evalEvery == 0) || last)) {
-      auto val = evaluate(*run.eval, run.data, plan);
-      if (!val)
-        return failWithCheckpoint("evaluation at step " + std::to_string(step) + ": " +
-                                  val.status().message());
-      lastVal = val->first;
-      state.valLoss = lastVal;
-      display.line("eval step " + std::to_string(step) + "  val_loss " + fixed(lastVal, 4) +
-                   "  (" + std::to_string(val->second) + " tokens)");
-      if (Status st = log.write({{"step", step}, {"val_loss", lastVal}, {"val_tokens", val->second}}); !st)
+    if (run.eval && ((plan.evalEvery && step % plan.evalEvery == 0) || last))
+      if (Status st = validate(step); !st)
         return failWithCheckpoint(st.message());
-    }
     const bool interrupted = InterruptGuard::requested() != 0;
     if (!run.runFolder.empty() && ((plan.saveEvery && step % plan.saveEvery == 0) || last || interrupted))
       if (Status st = save(step); !st)
@@ -192,7 +208,7 @@ int runTrainingLoop(TrainRun &run, MetricsLog &log) {
       else
         llvm::outs() << "; resume with: slimtune train --resume " << run.lastCheckpoint << "\n";
       llvm::outs().flush();
-      return 130;
+      return 128 + InterruptGuard::requested(); // as the shell reports a signal: 130, 143
     }
   }
   display.finish();
@@ -200,6 +216,8 @@ int runTrainingLoop(TrainRun &run, MetricsLog &log) {
   if (std::isfinite(lastVal))
     llvm::outs() << "validation loss: " << fixed(lastVal, 6) << "\n";
   llvm::outs() << "peak memory: " << memory() << " bytes\n";
+  if (run.runFolder.empty())
+    llvm::outs() << "nothing saved (no --out DIR)\n";
   return 0;
 }
 
