@@ -5,9 +5,9 @@
   scripts/fuzz.sh 600                                    (a longer run)
 
 Each target starts from its seeds (test/fuzz/seeds/<target>, plus the generated fixture files
-for the binary formats) and keeps its corpus in build-fuzz/corpus/<target> across runs. A
-crash, leak, sanitizer report or timeout fails the target; its reproducer is left in
-build-fuzz/artifacts/.
+for the binary formats and tokenizer.json) and keeps its corpus in build-fuzz/corpus/<target>
+across runs. A crash, leak, sanitizer report or timeout fails the target; its reproducer is
+left in build-fuzz/artifacts/.
 """
 import argparse
 import glob
@@ -19,8 +19,9 @@ import sys
 import xml.etree.ElementTree as ET
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TARGETS = ["safetensors", "gguf", "config_json", "adapter_config"]
-FIXTURE_SEEDS = {"safetensors": "*/*.safetensors", "gguf": "*.gguf"}
+TARGETS = ["safetensors", "gguf", "config_json", "adapter_config", "tokenizer_json", "text_documents",
+           "checkpoint_state"]
+FIXTURE_SEEDS = {"safetensors": "*/*.safetensors", "gguf": "*.gguf", "tokenizer_json": "*/tokenizer.json"}
 
 
 def build(build_dir):

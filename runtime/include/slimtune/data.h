@@ -23,6 +23,11 @@ Expected<std::vector<int32_t>> readTokenFile(const std::string &path);
 // and line: unreadable, empty, invalid UTF-8 (with its byte offset), malformed JSON lines.
 Expected<std::vector<std::string>> readTextDocuments(const std::string &path,
                                                      const std::string &separator);
+// The same for text already in memory, read as the contents of a file named `name`: its
+// `.jsonl` ending chooses JSON Lines, and errors name it as they would name the file.
+Expected<std::vector<std::string>> parseTextDocuments(std::string_view text,
+                                                      const std::string &name,
+                                                      const std::string &separator);
 
 // Documents as token ids, one after another: document i is tokens[ends[i-1], ends[i]).
 struct TokenizedDocuments {

@@ -91,28 +91,34 @@ bool endsWith(const std::string &s, const std::string &suffix) {
 
 } // namespace
 
-Expected<std::vector<std::string>> readTextDocuments(const std::string &path,
-                                                     const std::string &separator) {
-  SLIMTUNE_TRY(file, MappedFile::open(path));
-  std::string_view text(reinterpret_cast<const char *>(file->data()), file->size());
+Expected<std::vector<std::string>> parseTextDocuments(std::string_view text,
+                                                      const std::string &name,
+                                                      const std::string &separator) {
   if (text.empty())
-    return Status::error(path + ": the file is empty");
+    return Status::error(name + ": the file is empty");
   size_t bad = firstInvalidUtf8(text);
   if (bad != std::string_view::npos)
-    return Status::error(path + ": line " + std::to_string(lineOf(text, bad)) +
-                         ": invalid UTF-8 at byte " + std::to_string(bad) +
+    return Status::error(name + ": line " + std::to_string(lineOf(text, bad)) +
+                         ": invalid UTF-8 at byte " + std::to_string(bad) + " of the file" +
                          " (is it a text file in another encoding?)");
   std::vector<std::string> documents;
-  if (endsWith(path, ".jsonl")) {
-    SLIMTUNE_TRY(lines, splitJsonLines(text, path));
+  if (endsWith(name, ".jsonl")) {
+    SLIMTUNE_TRY(lines, splitJsonLines(text, name));
     documents = std::move(lines);
   } else {
     documents = splitPlainText(text, separator);
   }
   if (documents.empty())
-    return Status::error(path + ": holds no text" +
+    return Status::error(name + ": holds no text" +
                          (separator.empty() ? "" : " (only separator lines \"" + separator + "\")"));
   return documents;
+}
+
+Expected<std::vector<std::string>> readTextDocuments(const std::string &path,
+                                                     const std::string &separator) {
+  SLIMTUNE_TRY(file, MappedFile::open(path));
+  return parseTextDocuments(
+      std::string_view(reinterpret_cast<const char *>(file->data()), file->size()), path, separator);
 }
 
 } // namespace slimtune

@@ -6,6 +6,7 @@
 #include "slimtune/mapped_file.h"
 #include "slimtune/safetensors.h"
 #include "slimtune/sha256.h"
+#include "step/checkpoint_files.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -86,6 +87,45 @@ Status restoreRole(Session &session, const std::string &file, const std::string 
 
 } // namespace
 
+Expected<std::map<std::string, std::string>> parseCheckpointChecksums(std::string_view text,
+                                                                      const std::string &path) {
+  std::istringstream sums{std::string(text)};
+  std::map<std::string, std::string> listed;
+  for (std::string line; std::getline(sums, line);) {
+    size_t space = line.find("  ");
+    std::string digest = line.substr(0, space), file = space == std::string::npos ? "" : line.substr(space + 2);
+    if (digest.size() != 64 || file.empty() || file.find('/') != std::string::npos)
+      return Status::error(path + ": malformed line \"" + line + "\": the checkpoint is corrupt");
+    listed[file] = digest;
+  }
+  for (const char *required : {kParameters, kOptimizer, kState})
+    if (!listed.count(required))
+      return Status::error(path + ": does not list " + required + ": the checkpoint is corrupt");
+  return listed;
+}
+
+Expected<CheckpointContents> parseTrainerState(std::string_view text, const std::string &path) {
+  auto parsed = parseJsonStrict(text.data(), text.data() + text.size());
+  if (!parsed)
+    return Status::error(path + ": " + parsed.status().message());
+  nlohmann::json state = parsed.take();
+  // Compared as JSON values: value<T>() throws on a field of another type, and converting the
+  // version to int first would wrap (4294967297 read as 1) or overflow (1e300, undefined).
+  if (!state.is_object() || !state.contains("format") || state["format"] != kFormat)
+    return Status::error(path + ": not a slimtune checkpoint");
+  if (!state.contains("version") || state["version"] != kVersion)
+    return Status::error(path + ": checkpoint version " +
+                         (state.contains("version") ? state["version"].dump() : "-1") +
+                         "; this slimtune reads " + std::to_string(kVersion));
+  if (!state.contains("step") || !state["step"].is_number_integer() || state["step"].get<int64_t>() < 0 ||
+      !state.contains("trainer") || !state["trainer"].is_object())
+    return Status::error(path + ": lacks a step count or the trainer's state");
+  CheckpointContents contents;
+  contents.step = state["step"].get<int64_t>();
+  contents.trainerJson = state["trainer"].dump();
+  return contents;
+}
+
 Status saveCheckpoint(const Session &session, const std::string &folder,
                       const CheckpointContents &contents) {
   std::string temp = folder + ".partial." + std::to_string(::getpid());
@@ -157,19 +197,10 @@ Expected<CheckpointContents> verifyCheckpoint(const std::string &folder) {
   auto sumsFile = MappedFile::open(sumsPath);
   if (!sumsFile)
     return Status::error(folder + ": not a complete checkpoint (no " + kChecksums + ")");
-  std::istringstream sums(std::string(reinterpret_cast<const char *>((*sumsFile)->data()),
-                                      (*sumsFile)->size()));
-  std::map<std::string, std::string> listed;
-  for (std::string line; std::getline(sums, line);) {
-    size_t space = line.find("  ");
-    std::string digest = line.substr(0, space), file = space == std::string::npos ? "" : line.substr(space + 2);
-    if (digest.size() != 64 || file.empty() || file.find('/') != std::string::npos)
-      return Status::error(sumsPath + ": malformed line \"" + line + "\": the checkpoint is corrupt");
-    listed[file] = digest;
-  }
-  for (const char *required : {kParameters, kOptimizer, kState})
-    if (!listed.count(required))
-      return Status::error(sumsPath + ": does not list " + required + ": the checkpoint is corrupt");
+  SLIMTUNE_TRY(listed, parseCheckpointChecksums(
+                           std::string_view(reinterpret_cast<const char *>((*sumsFile)->data()),
+                                            (*sumsFile)->size()),
+                           sumsPath));
   for (const auto &[file, digest] : listed) {
     auto actual = sha256OfFile(folder + "/" + file);
     if (!actual)
@@ -181,19 +212,7 @@ Expected<CheckpointContents> verifyCheckpoint(const std::string &folder) {
 
   std::string statePath = folder + "/" + kState;
   SLIMTUNE_TRY(stateText, readSmallFile(statePath));
-  SLIMTUNE_TRY(state, parseJsonStrict(stateText.data(), stateText.data() + stateText.size()));
-  if (!state.is_object() || state.value("format", "") != kFormat)
-    return Status::error(statePath + ": not a slimtune checkpoint");
-  if (state.value("version", -1) != kVersion)
-    return Status::error(statePath + ": checkpoint version " +
-                         std::to_string(state.value("version", -1)) + "; this slimtune reads " +
-                         std::to_string(kVersion));
-  if (!state.contains("step") || !state["step"].is_number_integer() || state["step"].get<int64_t>() < 0 ||
-      !state.contains("trainer") || !state["trainer"].is_object())
-    return Status::error(statePath + ": lacks a step count or the trainer's state");
-  CheckpointContents contents;
-  contents.step = state["step"].get<int64_t>();
-  contents.trainerJson = state["trainer"].dump();
+  SLIMTUNE_TRY(contents, parseTrainerState(stateText, statePath));
   if (listed.count(kAdapterConfig)) {
     SLIMTUNE_TRY(config, readSmallFile(folder + "/" + kAdapterConfig));
     contents.adapterConfig = std::move(config);

@@ -96,6 +96,9 @@ Expected<std::string> onigurumaToPcre2(const std::string &pattern) {
         }
         break;
       case 'v': out += "\\x{0b}"; break;
+      case 'C': // Oniguruma's \C-x control escape; PCRE2's \C matches one byte of a character
+        return Status::error("invalid regular expression \"" + pattern +
+                             "\": \\C is not supported");
       case 'b':
         out += inClass ? "\\b"
                        : "(?:(?<=" + word + ")(?!" + word + ")|(?<!" + word + ")(?=" + word + "))";
@@ -169,9 +172,11 @@ std::shared_ptr<void> compileCode(const std::string &original, const std::string
   pcre2_set_newline(context, PCRE2_NEWLINE_LF);
   int error = 0;
   PCRE2_SIZE offset = 0;
+  // No \C: a match ending inside a character would cut the text into invalid UTF-8, which
+  // later steps match with PCRE2_NO_UTF_CHECK.
+  uint32_t options = PCRE2_UTF | PCRE2_UCP | PCRE2_MULTILINE | PCRE2_NEVER_BACKSLASH_C;
   pcre2_code *code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(translated.data()),
-                                   translated.size(), PCRE2_UTF | PCRE2_UCP | PCRE2_MULTILINE,
-                                   &error, &offset, context);
+                                   translated.size(), options, &error, &offset, context);
   pcre2_compile_context_free(context);
   if (!code) {
     PCRE2_UCHAR message[256];

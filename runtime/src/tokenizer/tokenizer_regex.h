@@ -56,7 +56,8 @@ private:
 };
 
 // The rewrite compile() applies, exposed for tests. Refuses what PCRE2 cannot express the
-// Oniguruma way (nested classes, intersections with &&, \W or \H inside a class, [:graph:]).
+// Oniguruma way (nested classes, intersections with &&, \W or \H inside a class, [:graph:]),
+// and \C (Oniguruma's control escape; PCRE2 would match single bytes of a character).
 Expected<std::string> onigurumaToPcre2(const std::string &pattern);
 
 } // namespace slimtune

@@ -42,7 +42,7 @@ TEST(TextDocuments, ErrorsNameFileAndLine) {
   EXPECT_NE(message(readTextDocuments(dir.write("blank.txt", "\n \n\n"), "")).find("holds no text"),
             std::string::npos);
   std::string latin1 = message(readTextDocuments(dir.write("latin1.txt", "ok\ncaf\xe9\n"), ""));
-  EXPECT_NE(latin1.find("latin1.txt: line 2: invalid UTF-8 at byte 6"), std::string::npos) << latin1;
+  EXPECT_NE(latin1.find("latin1.txt: line 2: invalid UTF-8 at byte 6 of the file"), std::string::npos) << latin1;
   // Overlong encodings and surrogates are not UTF-8 either.
   EXPECT_FALSE(readTextDocuments(dir.write("overlong.txt", "\xc0\xaf"), ""));
   EXPECT_FALSE(readTextDocuments(dir.write("surrogate.txt", "\xed\xa0\x80"), ""));
@@ -50,6 +50,19 @@ TEST(TextDocuments, ErrorsNameFileAndLine) {
   EXPECT_NE(json.find("bad.jsonl: line 2: expected an object with a string field \"text\""),
             std::string::npos) << json;
   EXPECT_FALSE(readTextDocuments(dir.write("broken.jsonl", "{\"text\": \n"), ""));
+}
+
+TEST(TextDocuments, InMemoryTextReadsAsTheFileItsNameSays) {
+  auto fortunes = parseTextDocuments("one\n%\ntwo\n", "f.txt", "%");
+  ASSERT_TRUE(fortunes) << fortunes.status().message();
+  EXPECT_EQ(*fortunes, (std::vector<std::string>{"one", "two"}));
+  auto lines = parseTextDocuments("{\"text\": \"x\"}\n", "d.jsonl", "");
+  ASSERT_TRUE(lines) << lines.status().message();
+  EXPECT_EQ(*lines, (std::vector<std::string>{"x"}));
+  auto bad = parseTextDocuments("{\"text\": 1}\n", "mem.jsonl", "");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.status().message(),
+            "mem.jsonl: line 1: expected an object with a string field \"text\"");
 }
 
 TokenizedDocuments documents(const std::vector<std::vector<int32_t>> &docs) {

@@ -143,6 +143,8 @@ TEST(TokenizerPreTokenizer, RefusesWhatPcre2CannotReadTheOnigurumaWay) {
             "invalid regular expression \"[[:graph:]]\": [:graph:] is not supported");
   EXPECT_EQ(TokenizerRegex::compile("[\\Wa]").status().message(),
             "invalid regular expression \"[\\Wa]\": \\W inside a character class is not supported");
+  EXPECT_EQ(TokenizerRegex::compile("\\C").status().message(),
+            "invalid regular expression \"\\C\": \\C is not supported");
   auto broken = TokenizerRegex::compile("(");
   ASSERT_FALSE(broken.isOk());
   EXPECT_EQ(broken.status().message(),

@@ -95,6 +95,17 @@ TEST(TokenizerRefusal, PreTokenizers) {
             }),
             "tokenizer.json: pre_tokenizer.pretokenizers[0] invalid regular expression \"(\": "
             "missing closing parenthesis at offset 1");
+  // PCRE2's \C (one byte) used to split "é" into single bytes; the ByteLevel regex then
+  // matched past the end of a one-byte piece and encode() threw std::out_of_range.
+  EXPECT_EQ(errorFor([](J &j) {
+              j["pre_tokenizer"] = {{"type", "Sequence"},
+                                    {"pretokenizers",
+                                     {{{"type", "Split"}, {"pattern", {{"Regex", "a|\\C"}}},
+                                       {"behavior", "Isolated"}, {"invert", false}},
+                                      j["pre_tokenizer"]}}};
+            }),
+            "tokenizer.json: pre_tokenizer.pretokenizers[0] invalid regular expression \"a|\\C\": "
+            "\\C is not supported");
   EXPECT_EQ(errorFor([](J &j) {
               j["pre_tokenizer"] = {{"type", "Split"}, {"pattern", {{"Regex", "a"}}},
                                     {"behavior", "Sideways"}, {"invert", false}};
