@@ -10,6 +10,8 @@ packages=(
   llvm-19-dev llvm-19-tools libmlir-19-dev mlir-19-tools liblld-19-dev
   clang-19 libclang-rt-19-dev libomp-19-dev
   libopenblas-dev libdnnl-dev
+  # oneDNN's CMake config looks for OpenCL (headers + ICD loader) even for its CPU build.
+  ocl-icd-opencl-dev opencl-c-headers
   nlohmann-json3-dev libpcre2-dev libssl-dev
   libgtest-dev libbenchmark-dev
   python3
