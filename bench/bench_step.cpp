@@ -3,6 +3,11 @@
 // step's matrix products as a fraction of the GEMM peak measured in the same run (cpu::gemm
 // at the model's own projection shapes).
 //
+// Memory: the runtime's planned bytes and measured high-water mark, and the process's own
+// view, its anonymous resident memory (/proc/self/status RssAnon: heap and mmap'd buffers,
+// not the model file's mapped pages) grown from before the step's artifact is loaded to
+// after a few steps, against the plan.
+//
 // Usage: bench-step ARTIFACT [MODEL] [Google Benchmark flags]
 //   Without MODEL the frozen weights are random: speed does not depend on their values.
 #include "kernels/cpu/gemm.h"
@@ -11,7 +16,10 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
+#include <cstring>
+#include <fstream>
 #include <memory>
+#include <string>
 #include <random>
 #include <vector>
 
@@ -48,6 +56,16 @@ void BM_Step(benchmark::State &state) {
   state.counters["FLOP/s"] = benchmark::Counter(steps * session->matmulFlops(), benchmark::Counter::kIsRate);
 }
 
+// A field of /proc/self/status in bytes ("RssAnon", "VmHWM"), -1 when unavailable.
+int64_t procStatusBytes(const char *field) {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.compare(0, std::strlen(field), field) == 0 && line[std::strlen(field)] == ':')
+      return std::stoll(line.substr(std::strlen(field) + 1)) * 1024; // "RssAnon:  1234 kB"
+  return -1;
+}
+
 // The GEMM peak: the best median rate among the step's projection shapes (or the best run,
 // without repetitions), remembered and used to express the step's rate as a fraction.
 class PeakReporter : public benchmark::ConsoleReporter {
@@ -76,15 +94,25 @@ int main(int argc, char **argv) {
     std::fprintf(stderr, "usage: bench-step ARTIFACT [MODEL] [benchmark flags]\n");
     return 1;
   }
+  // The model is opened first: its reader's own memory is not the step's.
+  std::unique_ptr<ModelSource> model;
+  if (argc > 2) {
+    auto source = ModelSource::open(argv[2]);
+    if (!source) {
+      std::fprintf(stderr, "bench-step: error: %s\n", source.status().message().c_str());
+      return 1;
+    }
+    model = source.take();
+  }
+  const int64_t anonBefore = procStatusBytes("RssAnon");
   auto opened = Session::open(argv[1]);
   if (!opened) {
     std::fprintf(stderr, "bench-step: error: %s\n", opened.status().message().c_str());
     return 1;
   }
   session = opened.take();
-  if (argc > 2) {
-    auto model = ModelSource::open(argv[2]);
-    Status s = model ? session->bindModel(**model) : model.status();
+  if (model) {
+    Status s = session->bindModel(*model);
     if (!s) {
       std::fprintf(stderr, "bench-step: error: %s\n", s.message().c_str());
       return 1;
@@ -109,6 +137,10 @@ int main(int argc, char **argv) {
     tokens[i] = static_cast<int32_t>(random() % 1000);
     targets[i] = static_cast<int32_t>(random() % 1000);
   }
+  // The process's memory after a few steps (before the GEMM benchmarks allocate their own).
+  for (int i = 0; i < 3; ++i)
+    (void)session->runStep(tokens.data(), targets.data());
+  const int64_t anonGrowth = procStatusBytes("RssAnon") - anonBefore;
   // SmolLM2's projections at batch 4 x seq 256 tokens: q/o, gate/up, down, LM head.
   for (auto shape : std::vector<std::vector<int64_t>>{{1024, 576, 576}, {1024, 576, 1536},
                                                       {1024, 1536, 576}, {1024, 576, 49152}})
@@ -119,5 +151,8 @@ int main(int argc, char **argv) {
   std::printf("planned memory: %lld bytes, measured peak: %lld bytes\n",
               static_cast<long long>(session->plannedBytes()),
               static_cast<long long>(session->peakBytes()));
+  if (anonBefore >= 0)
+    std::printf("process anonymous RSS growth over 3 steps: %lld bytes = %.2f%% of the plan\n",
+                static_cast<long long>(anonGrowth), 100.0 * anonGrowth / session->plannedBytes());
   return 0;
 }

@@ -16,20 +16,39 @@
 
 namespace slimtune {
 
+bool parsePipeline(const CompileOptions &options, mlir::PassManager &pm, std::string &error) {
+  std::string parseErrors;
+  llvm::raw_string_ostream errorStream(parseErrors);
+  // Slim passes run on the step function; named pipelines nest them themselves.
+  std::string text, what;
+  if (!options.passPipeline.empty())
+    text = options.passPipeline, what = "pass pipeline";
+  else if (!options.passes.empty())
+    text = "func.func(" + options.passes + ")", what = "pass list";
+  else
+    text = options.pipeline, what = "pipeline";
+  // pm is anchored on the module already: "builtin.module(X)" adds X to it.
+  llvm::StringRef body(text);
+  body = body.trim();
+  if (body.consume_front("builtin.module(") && !body.consume_back(")"))
+    body = text; // unbalanced: let the parser report it
+  if (mlir::failed(mlir::parsePassPipeline(body, pm, errorStream))) {
+    error = "invalid " + what + " \"" + (options.passes.empty() ? text : options.passes) +
+            "\": " + parseErrors;
+    return false;
+  }
+  return true;
+}
+
 bool compileStep(mlir::ModuleOp module, const CompileOptions &options, const std::string &output,
                  std::string &error) {
   mlir::MLIRContext *ctx = module.getContext();
   mlir::PassManager pm(ctx, mlir::ModuleOp::getOperationName(),
                        mlir::OpPassManager::Nesting::Implicit);
-  std::string parseErrors;
-  llvm::raw_string_ostream errorStream(parseErrors);
-  // Slim passes run on the step function; named pipelines nest them themselves.
-  std::string text = options.passes.empty() ? options.pipeline : "func.func(" + options.passes + ")";
-  if (mlir::failed(mlir::parsePassPipeline(text, pm, errorStream))) {
-    error = "invalid " + std::string(options.passes.empty() ? "pipeline" : "pass list") + " \"" +
-            (options.passes.empty() ? options.pipeline : options.passes) + "\": " + parseErrors;
+  if (!parsePipeline(options, pm, error))
     return false;
-  }
+  if (options.configure)
+    options.configure(pm);
   if (mlir::failed(pm.run(module))) {
     error = "the passes failed (see the diagnostics above)";
     return false;
@@ -49,8 +68,10 @@ bool compileStep(mlir::ModuleOp module, const CompileOptions &options, const std
       return false;
     }
   }
-  if (options.afterPasses)
-    options.afterPasses(module);
+  if (options.afterPasses && !options.afterPasses(module, error))
+    return false;
+  if (output.empty())
+    return true;
 
   auto buffers = codegen::collectStepBuffers(step);
   if (mlir::failed(buffers)) {

@@ -4,6 +4,9 @@
 #define SLIMTUNE_COMPILER_COMPILE_H
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/PassManager.h"
+
+#include <functional>
 
 #include <string>
 
@@ -16,15 +19,25 @@ struct CompileOptions {
   // run on the step function. slim-plan-memory is added at the end when the passes leave the
   // step unplanned: code generation needs the plan.
   std::string passes;
-  // Called with the module after the passes, before code generation (printing, reports).
-  std::function<void(mlir::ModuleOp)> afterPasses;
+  // Or, when not empty, a whole textual pipeline as slimtune-opt --pass-pipeline takes it:
+  // "builtin.module(func.func(slim-autodiff,slim-plan-memory))".
+  std::string passPipeline;
+  // Called with the pass manager before it runs (instrumentation, IR printing).
+  std::function<void(mlir::PassManager &)> configure;
+  // Called with the module after the passes, before code generation (printing, reports,
+  // budgets): returning false, with `error` set, stops before anything is written.
+  std::function<bool(mlir::ModuleOp, std::string &error)> afterPasses;
 };
 
 // Runs the passes on `module` (its one function is the forward graph) and writes the
-// artifact: a shared library with the step and its manifest. On failure returns false with
-// `error` set (diagnostics of passes are also emitted through the context).
+// artifact: a shared library with the step and its manifest (nothing when `output` is empty).
+// On failure returns false with `error` set (diagnostics of passes are also emitted through
+// the context).
 bool compileStep(mlir::ModuleOp module, const CompileOptions &options, const std::string &output,
                  std::string &error);
+
+// The pipeline `options` selects, parsed into `pm`, or false with `error` set.
+bool parsePipeline(const CompileOptions &options, mlir::PassManager &pm, std::string &error);
 
 } // namespace slimtune
 

@@ -1,15 +1,19 @@
-//===- MemoryPlan.h - what slim-plan-memory records, for its readers ----------------------===//
+//===- MemoryPlan.h - the static memory plan of a step, and the attributes that record it --===//
 //
-// The attributes slim-plan-memory leaves on a training step and the size rules it uses; code
-// generation and the memory report read them.
+// slim-plan-memory computes a plan (planMemory) and records it as attributes; code generation
+// reads the attributes, and the memory report recomputes the plan of any step (the analysis
+// does not modify the IR) to account for it by category and over the schedule.
 //
 //===-------------------------------------------------------------------------------------===//
 
 #ifndef SLIMTUNE_PASSES_MEMORYPLAN_H
 #define SLIMTUNE_PASSES_MEMORYPLAN_H
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Operation.h"
 #include "mlir/IR/Types.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SmallVector.h"
 
 namespace mlir::slim {
 
@@ -24,6 +28,31 @@ inline constexpr llvm::StringLiteral kArenaBytesAttr = "slim.arena_bytes";
 int64_t tensorBytes(Type type);
 // Bytes of scratch memory an op's kernel needs (0 for most ops), per the kernel ABI.
 int64_t workspaceBytes(Operation *op);
+
+// One buffer of the arena: the values that share it (a value, its stash and unstash, results
+// computed in place of it), or one op's kernel workspace.
+struct ArenaBuffer {
+  int64_t bytes = 0;            // 64-byte aligned
+  int64_t start = 0, end = 0;   // live over these schedule indices, inclusive
+  int64_t offset = -1;          // in the arena
+  SmallVector<Value, 2> values; // empty for a workspace
+  Operation *workspaceOf = nullptr;
+};
+
+struct MemoryPlan {
+  SmallVector<Operation *> schedule; // the function's ops in order, without the terminator
+  SmallVector<ArenaBuffer> buffers;
+  DenseMap<Value, int> bufferOf;          // values in the arena -> their buffer
+  DenseMap<Operation *, int> workspaceOf; // ops with scratch memory -> its buffer
+  int64_t arenaBytes = 0;
+};
+
+// Whether `func` can be planned: one block, every argument and result a static tensor.
+bool isPlannable(func::FuncOp func);
+// Plans `func` (isPlannable) without modifying it.
+MemoryPlan planMemory(func::FuncOp func);
+// Records `plan` on `func`: slim.offsets and slim.workspace on ops, slim.arena_bytes.
+void annotateMemoryPlan(func::FuncOp func, const MemoryPlan &plan);
 
 } // namespace mlir::slim
 

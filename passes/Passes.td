@@ -147,7 +147,13 @@ def SlimPlanMemory : Pass<"slim-plan-memory", "::mlir::func::FuncOp"> {
     each in the smallest gap left by the storages live at the same time. Arguments, returned
     values and in-place updates of arguments live outside the arena.
 
-    Exact: only attributes are added. Must run last: offsets depend on the op order.
+    Before planning, a cheap reordering shortens lifetimes: an op whose result is first read
+    much later moves down to just before that reader when no operand then lives longer (every
+    operand is an argument or is read again at or after the new place). Ops are pure apart
+    from slim.adamw (in-place updates of its arguments): nothing moves across one.
+
+    Exact: the same ops compute the same values; only their order and attributes change.
+    Must run last: offsets depend on the op order.
 
     After:
     ```mlir
@@ -156,6 +162,10 @@ def SlimPlanMemory : Pass<"slim-plan-memory", "::mlir::func::FuncOp"> {
     func.func @forward(...) attributes {slim.arena_bytes = 81920 : i64}
     ```
   }];
+  let options = [
+    Option<"reorder", "reorder", "bool", /*default=*/"true",
+           "Sink ops to just before their first reader where that shortens lifetimes">,
+  ];
 }
 
 def SlimMergeAdapters : Pass<"slim-merge-adapters", "::mlir::func::FuncOp"> {

@@ -1,6 +1,7 @@
 // slim-plan-memory: offsets in one arena from liveness, stash/unstash as aliases of the
 // stashed buffer, in-place results where the kernel allows it, outputs outside the arena.
 // RUN: slimtune-opt %s -split-input-file --slim-plan-memory | FileCheck %s
+// RUN: slimtune-opt %s -split-input-file --slim-plan-memory=reorder=false | FileCheck %s --check-prefix=NOREORDER
 
 // %a (512 B) dies at %b; %c can reuse its bytes. %d = %b + %c is computed in place of %b.
 // %h stashes %c: the stash is free, but %c stays live until the unstash reads it.
@@ -37,4 +38,42 @@ func.func @workspace_and_logits(%x: tensor<1x4x8xf32>, %a: tensor<2x8xf32>, %b: 
   %loss, %d = slim.cross_entropy_with_grad %y, %t ignore_index -100 : (tensor<1x4x16xf32>, tensor<1x4xi32>) -> (tensor<f32>, tensor<1x4x16xf32>)
   %e = slim.silu %d : tensor<1x4x16xf32>
   return %loss, %e : tensor<f32>, tensor<1x4x16xf32>
+}
+
+// -----
+
+// The reordering: %late is computed from an argument and first read by the last op, so it
+// moves down to just before it; its buffer is then never live beside both %a and %b.
+// CHECK-LABEL: func.func @sink
+// CHECK-SAME: attributes {slim.arena_bytes = 1024 : i64}
+// CHECK: slim.silu %arg0
+// CHECK-NEXT: slim.silu
+// CHECK-NEXT: slim.silu %arg1
+// CHECK-NEXT: slim.add
+// NOREORDER-LABEL: func.func @sink
+// NOREORDER-SAME: attributes {slim.arena_bytes = 1536 : i64}
+// NOREORDER: slim.silu %arg1
+// NOREORDER-NEXT: slim.silu %arg0
+func.func @sink(%x: tensor<2x64xf32>, %y: tensor<2x64xf32>) -> tensor<2x64xf32> {
+  %late = slim.silu %y : tensor<2x64xf32>
+  %a = slim.silu %x : tensor<2x64xf32>
+  %b = slim.silu %a : tensor<2x64xf32>
+  %r = slim.add %b, %late : tensor<2x64xf32>
+  return %r : tensor<2x64xf32>
+}
+
+// -----
+
+// Not moved: %late is the last reader of %t, which would then live longer.
+// CHECK-LABEL: func.func @no_sink
+// CHECK: %[[T:.*]] = slim.silu %arg0
+// CHECK-NEXT: slim.silu %[[T]]
+// CHECK-NEXT: slim.silu %arg0
+func.func @no_sink(%x: tensor<2x64xf32>) -> tensor<2x64xf32> {
+  %t = slim.silu %x : tensor<2x64xf32>
+  %late = slim.silu %t : tensor<2x64xf32>
+  %a = slim.silu %x : tensor<2x64xf32>
+  %b = slim.silu %a : tensor<2x64xf32>
+  %r = slim.add %b, %late : tensor<2x64xf32>
+  return %r : tensor<2x64xf32>
 }

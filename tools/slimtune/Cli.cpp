@@ -70,6 +70,10 @@ PipelineFlags::PipelineFlags(llvm::cl::SubCommand &command)
                    llvm::cl::value_desc("NAME"), llvm::cl::sub(command)),
       passes("passes", llvm::cl::desc("Comma-separated passes instead of a pipeline"),
              llvm::cl::value_desc("a,b,c"), llvm::cl::sub(command)),
+      passPipeline("pass-pipeline",
+                   llvm::cl::desc("A whole textual pipeline, as slimtune-opt --pass-pipeline "
+                                  "takes it: 'builtin.module(func.func(slim-autodiff,...))'"),
+                   llvm::cl::value_desc("PIPELINE"), llvm::cl::sub(command)),
       lr("lr", llvm::cl::desc("Peak learning rate (default 2e-4)"), llvm::cl::value_desc("LR"),
          llvm::cl::sub(command)),
       schedule("schedule", llvm::cl::desc("Learning-rate schedule: constant or cosine"),
@@ -82,13 +86,21 @@ PipelineFlags::PipelineFlags(llvm::cl::SubCommand &command)
                   llvm::cl::sub(command)) {}
 
 PipelineSettings PipelineFlags::settings() const {
-  return {pipelineName, passes, lr, schedule, warmup, weightDecay, maxGradNorm};
+  return {pipelineName, passes, passPipeline, lr, schedule, warmup, weightDecay, maxGradNorm};
 }
 
 Expected<CompileOptions> PipelineSettings::compileOptions(int64_t totalSteps) const {
   CompileOptions result;
-  if (!passes.empty() && !pipelineName.empty())
-    return Status::error("--pipeline and --passes exclude each other");
+  if (!passes.empty() + !pipelineName.empty() + !passPipeline.empty() > 1)
+    return Status::error("--pipeline, --passes and --pass-pipeline exclude each other");
+  if (!passPipeline.empty()) {
+    if (!lr.empty() || !schedule.empty() || !warmup.empty() || !weightDecay.empty() ||
+        !maxGradNorm.empty())
+      return Status::error("--pass-pipeline takes the optimizer's settings as pass options "
+                           "(slim-optimizer{lr=...}), not as flags");
+    result.passPipeline = passPipeline;
+    return result;
+  }
   if (!passes.empty()) {
     result.passes = passes;
     return result;
@@ -125,6 +137,25 @@ Expected<CompileOptions> PipelineSettings::compileOptions(int64_t totalSteps) co
   if (!options.empty())
     result.pipeline = name + "{" + options + "}";
   return result;
+}
+
+Expected<int64_t> byteCount(const std::string &name, const std::string &text) {
+  llvm::StringRef rest(text);
+  rest = rest.trim();
+  size_t digits = rest.find_first_not_of("0123456789.");
+  llvm::StringRef number = rest.substr(0, digits), unit = rest.substr(number.size()).trim();
+  static const std::pair<const char *, double> units[] = {
+      {"", 1},       {"B", 1},         {"K", 1e3},         {"KB", 1e3},
+      {"M", 1e6},    {"MB", 1e6},      {"G", 1e9},         {"GB", 1e9},
+      {"T", 1e12},   {"TB", 1e12},     {"KiB", 1024.0},    {"MiB", 1048576.0},
+      {"GiB", 1073741824.0},           {"TiB", 1099511627776.0}};
+  double value = 0;
+  if (!number.empty() && !number.getAsDouble(value))
+    for (auto [suffix, scale] : units)
+      if (unit.equals_insensitive(suffix) && value * scale >= 1 && value * scale < 9e18)
+        return static_cast<int64_t>(value * scale);
+  return Status::error("--" + name + " must be a positive byte count such as 2000000000, "
+                       "1.5GiB or 800MB, got '" + text + "'");
 }
 
 DiagnosticPrinter::DiagnosticPrinter(mlir::MLIRContext &context, std::string file)

@@ -52,7 +52,7 @@ Expected<FoundCheckpoint> openCheckpoint(const std::string &path);
 // The pipeline options compile and train share, as given ("" when not given): --pipeline
 // NAME or --passes a,b,c, and the optimizer's settings, which become the pipeline's options.
 struct PipelineSettings {
-  std::string pipelineName, passes, lr, schedule, warmup, weightDecay, maxGradNorm;
+  std::string pipelineName, passes, passPipeline, lr, schedule, warmup, weightDecay, maxGradNorm;
   // The passes to run: options.pipeline, e.g. "baseline{lr=0.001 schedule=cosine ...}", or
   // options.passes.
   Expected<CompileOptions> compileOptions(int64_t totalSteps = 0) const;
@@ -64,9 +64,12 @@ struct PipelineFlags {
   // Plain copies of the values (llvm::cl options do not survive linking a step with lld).
   PipelineSettings settings() const;
 
-  llvm::cl::opt<std::string> pipelineName, passes, lr, schedule, warmup, weightDecay,
-      maxGradNorm;
+  llvm::cl::opt<std::string> pipelineName, passes, passPipeline, lr, schedule, warmup,
+      weightDecay, maxGradNorm;
 };
+
+// A byte count as --memory-budget takes it: 2000000000, 1.5GiB, 800MiB, 2GB, 512K.
+Expected<int64_t> byteCount(const std::string &name, const std::string &text);
 
 // Collects MLIR diagnostics while alive; fail() prints them as "slimtune: error: <file>:
 // <line>:<col>: <message>" lines (the first error only, then the summary).

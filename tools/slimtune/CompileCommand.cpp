@@ -1,18 +1,26 @@
 //===- CompileCommand.cpp - slimtune compile ----------------------------------------------===//
 //
-// slimtune compile step.mlir [--pipeline NAME | --passes a,b,c] [--target cpu] -o ARTIFACT
-// Runs the passes on a forward graph and writes the step artifact (a shared library).
+// slimtune compile step.mlir [--pipeline NAME | --passes a,b,c | --pass-pipeline P]
+//                  [--target cpu] [--memory-report] [--memory-timeline FILE.svg]
+//                  [--memory-budget BYTES] [--print-ir-after-all | --print-ir-after PASS]
+//                  [-o ARTIFACT]
+// Runs the passes on a forward graph and writes the step artifact (a shared library); shows
+// what the passes did to the step's memory and IR on the way. Without -o it only shows.
 //
 //===-------------------------------------------------------------------------------------===//
 
 #include "Cli.h"
+#include "MemoryReport.h"
 
 #include "compiler/Compile.h"
 #include "compiler/Registration.h"
+#include "passes/MemoryPlan.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
+#include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassRegistry.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
@@ -25,22 +33,73 @@ cl::SubCommand compileCommand("compile", "Compile a slim graph into a training-s
 
 namespace {
 cl::opt<std::string> input(cl::Positional, cl::desc("<step.mlir>"), cl::sub(compileCommand));
-cl::opt<std::string> output("o", cl::desc("The artifact to write"), cl::value_desc("ARTIFACT"),
-                            cl::sub(compileCommand));
+cl::opt<std::string> output("o", cl::desc("The artifact to write (optional with --memory-* "
+                                          "and --print-ir-* flags)"),
+                            cl::value_desc("ARTIFACT"), cl::sub(compileCommand));
 cl::opt<std::string> target("target", cl::desc("cpu (cuda: not yet)"), cl::init("cpu"),
                             cl::sub(compileCommand));
+cl::opt<bool> memoryReport("memory-report",
+                           cl::desc("Print the memory each pass left, stashes by op kind, and the "
+                                    "final plan by category ending 'peak: N bytes'"),
+                           cl::sub(compileCommand));
+cl::opt<std::string> memoryTimeline("memory-timeline",
+                                    cl::desc("Draw live bytes across the step as an SVG picture"),
+                                    cl::value_desc("FILE.svg"), cl::sub(compileCommand));
+cl::opt<std::string> memoryBudget("memory-budget",
+                                  cl::desc("Fail, before writing anything, when the plan needs "
+                                           "more (e.g. 2000000000, 1.5GiB, 800MB)"),
+                                  cl::value_desc("BYTES"), cl::sub(compileCommand));
+cl::opt<bool> printAfterAll("print-ir-after-all",
+                            cl::desc("Print the IR after every pass (to stderr)"),
+                            cl::sub(compileCommand));
+cl::list<std::string> printAfter("print-ir-after",
+                                 cl::desc("Print the IR after this pass (to stderr; repeatable)"),
+                                 cl::value_desc("PASS"), cl::sub(compileCommand));
 PipelineFlags flags(compileCommand);
+
+// The pipeline as text, the form slimtune-opt --pass-pipeline replays.
+std::string pipelineText(mlir::PassManager &pm) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  pm.printAsTextualPipeline(os); // anchored: "builtin.module(...)"
+  return text;
+}
+
+// An error when PASS is not a pass, or not one the pipeline runs (it would print nothing).
+std::string checkPrintAfter(const std::string &pass, const std::string &pipeline) {
+  if (!mlir::PassInfo::lookup(pass))
+    return "--print-ir-after " + pass + ": no such pass (see slimtune-opt --help)";
+  for (char follow : {'{', ',', ')'})
+    for (char before : {'(', ','})
+      if (pipeline.find(std::string(1, before) + pass + follow) != std::string::npos)
+        return "";
+  return "--print-ir-after " + pass + ": the pipeline does not run it (" + pipeline + ")";
+}
 } // namespace
 
 int runCompile() {
   // Plain copies: linking (lld) resets llvm::cl options.
-  const std::string inputPath = input, outputPath = output;
+  const std::string inputPath = input, outputPath = output, timelinePath = memoryTimeline;
+  const std::string budgetText = memoryBudget;
+  const bool report = memoryReport, printAll = printAfterAll;
+  const std::vector<std::string> printPasses(printAfter.begin(), printAfter.end());
+  const bool inspecting = report || !timelinePath.empty() || !budgetText.empty() || printAll ||
+                          !printPasses.empty();
   if (inputPath.empty())
     return fail("compile needs an input file (step.mlir)");
-  if (outputPath.empty())
+  if (outputPath.empty() && !inspecting)
     return fail("compile needs -o ARTIFACT");
   if (target != "cpu")
     return fail("--target " + target + " is not supported yet (cpu is)");
+  if (printAll && !printPasses.empty())
+    return fail("--print-ir-after-all and --print-ir-after exclude each other");
+  int64_t budget = 0;
+  if (!budgetText.empty()) {
+    auto parsed = byteCount("memory-budget", budgetText);
+    if (!parsed)
+      return fail(parsed.status());
+    budget = *parsed;
+  }
   auto options = flags.settings().compileOptions();
   if (!options)
     return fail(options.status());
@@ -59,6 +118,60 @@ int runCompile() {
   mlir::OwningOpRef<mlir::ModuleOp> module = mlir::parseSourceFile<mlir::ModuleOp>(sources, &context);
   if (!module)
     return diagnostics.fail("cannot parse the graph");
+
+  // The pipeline, resolved once: its text is what the report prints and what --print-ir-after
+  // is checked against.
+  mlir::PassManager parsed(&context, mlir::ModuleOp::getOperationName(),
+                           mlir::OpPassManager::Nesting::Implicit);
+  if (!parsePipeline(*options, parsed, error))
+    return fail(inputPath + ": " + error);
+  const std::string pipeline = pipelineText(parsed);
+  for (const std::string &pass : printPasses)
+    if (std::string problem = checkPrintAfter(pass, pipeline); !problem.empty())
+      return fail(problem);
+
+  std::vector<PassMemoryRow> rows;
+  auto funcs = module->getOps<mlir::func::FuncOp>();
+  if (report && std::distance(funcs.begin(), funcs.end()) == 1 &&
+      mlir::slim::isPlannable(*funcs.begin()))
+    rows.push_back(rowFor("(input)", *funcs.begin()));
+  options->configure = [&](mlir::PassManager &pm) {
+    if (report)
+      pm.addInstrumentation(std::make_unique<PassMemoryRecorder>(rows));
+    if (printAll || !printPasses.empty()) {
+      // As mlir-opt prints it: the op each pass ran on, to stderr, after the pass.
+      context.disableMultithreading();
+      pm.enableIRPrinting(
+          [](mlir::Pass *, mlir::Operation *) { return false; },
+          [&](mlir::Pass *pass, mlir::Operation *) {
+            return printAll || llvm::is_contained(printPasses, pass->getArgument().str());
+          },
+          /*printModuleScope=*/false, /*printAfterOnlyOnChange=*/false,
+          /*printAfterOnlyOnFailure=*/false, llvm::errs());
+    }
+  };
+  options->afterPasses = [&](mlir::ModuleOp planned, std::string &problem) {
+    if (!report && timelinePath.empty() && budgetText.empty())
+      return true;
+    auto step = *planned.getOps<mlir::func::FuncOp>().begin();
+    memory::MemoryAccount account = memory::accountMemory(step);
+    if (report)
+      printMemoryReport(llvm::outs(), pipeline, rows, account);
+    if (!timelinePath.empty()) {
+      const CompileOptions &o = *options;
+      std::string ran = !o.passPipeline.empty() ? o.passPipeline
+                        : !o.passes.empty()     ? "passes " + o.passes
+                                                : "pipeline " + o.pipeline.substr(0, o.pipeline.find('{'));
+      account.timeline.title = inputPath + ": " + ran;
+      if (Status s = writeMemoryTimeline(timelinePath, account.timeline); !s) {
+        problem = s.message();
+        return false;
+      }
+    }
+    if (!budgetText.empty())
+      problem = memoryBudgetError(budget, account);
+    return problem.empty();
+  };
   if (!compileStep(*module, *options, outputPath, error))
     return diagnostics.fail(error);
   return 0;

@@ -36,7 +36,10 @@ public:
   // Loads an artifact (dlopen) and allocates its arena and buffers, exactly as planned.
   // With `shareWith`, parameters that session also has (same name and shape) are not copied
   // but shared: an evaluation step then reads the training step's weights and adapters as
-  // they are. `shareWith` must outlive this session.
+  // they are. Its arena is shared too when large enough: an arena holds nothing from one step
+  // to the next, so two sessions that never run at the same time can use one (the evaluation
+  // step then costs no memory beyond its inputs and outputs). `shareWith` must outlive this
+  // session, and the two must not run concurrently.
   static Expected<std::unique_ptr<Session>> open(const std::string &artifactPath,
                                                  const Session *shareWith = nullptr);
   ~Session();

@@ -68,7 +68,8 @@ struct Session::Impl {
   int64_t arenaBytes = 0;
   int64_t vocab = -1, classes = -1, ignoreIndex = -100, flops = 0;
   MemoryTracker memory;
-  MemoryTracker::Block arena{nullptr, {nullptr, 0}};
+  MemoryTracker::Block arena{nullptr, {nullptr, 0}}; // null when shared with another session
+  void *arenaData = nullptr;
   std::vector<MemoryTracker::Block> storage;
   std::vector<void *> pointers;
   std::vector<bool> bound;
@@ -124,9 +125,14 @@ struct Session::Impl {
   }
 
   Status allocate(const Session *shareWith) {
-    arena = memory.allocate(static_cast<size_t>(arenaBytes));
-    if (!arena)
-      return fail("cannot allocate the " + std::to_string(arenaBytes) + "-byte arena");
+    if (shareWith && shareWith->arenaBytes() >= arenaBytes) {
+      arenaData = shareWith->impl_->arenaData;
+    } else {
+      arena = memory.allocate(static_cast<size_t>(arenaBytes));
+      if (!arena)
+        return fail("cannot allocate the " + std::to_string(arenaBytes) + "-byte arena");
+      arenaData = arena.get();
+    }
     for (const StepBufferInfo &b : buffers) {
       if (void *shared = sharedParameter(shareWith, b)) {
         storage.push_back(MemoryTracker::Block{nullptr, {nullptr, 0}});
@@ -300,7 +306,7 @@ Expected<StepResult> Session::runStep(const int32_t *tokens, const int32_t *targ
   if (optimizer)
     *static_cast<int32_t *>(s.pointers[stepAt]) = static_cast<int32_t>(s.steps);
 
-  slimtune_step_args args{SLIMTUNE_ABI_VERSION, static_cast<uint8_t *>(s.arena.get()),
+  slimtune_step_args args{SLIMTUNE_ABI_VERSION, static_cast<uint8_t *>(s.arenaData),
                           s.pointers.data(), kernelTableFromEnvironment()};
   s.step(&args);
 
@@ -359,7 +365,7 @@ void Session::setStepCount(int64_t steps) { impl_->steps = steps; }
 
 int64_t Session::plannedBytes() const {
   auto rounded = [](int64_t b) { return std::max<int64_t>(64, (b + 63) / 64 * 64); };
-  int64_t total = rounded(impl_->arenaBytes);
+  int64_t total = impl_->arena ? rounded(impl_->arenaBytes) : 0;
   for (size_t i = 0; i < impl_->buffers.size(); ++i)
     if (impl_->storage[i]) // not shared with another session
       total += rounded(impl_->buffers[i].bytes);
