@@ -88,6 +88,7 @@ TrainSettings givenSettings() {
   PipelineSettings p = flags.settings();
   s.values["pipeline"] = p.pipelineName;
   s.values["passes"] = p.passes;
+  s.values["pass-pipeline"] = p.passPipeline;
   s.values["lr"] = p.lr;
   s.values["schedule"] = p.schedule;
   s.values["warmup-steps"] = p.warmup;

@@ -15,7 +15,8 @@ namespace {
 const std::set<std::string> kMustMatch = {"doc-separator", "batch",         "seq",
                                           "seed",          "val-fraction",  "pipeline",
                                           "passes",        "lr",            "schedule",
-                                          "warmup-steps",  "weight-decay",  "max-grad-norm"};
+                                          "warmup-steps",  "weight-decay",  "max-grad-norm",
+                                          "pass-pipeline"};
 
 Expected<int64_t> nonNegative(const std::string &name, const std::string &text, int64_t fallback) {
   if (text.empty())
@@ -35,7 +36,8 @@ const std::string &TrainSettings::get(const std::string &key) const {
 }
 
 PipelineSettings TrainSettings::pipeline() const {
-  return {get("pipeline"), get("passes"), get("lr"), get("schedule"), get("warmup-steps"),
+  return {get("pipeline"),     get("passes"),       get("pass-pipeline"),
+          get("lr"),           get("schedule"),     get("warmup-steps"),
           get("weight-decay"), get("max-grad-norm")};
 }
 
