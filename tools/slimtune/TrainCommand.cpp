@@ -9,6 +9,7 @@
 //===-------------------------------------------------------------------------------------===//
 
 #include "Cli.h"
+#include "MemoryReport.h"
 #include "train/MetricsLog.h"
 #include "train/TrainData.h"
 #include "train/TrainLoop.h"
@@ -60,6 +61,7 @@ const TrainOption kOptions[] = {
     {"log", "FILE.jsonl", "Write metrics as JSON Lines"},
     {"out", "DIR", "Run folder: the compiled steps and checkpoints (default: a temporary folder, nothing saved)"},
     {"resume", "CHECKPOINT", "Continue from a checkpoint folder, or from the newest checkpoint of a run folder"},
+    {"memory-budget", "BYTES", "Stop before training when the training step's plan needs more memory (e.g. 8GiB)"},
 };
 
 std::vector<std::unique_ptr<cl::opt<std::string>>> makeOptions() {
@@ -205,6 +207,16 @@ int runTrain() {
   auto compile = settings.pipeline().compileOptions(plan->steps);
   if (!compile)
     return fail(compile.status());
+  if (const std::string budgetText = settings.get("memory-budget"); !budgetText.empty()) {
+    auto budget = byteCount("memory-budget", budgetText);
+    if (!budget)
+      return fail(budget.status());
+    compile->afterPasses = [budget = *budget](mlir::ModuleOp planned, std::string &problem) {
+      problem = memoryBudgetError(
+          budget, memory::accountMemory(*planned.getOps<mlir::func::FuncOp>().begin()));
+      return problem.empty();
+    };
+  }
 
   // The adapter configuration: the file given, which must agree with a checkpoint's copy.
   std::string adapterText;
