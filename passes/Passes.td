@@ -168,6 +168,41 @@ def SlimPlanMemory : Pass<"slim-plan-memory", "::mlir::func::FuncOp"> {
   ];
 }
 
+def SlimApproxActivationGrad : Pass<"slim-approx-activation-grad", "::mlir::func::FuncOp"> {
+  let summary = "Backward of SiLU/GELU from 2-bit flags instead of the stashed input (Approx-BP)";
+  let description = [{
+    Approx-BP (arXiv 2406.16282, TECHNIQUES.md §2). The forward stays exact; the derivative of
+    SiLU (GELU) is replaced by that of ReSiLU2 (ReGELU2), a 4-level step function, so the
+    backward needs only each input element's segment: 2 bits instead of 32. For every
+    `slim.silu_grad` / `slim.gelu_grad` whose input is read through a stash, the input's
+    stash becomes a stash of `slim.activation_flags` (computed where the input was stashed)
+    and the gradient becomes `slim.activation_grad_from_flags`. Run after slim-autodiff.
+
+    Left exact, with a remark: an activation whose input is also kept for another backward
+    op (the flags would add memory and save nothing), or whose stash is already encoded.
+
+    Approximate: measured on U(−8, 8) inputs, the derivative is off by at most 0.55 per unit
+    of dy and 0.04–0.06 on average; the cosine similarity of dx with the exact one is
+    0.986 (SiLU) / 0.990 (GELU). GELU's tanh form gets ReGELU2 as well.
+
+    Before:
+    ```mlir
+    %h = slim.stash %gate : tensor<2x16x128xf32>
+    ...
+    %g = slim.unstash %h : !slim.stash<tensor<2x16x128xf32>>
+    %dx = slim.silu_grad %dy, %g : tensor<2x16x128xf32>
+    ```
+    After:
+    ```mlir
+    %f = slim.activation_flags %gate kind resilu2 : tensor<2x16x128xf32> -> tensor<1024xi8>
+    %hf = slim.stash %f : tensor<1024xi8>
+    ...
+    %f2 = slim.unstash %hf : !slim.stash<tensor<1024xi8>>
+    %dx = slim.activation_grad_from_flags %dy, %f2 kind resilu2 : (tensor<2x16x128xf32>, tensor<1024xi8>) -> tensor<2x16x128xf32>
+    ```
+  }];
+}
+
 def SlimMergeAdapters : Pass<"slim-merge-adapters", "::mlir::func::FuncOp"> {
   let summary = "Fold each LoRA adapter into its linear layer's weight (W + scale·B·A)";
   let description = [{

@@ -372,6 +372,17 @@ private:
                 i(o.getApproximate() == GeluApproximation::tanh)});
           return success();
         })
+        .Case([&](ActivationFlagsOp o) {
+          call(loc, SLIMTUNE_KERNEL_ACTIVATION_FLAGS,
+               {R(), P(o.getInput()), l(count(o.getInput())), i(static_cast<int32_t>(o.getKind()))});
+          return success();
+        })
+        .Case([&](ActivationGradFromFlagsOp o) {
+          call(loc, SLIMTUNE_KERNEL_ACTIVATION_GRAD_FLAGS,
+               {R(), P(o.getResultGrad()), P(o.getFlags()), l(count(o.getResultGrad())),
+                i(static_cast<int32_t>(o.getKind()))});
+          return success();
+        })
         .Case([&](AddOp o) {
           call(loc, SLIMTUNE_KERNEL_ADD, {R(), P(o.getLhs()), P(o.getRhs()), l(count(o.getLhs()))});
           return success();

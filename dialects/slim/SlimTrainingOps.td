@@ -181,6 +181,44 @@ def Slim_GeluGradOp : Slim_Op<"gelu_grad", [SameOperandsAndResultType]> {
   }];
 }
 
+def Slim_ActivationFlagsOp : Slim_Op<"activation_flags"> {
+  let summary = "2-bit segment indices of an activation's input, packed (Approx-BP)";
+  let description = [{
+    For each element x of the input, the segment of the approximation `kind` it falls in:
+    flag = [x > c0] + [x > c1] + [x > c2] (fp32, strict >), with ReSiLU2's or ReGELU2's
+    breakpoints c (TECHNIQUES.md §2). Four flags per byte: element i lands in byte i / 4 at
+    bits 2·(i mod 4), the layout every kernel (CPU and CUDA) shares. The result is what the
+    backward keeps instead of the input: 2 bits per element instead of 32.
+
+    ```mlir
+    %f = slim.activation_flags %x kind resilu2 : tensor<2x16x128xf32> -> tensor<1024xi8>
+    ```
+  }];
+  let arguments = (ins Slim_FloatTensor:$input, Slim_ApproxActivation:$kind);
+  let results = (outs RankedTensorOf<[I8]>:$flags);
+  let assemblyFormat = "$input `kind` $kind attr-dict `:` type($input) `->` type($flags)";
+}
+
+def Slim_ActivationGradFromFlagsOp : Slim_Op<"activation_grad_from_flags"> {
+  let summary = "Approximate activation gradient from 2-bit flags (Approx-BP)";
+  let description = [{
+    dx = dy · (a0 + ... + a_{flag-1}): the derivative of the step function
+    h(x) = Σ a_i·ReLU(x − c_i) that approximates SiLU (resilu2) or GELU (regelu2), read from the
+    flags `slim.activation_flags` packed. The forward stays exact; only its gradient is
+    approximated.
+
+    ```mlir
+    %dx = slim.activation_grad_from_flags %dy, %f kind resilu2 : (tensor<2x16x128xf32>, tensor<1024xi8>) -> tensor<2x16x128xf32>
+    ```
+  }];
+  let arguments = (ins Slim_FloatTensor:$result_grad, RankedTensorOf<[I8]>:$flags,
+                       Slim_ApproxActivation:$kind);
+  let results = (outs Slim_FloatTensor:$input_grad);
+  let assemblyFormat = [{
+    $result_grad `,` $flags `kind` $kind attr-dict `:` functional-type(operands, results)
+  }];
+}
+
 def Slim_ZerosOp : Slim_Op<"zeros"> {
   let summary = "A tensor of zeros";
   let description = [{

@@ -103,6 +103,32 @@ LogicalResult GeluGradOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn 
   return expectGradientOf(emitError, "result_grad", getResultGrad().getType(), types[0]);
 }
 
+// Flags of an activation's input: 4 per byte, as one flat vector.
+static RankedTensorType flagsTypeFor(RankedTensorType input) {
+  int64_t bytes = input.hasStaticShape() ? (input.getNumElements() + 3) / 4 : ShapedType::kDynamic;
+  return RankedTensorType::get({bytes}, IntegerType::get(input.getContext(), 8));
+}
+
+LogicalResult ActivationFlagsOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emitError) {
+  auto input = getInput().getType();
+  if (!input.getElementType().isF32())
+    return emitError() << "input must be f32 (the flags are computed in fp32), got "
+                       << input.getElementType();
+  types.push_back(flagsTypeFor(input));
+  return success();
+}
+
+LogicalResult ActivationGradFromFlagsOp::inferResultTypes(SmallVectorImpl<Type> &types,
+                                                          EmitFn emitError) {
+  auto dy = getResultGrad().getType();
+  auto expected = flagsTypeFor(dy);
+  if (dy.hasStaticShape() && getFlags().getType() != expected)
+    return emitError() << "flags must be " << expected << " (4 per byte) for a gradient of type "
+                       << dy << ", got " << getFlags().getType();
+  types.push_back(dy);
+  return success();
+}
+
 LogicalResult ZerosOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn) {
   // Nothing to infer from: the declared type is the rule.
   types.push_back(getType());

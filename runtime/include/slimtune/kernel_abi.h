@@ -32,8 +32,8 @@ extern "C" {
 #endif
 
 /* Bumped whenever SLIMTUNE_KERNELS changes: an artifact indexes the runtime's table by id.
- * 2: merge_lora. */
-#define SLIMTUNE_ABI_VERSION 2
+ * 2: merge_lora. 3: activation_flags, activation_grad_flags. */
+#define SLIMTUNE_ABI_VERSION 3
 
 /* clang-format off */
 #define SLIMTUNE_KERNELS(X)                                                                        \
@@ -83,6 +83,11 @@ extern "C" {
   /* gelu(y, x, n, tanh[i32]) / gelu_grad(dx, dy, x, n, tanh): erf GELU, or the tanh form       */ \
   X(GELU, gelu, "ppli")                                                                            \
   X(GELU_GRAD, gelu_grad, "pppli")                                                                 \
+  /* activation_flags(flags[u8*], x, n, kind[i32]): Approx-BP segment of each x (kind 0       */ \
+  /* ReSiLU2, 1 ReGELU2), 2 bits each, element i in byte i/4 at bits 2(i mod 4); unused bits 0 */ \
+  X(ACTIVATION_FLAGS, activation_flags, "ppli")                                                    \
+  /* activation_grad_flags(dx, dy, flags[u8*], n, kind[i32]): dx = dy * level(flag)             */ \
+  X(ACTIVATION_GRAD_FLAGS, activation_grad_flags, "pppli")                                         \
   /* add(y, a, b, n), mul(y, a, b, n): elementwise; y may alias a or b                         */ \
   X(ADD, add, "pppl")                                                                              \
   X(MUL, mul, "pppl")                                                                              \

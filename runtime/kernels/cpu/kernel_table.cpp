@@ -25,7 +25,8 @@ constexpr char abiLetter() {
     return 'f';
   else if constexpr (std::is_pointer_v<T> &&
                      (std::is_same_v<Pointee, float> || std::is_same_v<Pointee, int32_t> ||
-                      std::is_same_v<Pointee, double> || std::is_same_v<Pointee, void>))
+                      std::is_same_v<Pointee, double> || std::is_same_v<Pointee, void> ||
+                      std::is_same_v<Pointee, uint8_t>))
     return 'p';
   else
     static_assert(kAlwaysFalse<T>, "kernel parameter type has no ABI signature letter");
@@ -68,6 +69,8 @@ SLIMTUNE_KERNEL_OF(SILU, silu)
 SLIMTUNE_KERNEL_OF(SILU_GRAD, siluGrad)
 SLIMTUNE_KERNEL_OF(GELU, gelu)
 SLIMTUNE_KERNEL_OF(GELU_GRAD, geluGrad)
+SLIMTUNE_KERNEL_OF(ACTIVATION_FLAGS, activationFlags)
+SLIMTUNE_KERNEL_OF(ACTIVATION_GRAD_FLAGS, activationGradFlags)
 SLIMTUNE_KERNEL_OF(ADD, add)
 SLIMTUNE_KERNEL_OF(MUL, mul)
 SLIMTUNE_KERNEL_OF(FILL_ZERO, fillZero)

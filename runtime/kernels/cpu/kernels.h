@@ -46,6 +46,9 @@ void silu(float *y, const float *x, int64_t n);
 void siluGrad(float *dx, const float *dy, const float *x, int64_t n);
 void gelu(float *y, const float *x, int64_t n, int32_t tanhApproximation);
 void geluGrad(float *dx, const float *dy, const float *x, int64_t n, int32_t tanhApproximation);
+void activationFlags(uint8_t *flags, const float *x, int64_t n, int32_t kind);
+void activationGradFlags(float *dx, const float *dy, const uint8_t *flags, int64_t n,
+                         int32_t kind);
 void add(float *y, const float *a, const float *b, int64_t n);
 void mul(float *y, const float *a, const float *b, int64_t n);
 void fillZero(void *y, int64_t bytes);

@@ -1,6 +1,7 @@
 // A kernel table of the plain reference implementations (fp32), for checking a whole compiled
 // step: running it with this table instead of the fast one must give the same results up to
 // rounding. Selected by the runtime when SLIMTUNE_KERNELS=reference.
+#include "kernels/cpu/approx_activation_reference.h"
 #include "kernels/cpu/attention_reference.h"
 #include "kernels/cpu/cross_entropy_reference.h"
 #include "kernels/cpu/elementwise_reference.h"
@@ -50,6 +51,8 @@ void *const kTable[SLIMTUNE_KERNEL_COUNT] = {
     reinterpret_cast<void *>(&ref::siluGrad<float>),
     reinterpret_cast<void *>(&ref::gelu<float>),
     reinterpret_cast<void *>(&ref::geluGrad<float>),
+    reinterpret_cast<void *>(&ref::activationFlags),
+    reinterpret_cast<void *>(&ref::activationGradFlags),
     reinterpret_cast<void *>(&ref::add<float>),
     reinterpret_cast<void *>(&ref::mul<float>),
     reinterpret_cast<void *>(&ref::fillZero),
@@ -62,9 +65,10 @@ void *const kTable[SLIMTUNE_KERNEL_COUNT] = {
     reinterpret_cast<void *>(&ref::mergeLora<float>),
 };
 // The enum order of kernel_abi.h; the fast table's static checks guard the types.
-static_assert(SLIMTUNE_KERNEL_COUNT == 28, "a kernel was added: extend the reference table");
-static_assert(SLIMTUNE_KERNEL_MERGE_LORA == 27 && SLIMTUNE_KERNEL_ADAMW == 26 &&
-                  SLIMTUNE_KERNEL_FILL_ZERO == 20 && SLIMTUNE_KERNEL_ATTENTION == 12,
+static_assert(SLIMTUNE_KERNEL_COUNT == 30, "a kernel was added: extend the reference table");
+static_assert(SLIMTUNE_KERNEL_MERGE_LORA == 29 && SLIMTUNE_KERNEL_ADAMW == 28 &&
+                  SLIMTUNE_KERNEL_FILL_ZERO == 22 && SLIMTUNE_KERNEL_ACTIVATION_FLAGS == 18 &&
+                  SLIMTUNE_KERNEL_ATTENTION == 12,
               "kernel order changed: reorder the reference table");
 } // namespace
 

@@ -81,6 +81,30 @@ func.func @negative_silu_grad_types(%dy: tensor<2x16xf32>, %x: tensor<2x16xf16>)
 
 // -----
 
+func.func @negative_activation_flags_type(%x: tensor<2x15xf32>) {
+  // expected-error @+1 {{'slim.activation_flags' op result #0 has type 'tensor<7xi8>', but its operands and attributes give 'tensor<8xi8>'}}
+  %f = slim.activation_flags %x kind resilu2 : tensor<2x15xf32> -> tensor<7xi8>
+  return
+}
+
+// -----
+
+func.func @negative_activation_flags_f16(%x: tensor<2x16xf16>) {
+  // expected-error @+1 {{'slim.activation_flags' op input must be f32 (the flags are computed in fp32), got 'f16'}}
+  %f = slim.activation_flags %x kind resilu2 : tensor<2x16xf16> -> tensor<8xi8>
+  return
+}
+
+// -----
+
+func.func @negative_activation_grad_flags(%dy: tensor<2x16xf32>, %f: tensor<4xi8>) {
+  // expected-error @+1 {{'slim.activation_grad_from_flags' op flags must be 'tensor<8xi8>' (4 per byte) for a gradient of type 'tensor<2x16xf32>', got 'tensor<4xi8>'}}
+  %d = slim.activation_grad_from_flags %dy, %f kind resilu2 : (tensor<2x16xf32>, tensor<4xi8>) -> tensor<2x16xf32>
+  return
+}
+
+// -----
+
 func.func @negative_cross_entropy_with_grad(%l: tensor<2x16x96xf32>, %t: tensor<2x8xi32>) {
   // expected-error @+1 {{'slim.cross_entropy_with_grad' op targets of shape [2, 8] do not match the logits' rows [2, 16]}}
   %loss, %d = slim.cross_entropy_with_grad %l, %t ignore_index -100 : (tensor<2x16x96xf32>, tensor<2x8xi32>) -> (tensor<f32>, tensor<2x16x96xf32>)

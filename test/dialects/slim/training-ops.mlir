@@ -22,6 +22,10 @@ func.func @backward(%q: tensor<2x16x64xf32>, %k: tensor<2x16x32xf32>, %v: tensor
   %dx, %da, %dbb = slim.lora_grad %o, %x, %a, %b scale 2.0 dropout 0.1 seed 7 : (tensor<2x16x64xf32>, tensor<2x16x64xf32>, tensor<8x64xf32>, tensor<64x8xf32>) -> (tensor<2x16x64xf32>, tensor<8x64xf32>, tensor<64x8xf32>)
   // CHECK: slim.silu_grad %{{.*}}, %{{.*}} : tensor<2x16x64xf32>
   %d3 = slim.silu_grad %o, %x : tensor<2x16x64xf32>
+  // CHECK: slim.activation_flags %{{.*}} kind resilu2 : tensor<2x16x64xf32> -> tensor<512xi8>
+  %flags = slim.activation_flags %x kind resilu2 : tensor<2x16x64xf32> -> tensor<512xi8>
+  // CHECK: slim.activation_grad_from_flags %{{.*}}, %{{.*}} kind regelu2 : (tensor<2x16x64xf32>, tensor<512xi8>) -> tensor<2x16x64xf32>
+  %d5 = slim.activation_grad_from_flags %o, %flags kind regelu2 : (tensor<2x16x64xf32>, tensor<512xi8>) -> tensor<2x16x64xf32>
   // CHECK: slim.gelu_grad %{{.*}}, %{{.*}} approximate tanh : tensor<2x16x64xf32>
   %d4 = slim.gelu_grad %o, %x approximate tanh : tensor<2x16x64xf32>
   // CHECK: slim.zeros : tensor<8x64xf32>
