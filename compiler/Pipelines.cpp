@@ -33,8 +33,11 @@ void buildTrainingPipeline(mlir::OpPassManager &pm, const TrainingPipelineOption
   auto &func = pm.nest<mlir::func::FuncOp>();
   // The backward first: later passes rewrite its stashes.
   func.addPass(mlir::slim::createSlimAutodiff());
-  if (approximate)
+  if (approximate) {
+    // Flags first: the stashes they replace are then not compressed for nothing.
     func.addPass(mlir::slim::createSlimApproxActivationGrad());
+    func.addPass(mlir::slim::createSlimCompressStashes());
+  }
   func.addPass(mlir::slim::createSlimOptimizer(optimizerOptions(options)));
   func.addPass(mlir::slim::createSlimPlanMemory());
 }
@@ -54,7 +57,8 @@ void registerPipelines() {
       "exact", "Training step with every exact memory saving (so far: baseline's)",
       buildBaselinePipeline);
   mlir::PassPipelineRegistration<TrainingPipelineOptions>(
-      "lean", "exact plus the approximate techniques: slim-approx-activation-grad",
+      "lean",
+      "exact plus the approximate techniques: slim-approx-activation-grad, slim-compress-stashes",
       [](mlir::OpPassManager &pm, const TrainingPipelineOptions &options) {
         buildTrainingPipeline(pm, options, /*approximate=*/true);
       });

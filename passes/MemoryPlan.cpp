@@ -83,11 +83,19 @@ public:
     // Assign storages in op order: in-place and alias results join their operand's storage.
     for (Operation *op : plan_.schedule) {
       int64_t at = order_[op];
-      // Stash handles share the stashed value's storage; unstashes read it.
+      // Stash handles share the stashed value's storage and unstashes read it, unless the
+      // stash is encoded: then the codes are a buffer of their own, from the stash to the last
+      // unstash, and each unstash decodes into a fresh buffer.
       if (auto stash = dyn_cast<StashOp>(op)) {
-        alias(stash.getHandle(), stash.getInput());
+        if (stash.getEncodingAttr())
+          fresh(stash.getHandle(), stash.getStoredBytes(), at);
+        else
+          alias(stash.getHandle(), stash.getInput());
       } else if (auto unstash = dyn_cast<UnstashOp>(op)) {
-        alias(unstash.getResult(), unstash.getHandle());
+        if (isEncoded(unstash.getHandle()))
+          fresh(unstash.getResult(), tensorBytes(unstash.getType()), at);
+        else
+          alias(unstash.getResult(), unstash.getHandle());
       } else {
         for (auto [i, result] : llvm::enumerate(op->getResults())) {
           if (returned_.contains(result))
@@ -96,8 +104,7 @@ public:
             join(result, plan_.bufferOf.lookup(source));
             continue;
           }
-          plan_.buffers.push_back({aligned(tensorBytes(result.getType())), at, at, -1, {}, nullptr});
-          join(result, static_cast<int>(plan_.buffers.size()) - 1);
+          fresh(result, tensorBytes(result.getType()), at);
         }
       }
       if (int64_t bytes = workspaceBytes(op)) {
@@ -117,6 +124,11 @@ private:
   void join(Value v, int buffer) {
     plan_.bufferOf[v] = buffer;
     plan_.buffers[buffer].values.push_back(v);
+  }
+
+  void fresh(Value v, int64_t bytes, int64_t at) {
+    plan_.buffers.push_back({aligned(bytes), at, at, -1, {}, nullptr});
+    join(v, static_cast<int>(plan_.buffers.size()) - 1);
   }
 
   void alias(Value to, Value from) {
@@ -229,15 +241,19 @@ MemoryPlan mlir::slim::planMemory(func::FuncOp func) {
   return plan;
 }
 
+bool mlir::slim::isEncoded(Value handle) {
+  auto stash = handle.getDefiningOp<StashOp>();
+  return stash && stash.getEncodingAttr();
+}
+
 void mlir::slim::annotateMemoryPlan(func::FuncOp func, const MemoryPlan &plan) {
   Builder b(func.getContext());
   for (Operation *op : plan.schedule) {
     SmallVector<int64_t> offsets;
     for (Value result : op->getResults()) {
       auto it = plan.bufferOf.find(result);
-      offsets.push_back(it == plan.bufferOf.end() || isa<StashType>(result.getType())
-                            ? -1
-                            : plan.buffers[it->second].offset);
+      bool alias = isa<StashType>(result.getType()) && !isEncoded(result);
+      offsets.push_back(it == plan.bufferOf.end() || alias ? -1 : plan.buffers[it->second].offset);
     }
     op->setAttr(kOffsetsAttr, b.getDenseI64ArrayAttr(offsets));
     if (auto it = plan.workspaceOf.find(op); it != plan.workspaceOf.end())

@@ -47,6 +47,10 @@ struct MemoryPlan {
   int64_t arenaBytes = 0;
 };
 
+// Whether a stash handle holds an encoding of its value (a buffer of its own) rather than
+// naming the value's buffer.
+bool isEncoded(Value handle);
+
 // Whether `func` can be planned: one block, every argument and result a static tensor.
 bool isPlannable(func::FuncOp func);
 // Plans `func` (isPlannable) without modifying it.

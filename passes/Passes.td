@@ -168,6 +168,44 @@ def SlimPlanMemory : Pass<"slim-plan-memory", "::mlir::func::FuncOp"> {
   ];
 }
 
+def SlimCompressStashes : Pass<"slim-compress-stashes", "::mlir::func::FuncOp"> {
+  let summary = "Keep stashed activations as 8-bit (or 4/2-bit) codes per group (Mesa)";
+  let description = [{
+    Mesa (arXiv 2111.11124, TECHNIQUES.md §1). Every qualifying `slim.stash` gets a
+    `#slim.quant` encoding: per group of `group` consecutive elements, an fp32 step and
+    minimum and one `bits`-wide code per element, q = clamp(floor((x − min)/step + u)) with
+    u = 0.5 (nearest) or a counter-based uniform draw (stochastic; reproducible, and a resumed
+    run draws the same). Values are clamped to the codes' range (Mesa's code wraps). The
+    forward is exact; the backward reads decoded values. Run after slim-autodiff.
+
+    Qualify: float stashes of at least `min-bytes` whose last dimension `group` divides,
+    not already encoded (Approx-BP's flags are integers and stay). Others are left exact (a
+    remark where only the group does not fit).
+
+    Approximate: with nearest rounding each value is off by at most half a step,
+    (max − min)/(2·(2^bits − 1)) of its group.
+
+    `range=ema` (Mesa's moving average of the range per site) is refused for now: it needs
+    per-site state across steps.
+
+    After (8 bits, groups of 64):
+    ```mlir
+    %h = slim.stash %x encoding(#slim.quant<bits = 8, group = 64, rounding = nearest, range = batch>) : tensor<4x256x576xf32>
+    ```
+  }];
+  let options = [
+    Option<"bits", "bits", "unsigned", /*default=*/"8", "Bits per code: 2, 4 or 8">,
+    Option<"group", "group", "int64_t", /*default=*/"64",
+           "Consecutive elements sharing a step and minimum">,
+    Option<"rounding", "rounding", "std::string", /*default=*/"\"nearest\"",
+           "nearest or stochastic">,
+    Option<"range", "range", "std::string", /*default=*/"\"batch\"",
+           "batch (each group's current range); ema is not supported yet">,
+    Option<"minBytes", "min-bytes", "int64_t", /*default=*/"65536",
+           "Stashes smaller than this stay exact">,
+  ];
+}
+
 def SlimApproxActivationGrad : Pass<"slim-approx-activation-grad", "::mlir::func::FuncOp"> {
   let summary = "Backward of SiLU/GELU from 2-bit flags instead of the stashed input (Approx-BP)";
   let description = [{

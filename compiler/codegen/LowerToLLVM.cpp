@@ -141,7 +141,7 @@ private:
         pointers_[result] = bufferPointer(it->second, op->getLoc());
         continue;
       }
-      if (isa<StashOp, UnstashOp>(op)) {
+      if (isa<StashOp, UnstashOp>(op) && !isEncoded(isa<StashOp>(op) ? result : op->getOperand(0))) {
         pointers_[result] = pointerOf(op->getOperand(0));
         continue;
       }
@@ -240,8 +240,29 @@ private:
     };
 
     return llvm::TypeSwitch<Operation *, LogicalResult>(op)
-        .Case([&](StashOp) { return success(); })
-        .Case([&](UnstashOp) { return success(); })
+        .Case([&](StashOp o) {
+          auto quant = dyn_cast_or_null<QuantEncodingAttr>(o.getEncodingAttr());
+          if (!o.getEncodingAttr())
+            return success(); // names the value's own buffer
+          if (!quant)
+            return LogicalResult(o.emitOpError() << "has an encoding code generation does not know");
+          // Each stash site its own random stream for stochastic rounding.
+          call(loc, SLIMTUNE_KERNEL_QUANTIZE,
+               {R(), P(o.getInput()), l(count(o.getInput()) / quant.getGroup()),
+                l(quant.getGroup()), i(quant.getBits()),
+                i(quant.getRounding() == Rounding::stochastic), l(stashSites_++),
+                p(stepOrZero(loc))});
+          return success();
+        })
+        .Case([&](UnstashOp o) {
+          if (!isEncoded(o.getHandle()))
+            return success();
+          auto quant = cast<QuantEncodingAttr>(o.getHandle().getDefiningOp<StashOp>().getEncodingAttr());
+          call(loc, SLIMTUNE_KERNEL_DEQUANTIZE,
+               {R(), P(o.getHandle()), l(count(o.getResult()) / quant.getGroup()),
+                l(quant.getGroup()), i(quant.getBits())});
+          return success();
+        })
         .Case([&](EmbeddingOp o) {
           call(loc, SLIMTUNE_KERNEL_EMBEDDING, {R(), P(o.getTable()), P(o.getIds()), l(count(o.getIds())),
                                                 l(cols(o.getTable())), l(dim(o.getTable(), 0))});
@@ -460,6 +481,7 @@ private:
   OpBuilder b_;
   Type ptr_;
   Value arena_, buffersBase_, kernels_, null_, zeroStep_;
+  int64_t stashSites_ = 0; // encoded stashes so far: the seed of each one's rounding stream
   DenseMap<Value, Value> pointers_;
   DenseMap<Value, int64_t> outputOf_;
 };

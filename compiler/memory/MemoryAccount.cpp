@@ -54,13 +54,18 @@ std::string producerOf(Value v) {
 std::pair<Category, std::string> classify(const ArenaBuffer &buffer) {
   if (buffer.workspaceOf)
     return {Category::Workspace, buffer.workspaceOf->getName().getStringRef().str() + " scratch"};
-  for (Value v : buffer.values)
+  for (Value v : buffer.values) {
+    if (isEncoded(v)) {
+      Value stashed = v.getDefiningOp<StashOp>().getInput();
+      return {Category::Stashed, "stashed " + producerOf(stashed) + " results (encoded)"};
+    }
     for (Operation *user : v.getUsers()) {
-      if (isa<StashOp>(user))
+      if (auto stash = dyn_cast<StashOp>(user); stash && !stash.getEncodingAttr())
         return {Category::Stashed, "stashed " + producerOf(v) + " results"};
       if (auto adamw = dyn_cast<AdamWOp>(user); adamw && adamw.getGrad() == v)
         return {Category::Gradients, "parameter gradients"};
     }
+  }
   return {Category::Workspace, producerOf(buffer.values.front()) + " results"};
 }
 

@@ -77,3 +77,25 @@ func.func @no_sink(%x: tensor<2x64xf32>) -> tensor<2x64xf32> {
   %r = slim.add %b, %late : tensor<2x64xf32>
   return %r : tensor<2x64xf32>
 }
+
+// -----
+
+// An encoded stash keeps its codes in a buffer of their own (2 groups x 8 B of step and
+// minimum, then 128 code bytes = 144 B, aligned to 192), live from the stash to the unstash;
+// the stashed value's buffer dies at its last forward use and the unstash decodes into a
+// fresh one, which may reuse the value's bytes.
+// CHECK-LABEL: func.func @encoded
+// CHECK: %[[A:.*]] = slim.silu %arg0 {slim.offsets = array<i64: [[OA:[0-9]+]]>}
+// CHECK-NEXT: slim.stash %[[A]] encoding({{.*}}) {slim.offsets = array<i64: [[OH:[0-9]+]]>}
+// CHECK-NEXT: slim.silu %[[A]] {slim.offsets = array<i64: [[OB:[0-9]+]]>}
+// CHECK-NEXT: slim.silu %{{.*}} {slim.offsets = array<i64: [[OA]]>}
+// CHECK-NEXT: slim.unstash %{{.*}} {slim.offsets = array<i64: [[OB]]>}
+func.func @encoded(%x: tensor<2x64xf32>) -> tensor<2x64xf32> {
+  %a = slim.silu %x : tensor<2x64xf32>
+  %h = slim.stash %a encoding(#slim.quant<bits = 8, group = 64, rounding = nearest, range = batch>) : tensor<2x64xf32>
+  %b = slim.silu %a : tensor<2x64xf32>
+  %c = slim.silu %b : tensor<2x64xf32>
+  %a2 = slim.unstash %h : !slim.stash<tensor<2x64xf32>>
+  %r = slim.mul %c, %a2 : tensor<2x64xf32>
+  return %r : tensor<2x64xf32>
+}

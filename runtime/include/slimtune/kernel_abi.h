@@ -32,8 +32,8 @@ extern "C" {
 #endif
 
 /* Bumped whenever SLIMTUNE_KERNELS changes: an artifact indexes the runtime's table by id.
- * 2: merge_lora. 3: activation_flags, activation_grad_flags. */
-#define SLIMTUNE_ABI_VERSION 3
+ * 2: merge_lora. 3: activation_flags, activation_grad_flags. 4: quantize, dequantize. */
+#define SLIMTUNE_ABI_VERSION 4
 
 /* clang-format off */
 #define SLIMTUNE_KERNELS(X)                                                                        \
@@ -88,6 +88,15 @@ extern "C" {
   X(ACTIVATION_FLAGS, activation_flags, "ppli")                                                    \
   /* activation_grad_flags(dx, dy, flags[u8*], n, kind[i32]): dx = dy * level(flag)             */ \
   X(ACTIVATION_GRAD_FLAGS, activation_grad_flags, "pppli")                                         \
+  /* quantize(out[u8*], x, groups, group, bits[i32], stochastic[i32], seed, step[i32*]): Mesa  */ \
+  /*   stash codes; per group of `group` consecutive elements lo = min, a = max - lo,          */ \
+  /*   step = a / (2^bits - 1) (0 when a = 0); q = clamp(floor((x - lo) / step + u), 0,        */ \
+  /*   2^bits - 1), u = 0.5, or slimtune_counter_uniform(seed, *step, i) when stochastic;     */ \
+  /*   out = [f32 step, f32 lo] per group, then the codes packed bits-wide, element i at bit   */ \
+  /*   i*bits of the code bytes (low bits first)                                               */ \
+  X(QUANTIZE, quantize, "pplliilp")                                                                \
+  /* dequantize(y, in[u8*], groups, group, bits[i32]): y = q * step + lo                      */ \
+  X(DEQUANTIZE, dequantize, "pplli")                                                               \
   /* add(y, a, b, n), mul(y, a, b, n): elementwise; y may alias a or b                         */ \
   X(ADD, add, "pppl")                                                                              \
   X(MUL, mul, "pppl")                                                                              \
@@ -132,19 +141,25 @@ typedef struct slimtune_step_args {
   void *const *kernels;    /* SLIMTUNE_KERNEL_COUNT function pointers */
 } slimtune_step_args;
 
-/* Dropout's keep decision for element `index` of a tensor at optimizer step `step`: a
- * counter-based hash (splitmix64), so forward and backward agree without storing a mask and a
- * run is reproducible. Keep when the uniform draw u in [0, 1) is >= p. */
+/* splitmix64's finalizer: the hash behind every counter-based random draw of a step. */
 static inline uint64_t slimtune_mix64(uint64_t z) {
   z += 0x9e3779b97f4a7c15ull;
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
   return z ^ (z >> 31);
 }
-static inline int slimtune_dropout_keep(uint64_t seed, int32_t step, uint64_t index, float p) {
+
+/* A uniform float in [0, 1) for element `index` at optimizer step `step` of the random stream
+ * `seed`: counter based, so forward and backward agree without storing anything, a run is
+ * reproducible, and a resumed run draws what the uninterrupted one would. */
+static inline float slimtune_counter_uniform(uint64_t seed, int32_t step, uint64_t index) {
   uint64_t stream = slimtune_mix64(seed ^ slimtune_mix64((uint64_t)(uint32_t)step));
-  float u = (float)(slimtune_mix64(stream + index) >> 40) * (1.0f / 16777216.0f);
-  return u >= p;
+  return (float)(slimtune_mix64(stream + index) >> 40) * (1.0f / 16777216.0f);
+}
+
+/* Dropout's keep decision for element `index`: keep when the uniform draw is >= p. */
+static inline int slimtune_dropout_keep(uint64_t seed, int32_t step, uint64_t index, float p) {
+  return slimtune_counter_uniform(seed, step, index) >= p;
 }
 
 /* Workspace (in floats) the kernels that take one need; the compiler plans exactly this. */

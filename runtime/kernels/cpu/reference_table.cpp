@@ -12,6 +12,7 @@
 #include "kernels/cpu/merge_lora_reference.h"
 #include "kernels/cpu/norms_reference.h"
 #include "kernels/cpu/optimizer_reference.h"
+#include "kernels/cpu/quantize_reference.h"
 #include "kernels/cpu/rope_reference.h"
 
 namespace slimtune::cpu {
@@ -53,6 +54,8 @@ void *const kTable[SLIMTUNE_KERNEL_COUNT] = {
     reinterpret_cast<void *>(&ref::geluGrad<float>),
     reinterpret_cast<void *>(&ref::activationFlags),
     reinterpret_cast<void *>(&ref::activationGradFlags),
+    reinterpret_cast<void *>(&ref::quantize),
+    reinterpret_cast<void *>(&ref::dequantize),
     reinterpret_cast<void *>(&ref::add<float>),
     reinterpret_cast<void *>(&ref::mul<float>),
     reinterpret_cast<void *>(&ref::fillZero),
@@ -65,9 +68,10 @@ void *const kTable[SLIMTUNE_KERNEL_COUNT] = {
     reinterpret_cast<void *>(&ref::mergeLora<float>),
 };
 // The enum order of kernel_abi.h; the fast table's static checks guard the types.
-static_assert(SLIMTUNE_KERNEL_COUNT == 30, "a kernel was added: extend the reference table");
-static_assert(SLIMTUNE_KERNEL_MERGE_LORA == 29 && SLIMTUNE_KERNEL_ADAMW == 28 &&
-                  SLIMTUNE_KERNEL_FILL_ZERO == 22 && SLIMTUNE_KERNEL_ACTIVATION_FLAGS == 18 &&
+static_assert(SLIMTUNE_KERNEL_COUNT == 32, "a kernel was added: extend the reference table");
+static_assert(SLIMTUNE_KERNEL_MERGE_LORA == 31 && SLIMTUNE_KERNEL_ADAMW == 30 &&
+                  SLIMTUNE_KERNEL_FILL_ZERO == 24 && SLIMTUNE_KERNEL_ACTIVATION_FLAGS == 18 &&
+                  SLIMTUNE_KERNEL_QUANTIZE == 20 &&
                   SLIMTUNE_KERNEL_ATTENTION == 12,
               "kernel order changed: reorder the reference table");
 } // namespace

@@ -44,6 +44,8 @@ const std::vector<Expected> kExpected = {
     {SLIMTUNE_KERNEL_GELU_GRAD, "gelu_grad", address(geluGrad)},
     {SLIMTUNE_KERNEL_ACTIVATION_FLAGS, "activation_flags", address(activationFlags)},
     {SLIMTUNE_KERNEL_ACTIVATION_GRAD_FLAGS, "activation_grad_flags", address(activationGradFlags)},
+    {SLIMTUNE_KERNEL_QUANTIZE, "quantize", address(quantize)},
+    {SLIMTUNE_KERNEL_DEQUANTIZE, "dequantize", address(dequantize)},
     {SLIMTUNE_KERNEL_ADD, "add", address(add)},
     {SLIMTUNE_KERNEL_MUL, "mul", address(mul)},
     {SLIMTUNE_KERNEL_FILL_ZERO, "fill_zero", address(fillZero)},

@@ -1,0 +1,73 @@
+// The Mesa stash codec, fast versions (references: quantize_reference.h): groups in parallel
+// on both cores, each group's range in one pass and its codes in a second. Groups run in
+// parallel only when each starts on a byte boundary (group * bits % 8 == 0); otherwise two
+// groups would write the same byte.
+#include "kernels/cpu/kernels.h"
+#include "slimtune/kernel_abi.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace slimtune::cpu {
+namespace {
+constexpr int64_t kParallelMin = 1 << 15; // elements
+}
+
+void quantize(uint8_t *out, const float *x, int64_t groups, int64_t group, int32_t bits,
+              int32_t stochastic, int64_t seed, const int32_t *step) {
+  auto *params = reinterpret_cast<float *>(out);
+  uint8_t *codes = out + groups * 2 * sizeof(float);
+  std::memset(codes, 0, static_cast<size_t>((groups * group * bits + 7) / 8));
+  const float levels = static_cast<float>((1 << bits) - 1);
+  const int32_t at = step ? *step : 0;
+  const bool parallel = groups * group >= kParallelMin && (group * bits) % 8 == 0;
+#pragma omp parallel for schedule(static) if (parallel)
+  for (int64_t g = 0; g < groups; ++g) {
+    const float *v = x + g * group;
+    float lo = v[0], hi = v[0];
+    for (int64_t j = 1; j < group; ++j) {
+      lo = std::min(lo, v[j]);
+      hi = std::max(hi, v[j]);
+    }
+    const float width = hi - lo;
+    const float scale = width > 0 ? levels / width : 0.0f;
+    params[2 * g] = width > 0 ? width / levels : 0.0f;
+    params[2 * g + 1] = lo;
+    for (int64_t j = 0; j < group; ++j) {
+      const int64_t i = g * group + j;
+      const float u = stochastic ? slimtune_counter_uniform(static_cast<uint64_t>(seed), at,
+                                                            static_cast<uint64_t>(i))
+                                 : 0.5f;
+      const float q = std::min(std::max(std::floor((v[j] - lo) * scale + u), 0.0f), levels);
+      if (bits == 8)
+        codes[i] = static_cast<uint8_t>(q);
+      else
+        codes[i * bits / 8] |= static_cast<uint8_t>(static_cast<unsigned>(q) << (i * bits % 8));
+    }
+  }
+}
+
+void dequantize(float *y, const uint8_t *in, int64_t groups, int64_t group, int32_t bits) {
+  const auto *params = reinterpret_cast<const float *>(in);
+  const uint8_t *codes = in + groups * 2 * sizeof(float);
+  const unsigned mask = (1u << bits) - 1;
+#pragma omp parallel for schedule(static) if (groups * group >= kParallelMin)
+  for (int64_t g = 0; g < groups; ++g) {
+    const float stepSize = params[2 * g], lo = params[2 * g + 1];
+    float *row = y + g * group;
+    if (bits == 8) {
+      const uint8_t *q = codes + g * group;
+#pragma omp simd
+      for (int64_t j = 0; j < group; ++j)
+        row[j] = static_cast<float>(q[j]) * stepSize + lo;
+    } else {
+      for (int64_t j = 0; j < group; ++j) {
+        const int64_t i = g * group + j;
+        row[j] = static_cast<float>((codes[i * bits / 8] >> (i * bits % 8)) & mask) * stepSize + lo;
+      }
+    }
+  }
+}
+
+} // namespace slimtune::cpu

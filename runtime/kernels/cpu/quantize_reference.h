@@ -1,0 +1,55 @@
+// Plain reference of the Mesa stash codec (quantize, dequantize): one group, one element at a
+// time, straight from the definition in kernel_abi.h.
+#ifndef SLIMTUNE_KERNELS_CPU_QUANTIZE_REFERENCE_H
+#define SLIMTUNE_KERNELS_CPU_QUANTIZE_REFERENCE_H
+
+#include "slimtune/kernel_abi.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+namespace slimtune::cpu::reference {
+
+inline void quantize(uint8_t *out, const float *x, int64_t groups, int64_t group, int32_t bits,
+                     int32_t stochastic, int64_t seed, const int32_t *step) {
+  auto *params = reinterpret_cast<float *>(out);
+  uint8_t *codes = out + groups * 2 * sizeof(float);
+  std::memset(codes, 0, static_cast<size_t>((groups * group * bits + 7) / 8));
+  const float levels = static_cast<float>((1 << bits) - 1);
+  for (int64_t g = 0; g < groups; ++g) {
+    const float *v = x + g * group;
+    float lo = v[0], hi = v[0];
+    for (int64_t j = 1; j < group; ++j)
+      lo = std::min(lo, v[j]), hi = std::max(hi, v[j]);
+    float width = hi - lo;
+    float stepSize = width > 0 ? width / levels : 0.0f;
+    float scale = width > 0 ? levels / width : 0.0f;
+    params[2 * g] = stepSize;
+    params[2 * g + 1] = lo;
+    for (int64_t j = 0; j < group; ++j) {
+      int64_t i = g * group + j;
+      float u = stochastic ? slimtune_counter_uniform(static_cast<uint64_t>(seed), step ? *step : 0,
+                                                      static_cast<uint64_t>(i))
+                           : 0.5f;
+      float q = std::floor((v[j] - lo) * scale + u);
+      q = std::min(std::max(q, 0.0f), levels); // clamp: Mesa's code wraps around instead
+      codes[i * bits / 8] |= static_cast<uint8_t>(static_cast<unsigned>(q) << (i * bits % 8));
+    }
+  }
+}
+
+inline void dequantize(float *y, const uint8_t *in, int64_t groups, int64_t group, int32_t bits) {
+  const auto *params = reinterpret_cast<const float *>(in);
+  const uint8_t *codes = in + groups * 2 * sizeof(float);
+  const unsigned mask = (1u << bits) - 1;
+  for (int64_t i = 0; i < groups * group; ++i) {
+    unsigned q = (codes[i * bits / 8] >> (i * bits % 8)) & mask;
+    y[i] = static_cast<float>(q) * params[2 * (i / group)] + params[2 * (i / group) + 1];
+  }
+}
+
+} // namespace slimtune::cpu::reference
+
+#endif // SLIMTUNE_KERNELS_CPU_QUANTIZE_REFERENCE_H

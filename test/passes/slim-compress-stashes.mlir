@@ -1,0 +1,44 @@
+// slim-compress-stashes: float stashes of at least min-bytes whose last dimension the group
+// divides get a #slim.quant encoding; integer stashes (Approx-BP flags), small ones and ones
+// already encoded stay; range=ema and bad options are refused.
+// RUN: slimtune-opt %s -split-input-file -verify-diagnostics --slim-compress-stashes="min-bytes=1024" | FileCheck %s
+// RUN: slimtune-opt %s -split-input-file --slim-compress-stashes="min-bytes=0 bits=4 group=8 rounding=stochastic" | FileCheck %s --check-prefix=OPTIONS
+// RUN: not slimtune-opt %s -split-input-file --slim-compress-stashes="range=ema" 2>&1 | FileCheck %s --check-prefix=EMA
+// RUN: not slimtune-opt %s -split-input-file --slim-compress-stashes="rounding=up" 2>&1 | FileCheck %s --check-prefix=ROUNDING
+// RUN: not slimtune-opt %s -split-input-file --slim-compress-stashes="bits=3" 2>&1 | FileCheck %s --check-prefix=BITS
+
+// CHECK-LABEL: func.func @policy
+// CHECK: slim.stash %{{.*}} encoding(#slim.quant<bits = 8, group = 64, rounding = nearest, range = batch>) : tensor<4x128xf32>
+// CHECK: slim.stash %{{.*}} : tensor<4x16xf32>
+// CHECK: slim.stash %{{.*}} : tensor<512xi8>
+// OPTIONS-LABEL: func.func @policy
+// OPTIONS: slim.stash %{{.*}} encoding(#slim.quant<bits = 4, group = 8, rounding = stochastic, range = batch>) : tensor<4x128xf32>
+// OPTIONS: slim.stash %{{.*}} encoding(#slim.quant<bits = 4, group = 8, rounding = stochastic, range = batch>) : tensor<4x16xf32>
+// OPTIONS: slim.stash %{{.*}} : tensor<512xi8>
+// EMA: error: slim-compress-stashes: range=ema is not supported yet; use range=batch
+// ROUNDING: error: slim-compress-stashes: rounding must be nearest or stochastic, got 'up'
+// BITS: error: slim-compress-stashes: #slim.quant bits must be 2, 4 or 8, got 3
+func.func @policy(%x: tensor<4x128xf32>, %y: tensor<4x16xf32>, %f: tensor<512xi8>) -> (tensor<4x128xf32>, tensor<4x16xf32>, tensor<512xi8>) {
+  %a = slim.silu %x : tensor<4x128xf32>
+  %h = slim.stash %a : tensor<4x128xf32>
+  %b = slim.silu %y : tensor<4x16xf32>
+  %hb = slim.stash %b : tensor<4x16xf32>
+  %hf = slim.stash %f : tensor<512xi8>
+  %a2 = slim.unstash %h : !slim.stash<tensor<4x128xf32>>
+  %b2 = slim.unstash %hb : !slim.stash<tensor<4x16xf32>>
+  %f2 = slim.unstash %hf : !slim.stash<tensor<512xi8>>
+  return %a2, %b2, %f2 : tensor<4x128xf32>, tensor<4x16xf32>, tensor<512xi8>
+}
+
+// -----
+
+// The group must divide the last dimension.
+// CHECK-LABEL: func.func @group_does_not_fit
+// CHECK: slim.stash %{{.*}} : tensor<4x96xf32>
+func.func @group_does_not_fit(%x: tensor<4x96xf32>) -> tensor<4x96xf32> {
+  %a = slim.silu %x : tensor<4x96xf32>
+  // expected-remark @+1 {{slim-compress-stashes: left exact: group 64 does not divide the last dimension of 'tensor<4x96xf32>'}}
+  %h = slim.stash %a : tensor<4x96xf32>
+  %a2 = slim.unstash %h : !slim.stash<tensor<4x96xf32>>
+  return %a2 : tensor<4x96xf32>
+}

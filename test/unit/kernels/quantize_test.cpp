@@ -1,0 +1,114 @@
+// The Mesa stash codec: round-trip error within half a code step (nearest), clamping instead
+// of wrapping, constant groups exact, packing of 2/4/8-bit codes, stochastic rounding
+// unbiased and reproducible (a counter-based stream: same seed and step, same codes), and the
+// fast kernels equal to the references byte for byte.
+#include "kernels/cpu/kernels.h"
+#include "kernels/cpu/quantize_reference.h"
+#include "support/gradient_check.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+using namespace slimtune::cpu;
+using namespace slimtune::testing;
+
+namespace {
+
+int64_t encodedBytes(int64_t groups, int64_t group, int bits) {
+  return groups * 2 * 4 + (groups * group * bits + 7) / 8;
+}
+
+std::vector<float> roundTrip(const std::vector<float> &x, int64_t group, int bits, int stochastic,
+                             int32_t step = 0) {
+  int64_t groups = static_cast<int64_t>(x.size()) / group;
+  std::vector<uint8_t> codes(encodedBytes(groups, group, bits));
+  quantize(codes.data(), x.data(), groups, group, bits, stochastic, 42, &step);
+  std::vector<float> y(x.size());
+  dequantize(y.data(), codes.data(), groups, group, bits);
+  return y;
+}
+
+TEST(Quantize, NearestIsWithinHalfAStep) {
+  for (int bits : {2, 4, 8}) {
+    std::vector<float> x = randomVector(64 * 37, 3, 5.0f);
+    std::vector<float> y = roundTrip(x, 64, bits, 0);
+    for (int64_t g = 0; g < 37; ++g) {
+      float lo = x[g * 64], hi = x[g * 64];
+      for (int j = 0; j < 64; ++j)
+        lo = std::min(lo, x[g * 64 + j]), hi = std::max(hi, x[g * 64 + j]);
+      float half = (hi - lo) / ((1 << bits) - 1) / 2;
+      for (int j = 0; j < 64; ++j)
+        ASSERT_LE(std::fabs(y[g * 64 + j] - x[g * 64 + j]), half * 1.0001f + 1e-6f)
+            << "bits " << bits << " group " << g;
+    }
+  }
+}
+
+TEST(Quantize, ExtremesDecodeToTheRangeAndNeverWrap) {
+  // The maximum's code is the top code (Mesa's code can wrap it to 0): it decodes to max.
+  std::vector<float> x = {-1.0f, 3.0f, 0.5f, 2.999999f, -0.999999f, 1.0f, 2.0f, 0.0f};
+  for (int stochastic : {0, 1}) {
+    std::vector<float> y = roundTrip(x, 8, 8, stochastic, 5);
+    EXPECT_NEAR(y[0], -1.0f, 1e-6f);
+    EXPECT_NEAR(y[1], 3.0f, 1e-5f);
+    EXPECT_GT(y[3], 2.9f) << "wrapped";
+    EXPECT_LT(y[4], -0.9f) << "wrapped";
+  }
+}
+
+TEST(Quantize, ConstantGroupsAreExact) {
+  std::vector<float> x(128, 0.7f);
+  std::fill(x.begin() + 64, x.end(), -2.5f);
+  EXPECT_EQ(roundTrip(x, 64, 8, 0), x);
+  EXPECT_EQ(roundTrip(x, 64, 2, 1), x);
+}
+
+TEST(Quantize, PacksCodesLowBitsFirst) {
+  // One group of 4 over [0, 3] at 2 bits: codes 0, 1, 2, 3 in one byte.
+  std::vector<float> x = {0.0f, 1.0f, 2.0f, 3.0f};
+  std::vector<uint8_t> out(encodedBytes(1, 4, 2));
+  int32_t step = 0;
+  quantize(out.data(), x.data(), 1, 4, 2, 0, 0, &step);
+  EXPECT_EQ(out[8], 0 | 1 << 2 | 2 << 4 | 3 << 6);
+  float params[2];
+  std::memcpy(params, out.data(), 8);
+  EXPECT_FLOAT_EQ(params[0], 1.0f); // step
+  EXPECT_FLOAT_EQ(params[1], 0.0f); // lo
+}
+
+TEST(Quantize, StochasticRoundingIsUnbiasedAndReproducible) {
+  // x between two codes: the mean over many steps approaches x; nearest always rounds.
+  std::vector<float> x(64);
+  for (int j = 0; j < 64; ++j)
+    x[j] = static_cast<float>(j) / 63.0f * 255.0f; // codes j*255/63: mostly fractional
+  x[1] = 1.3f;
+  double sum = 0;
+  const int steps = 4000;
+  for (int32_t s = 0; s < steps; ++s)
+    sum += roundTrip(x, 64, 8, 1, s)[1];
+  EXPECT_NEAR(sum / steps, 1.3, 0.02);
+  EXPECT_EQ(roundTrip(x, 64, 8, 1, 7), roundTrip(x, 64, 8, 1, 7));
+  EXPECT_NE(roundTrip(x, 64, 8, 1, 7), roundTrip(x, 64, 8, 1, 8));
+}
+
+TEST(Quantize, FastKernelsEqualTheReferences) {
+  for (int bits : {2, 4, 8})
+    for (int stochastic : {0, 1})
+      for (auto [groups, group] : std::vector<std::pair<int64_t, int64_t>>{{1, 3}, {5, 7}, {2048, 64}}) {
+        std::vector<float> x = randomVector(groups * group, 9 + groups, 4.0f);
+        int32_t step = 3;
+        std::vector<uint8_t> fast(encodedBytes(groups, group, bits), 0xaa);
+        std::vector<uint8_t> slow(fast.size(), 0x55);
+        quantize(fast.data(), x.data(), groups, group, bits, stochastic, 11, &step);
+        reference::quantize(slow.data(), x.data(), groups, group, bits, stochastic, 11, &step);
+        ASSERT_EQ(fast, slow) << "bits " << bits << " groups " << groups << "x" << group;
+        std::vector<float> yFast(x.size()), ySlow(x.size());
+        dequantize(yFast.data(), fast.data(), groups, group, bits);
+        reference::dequantize(ySlow.data(), slow.data(), groups, group, bits);
+        ASSERT_EQ(yFast, ySlow);
+      }
+}
+
+} // namespace
