@@ -26,6 +26,7 @@ void quantize(uint8_t *out, const float *x, int64_t groups, int64_t group, int32
   for (int64_t g = 0; g < groups; ++g) {
     const float *v = x + g * group;
     float lo = v[0], hi = v[0];
+#pragma omp simd reduction(min : lo) reduction(max : hi)
     for (int64_t j = 1; j < group; ++j) {
       lo = std::min(lo, v[j]);
       hi = std::max(hi, v[j]);
@@ -34,6 +35,14 @@ void quantize(uint8_t *out, const float *x, int64_t groups, int64_t group, int32
     const float scale = width > 0 ? levels / width : 0.0f;
     params[2 * g] = width > 0 ? width / levels : 0.0f;
     params[2 * g + 1] = lo;
+    // (x - lo) * scale + u >= 0, so truncation is the floor (and cheaper than calling it).
+    if (bits == 8 && !stochastic) {
+      uint8_t *q = codes + g * group;
+#pragma omp simd
+      for (int64_t j = 0; j < group; ++j)
+        q[j] = static_cast<uint8_t>(std::min((v[j] - lo) * scale + 0.5f, levels));
+      continue;
+    }
     for (int64_t j = 0; j < group; ++j) {
       const int64_t i = g * group + j;
       const float u = stochastic ? slimtune_counter_uniform(static_cast<uint64_t>(seed), at,
