@@ -197,13 +197,16 @@ std::string renderTimelineSvg(const MemoryTimeline &timeline) {
   // The areas. Each series' polygon covers 0..its stacked top and they are painted top of the
   // stack first: every polygon is then one edge plus two corners (half the points of a band)
   // and adjacent bands share no anti-aliased seam. Each bucket holds the max over its ops of
-  // the stacked top, so no peak is lost and the bands still nest exactly.
+  // the stacked top, so no peak is lost and the bands still nest exactly. A peak one op wide
+  // (the logits, live for two ops) would be a single pixel: each bucket also takes its two
+  // neighbours' max, so every peak is at least three pixels wide, off by at most one.
   int64_t bucket = std::max<int64_t>(1, (numOps + kMaxBuckets - 1) / kMaxBuckets);
   for (size_t k = series.size(); numOps > 0 && k-- > 0;) {
     std::vector<std::pair<double, double>> pts{{xAt(0), kPlotBottom}};
     for (int64_t start = 0; start < numOps; start += bucket) {
       int64_t end = std::min(numOps, start + bucket);
-      double v = *std::max_element(cum[k].begin() + start, cum[k].begin() + end);
+      int64_t from = std::max<int64_t>(0, start - bucket), to = std::min(numOps, end + bucket);
+      double v = *std::max_element(cum[k].begin() + from, cum[k].begin() + to);
       pts.push_back({xAt(double(start)), yAt(v)});
       pts.push_back({xAt(double(end)), yAt(v)});
     }
