@@ -39,7 +39,7 @@ int main(int argc, char **argv) {
     return fail(model.status());
   const int rounds = std::atoi(argv[2]);
   std::vector<std::unique_ptr<Session>> sessions;
-  // The largest arena first, so that every other session can share it.
+  // Every session shares the first one's weights, adapters and (when large enough) arena.
   for (int i = 3; i < argc; ++i) {
     auto opened = Session::open(argv[i], sessions.empty() ? nullptr : sessions.front().get());
     if (!opened)
