@@ -294,7 +294,7 @@ Expected<StepResult> Session::runStep(const int32_t *tokens, const int32_t *targ
   for (size_t i = 0; i < s.buffers.size(); ++i)
     if (!s.bound[i])
       return s.fail("parameter \"" + s.buffers[i].name + "\" was never bound");
-  size_t tokensAt, targetsAt, stepAt;
+  size_t tokensAt = 0, targetsAt = 0, stepAt = 0;
   s.byRole("tokens", &tokensAt);
   int64_t count = s.buffers[tokensAt].bytes / 4;
   if (Status st = s.validateBatch(tokens, targets, count); !st)
