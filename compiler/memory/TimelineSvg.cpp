@@ -8,6 +8,7 @@
 //===-------------------------------------------------------------------------------------===//
 
 #include "compiler/memory/MemoryTimeline.h"
+#include "slimtune/progress.h"
 
 #include <algorithm>
 #include <cmath>
@@ -87,15 +88,8 @@ int unitFor(double bytes) {
   return u;
 }
 
-// Three significant digits: "538 MiB", "19.0 MiB", "1.30 GiB".
-std::string humanBytes(double bytes) {
-  int u = unitFor(bytes);
-  double v = bytes / std::ldexp(1.0, 10 * u);
-  int decimals = u == 0 || v >= 100 ? 0 : v >= 10 ? 1 : 2;
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.*f %s", decimals, v, kUnits[u]);
-  return buf;
-}
+// Three significant digits, as the progress bar writes them: "538 MiB", "19.0 MiB", "1.30 GiB".
+std::string humanBytes(double bytes) { return formatBytes(static_cast<int64_t>(bytes)); }
 
 // A round step near `rough`: 1, 2, 2.5 or 5 times a power of ten.
 double niceStep(double rough) {
