@@ -13,10 +13,13 @@ namespace slimtune::cpu {
 namespace {
 constexpr int64_t kParallelMin = 1 << 15; // elements
 
-// One group's range and 8-bit nearest codes, the lean pipeline's common case, compiled for
-// AVX2 as well as the baseline ISA (picked at load time); writes the group's step and minimum.
-__attribute__((target_clones("avx2", "default"))) void
-nearest8(uint8_t *q, const float *v, int64_t group, float levels, float *stepOut, float *loOut) {
+// A group's minimum, code step and its inverse (0 when all values are equal). Inlined into
+// both paths below, so the AVX2 clone of nearest8 vectorizes it too.
+struct GroupRange {
+  float lo, step, scale;
+};
+__attribute__((always_inline)) inline GroupRange rangeOf(const float *v, int64_t group,
+                                                         float levels) {
   float lo = v[0], hi = v[0];
 #pragma omp simd reduction(min : lo) reduction(max : hi)
   for (int64_t j = 1; j < group; ++j) {
@@ -24,13 +27,20 @@ nearest8(uint8_t *q, const float *v, int64_t group, float levels, float *stepOut
     hi = std::max(hi, v[j]);
   }
   const float width = hi - lo;
-  const float scale = width > 0 ? levels / width : 0.0f;
-  *stepOut = width > 0 ? width / levels : 0.0f;
-  *loOut = lo;
+  return {lo, width > 0 ? width / levels : 0.0f, width > 0 ? levels / width : 0.0f};
+}
+
+// One group's 8-bit nearest codes, the lean pipeline's common case, compiled for AVX2 as well
+// as the baseline ISA (picked at load time); writes the group's step and minimum.
+__attribute__((target_clones("avx2", "default"))) void
+nearest8(uint8_t *q, const float *v, int64_t group, float levels, float *params) {
+  const GroupRange r = rangeOf(v, group, levels);
+  params[0] = r.step;
+  params[1] = r.lo;
   // (x - lo) * scale + 0.5 >= 0, so truncation is the floor (and cheaper than calling it).
 #pragma omp simd
   for (int64_t j = 0; j < group; ++j)
-    q[j] = static_cast<uint8_t>(static_cast<int32_t>(std::min((v[j] - lo) * scale + 0.5f, levels)));
+    q[j] = static_cast<uint8_t>(static_cast<int32_t>(std::min((v[j] - r.lo) * r.scale + 0.5f, levels)));
 }
 } // namespace
 
@@ -38,7 +48,9 @@ void quantize(uint8_t *out, const float *x, int64_t groups, int64_t group, int32
               int32_t stochastic, int64_t seed, const int32_t *step) {
   auto *params = reinterpret_cast<float *>(out);
   uint8_t *codes = out + groups * 2 * sizeof(float);
-  std::memset(codes, 0, static_cast<size_t>((groups * group * bits + 7) / 8));
+  // Narrower codes are OR-ed into their bytes; 8-bit codes overwrite theirs.
+  if (bits != 8)
+    std::memset(codes, 0, static_cast<size_t>((groups * group * bits + 7) / 8));
   const float levels = static_cast<float>((1 << bits) - 1);
   const int32_t at = step ? *step : 0;
   const bool parallel = groups * group >= kParallelMin && (group * bits) % 8 == 0;
@@ -46,24 +58,18 @@ void quantize(uint8_t *out, const float *x, int64_t groups, int64_t group, int32
   for (int64_t g = 0; g < groups; ++g) {
     const float *v = x + g * group;
     if (bits == 8 && !stochastic) {
-      nearest8(codes + g * group, v, group, levels, &params[2 * g], &params[2 * g + 1]);
+      nearest8(codes + g * group, v, group, levels, &params[2 * g]);
       continue;
     }
-    float lo = v[0], hi = v[0];
-    for (int64_t j = 1; j < group; ++j) {
-      lo = std::min(lo, v[j]);
-      hi = std::max(hi, v[j]);
-    }
-    const float width = hi - lo;
-    const float scale = width > 0 ? levels / width : 0.0f;
-    params[2 * g] = width > 0 ? width / levels : 0.0f;
-    params[2 * g + 1] = lo;
+    const GroupRange r = rangeOf(v, group, levels);
+    params[2 * g] = r.step;
+    params[2 * g + 1] = r.lo;
     for (int64_t j = 0; j < group; ++j) {
       const int64_t i = g * group + j;
       const float u = stochastic ? slimtune_counter_uniform(static_cast<uint64_t>(seed), at,
                                                             static_cast<uint64_t>(i))
                                  : 0.5f;
-      const float q = std::min(std::max(std::floor((v[j] - lo) * scale + u), 0.0f), levels);
+      const float q = std::min(std::max(std::floor((v[j] - r.lo) * r.scale + u), 0.0f), levels);
       if (bits == 8)
         codes[i] = static_cast<uint8_t>(q);
       else
