@@ -26,14 +26,20 @@ mlir::slim::SlimOptimizerOptions optimizerOptions(const TrainingPipelineOptions 
 } // namespace
 
 namespace {
-// The training pipelines differ only in the memory passes between the backward and the
-// optimizer; the plan comes last, as offsets depend on the final op order.
+// Which memory passes a training pipeline runs besides the backward, optimizer and plan.
+enum class Savings { None, Exact, Approximate };
+
+// The training pipelines differ only in their memory passes: forward rewrites before the
+// backward, stash rewrites between the backward and the optimizer; the plan comes last, as
+// offsets depend on the final op order.
 void buildTrainingPipeline(mlir::OpPassManager &pm, const TrainingPipelineOptions &options,
-                           bool approximate) {
+                           Savings savings) {
   auto &func = pm.nest<mlir::func::FuncOp>();
-  // The backward first: later passes rewrite its stashes.
+  if (savings != Savings::None)
+    func.addPass(mlir::slim::createSlimShareNormStash());
+  // The backward next: later passes rewrite its stashes.
   func.addPass(mlir::slim::createSlimAutodiff());
-  if (approximate) {
+  if (savings == Savings::Approximate) {
     // Flags first: the stashes they replace are then not compressed for nothing.
     func.addPass(mlir::slim::createSlimApproxActivationGrad());
     func.addPass(mlir::slim::createSlimCompressStashes());
@@ -44,23 +50,23 @@ void buildTrainingPipeline(mlir::OpPassManager &pm, const TrainingPipelineOption
 } // namespace
 
 void buildBaselinePipeline(mlir::OpPassManager &pm, const TrainingPipelineOptions &options) {
-  buildTrainingPipeline(pm, options, /*approximate=*/false);
+  buildTrainingPipeline(pm, options, Savings::None);
 }
 
 void registerPipelines() {
   mlir::PassPipelineRegistration<TrainingPipelineOptions>(
       "baseline", "Training step, exact: slim-autodiff, slim-optimizer, slim-plan-memory",
       buildBaselinePipeline);
-  // No exact saving beyond baseline's has landed yet (slim-share-norm-stash will be the first):
-  // `exact` is baseline until then, so scripts can name it already.
   mlir::PassPipelineRegistration<TrainingPipelineOptions>(
-      "exact", "Training step with every exact memory saving (so far: baseline's)",
-      buildBaselinePipeline);
+      "exact", "baseline plus the exact memory savings: slim-share-norm-stash",
+      [](mlir::OpPassManager &pm, const TrainingPipelineOptions &options) {
+        buildTrainingPipeline(pm, options, Savings::Exact);
+      });
   mlir::PassPipelineRegistration<TrainingPipelineOptions>(
       "lean",
       "exact plus the approximate techniques: slim-approx-activation-grad, slim-compress-stashes",
       [](mlir::OpPassManager &pm, const TrainingPipelineOptions &options) {
-        buildTrainingPipeline(pm, options, /*approximate=*/true);
+        buildTrainingPipeline(pm, options, Savings::Approximate);
       });
 }
 

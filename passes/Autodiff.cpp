@@ -148,6 +148,16 @@ private:
       return v;
     if (Value u = unstashed_.lookup(v))
       return u;
+    // A norm's affine part (slim-share-norm-stash) is recomputed from the normalized value,
+    // which the norm's own backward keeps anyway, rather than kept as a second copy.
+    if (auto affine = v.getDefiningOp<ScaleShiftOp>()) {
+      Value shift = affine.getShift();
+      auto value = createInferred<ScaleShiftOp>(b_, v.getLoc(), saved(affine.getInput()),
+                                                saved(affine.getScale()),
+                                                shift ? saved(shift) : Value());
+      unstashed_[v] = value.getResult();
+      return value.getResult();
+    }
     OpBuilder sb(v.getContext());
     sb.setInsertionPointAfterValue(v);
     auto handle = createInferred<StashOp>(sb, v.getLoc(), v, StashEncodingAttrInterface());
@@ -231,7 +241,7 @@ private:
       return success(); // the result does not reach the loss
     // Ops with one differentiable input: nothing to build when that input needs no gradient
     // (building it anyway would also stash forward values for nothing).
-    if (isa<RMSNormOp, LayerNormOp, RopeOp, SiluOp, GeluOp>(op) &&
+    if (isa<RMSNormOp, LayerNormOp, NormalizeOp, ScaleShiftOp, RopeOp, SiluOp, GeluOp>(op) &&
         !active_.contains(op->getOperand(0)))
       return success();
 
@@ -292,6 +302,25 @@ private:
                  createInferred<LayerNormGradOp>(b_, loc, dy, saved(norm.getInput()),
                                                  norm.getScale() ? saved(norm.getScale()) : Value(),
                                                  norm.getEpsilonAttr()),
+                 loc);
+      return success();
+    }
+    if (auto normalize = dyn_cast<NormalizeOp>(op)) {
+      // From the output and rstd: the input need not be kept (MS-BP).
+      accumulate(normalize.getInput(),
+                 createInferred<NormalizeGradOp>(b_, loc, dy, saved(normalize.getResult()),
+                                                 saved(normalize.getRstd()),
+                                                 normalize.getKindAttr()),
+                 loc);
+      return success();
+    }
+    if (auto affine = dyn_cast<ScaleShiftOp>(op)) {
+      if (active_.contains(affine.getScale()) ||
+          (affine.getShift() && active_.contains(affine.getShift())))
+        return unsupported(op, "a trainable scale or shift is not supported");
+      // dx = dy · scale: the op again, without the shift.
+      accumulate(affine.getInput(),
+                 createInferred<ScaleShiftOp>(b_, loc, dy, saved(affine.getScale()), Value()),
                  loc);
       return success();
     }

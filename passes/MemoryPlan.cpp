@@ -149,7 +149,7 @@ private:
     SmallVector<Value, 2> candidates;
     if (isa<AddOp, MulOp>(op))
       candidates = {op->getOperand(0), op->getOperand(1)};
-    else if (isa<RopeOp, MergeLoraOp>(op))
+    else if (isa<RopeOp, MergeLoraOp, ScaleShiftOp>(op))
       candidates = {op->getOperand(0)};
     else if (auto ce = dyn_cast<CrossEntropyWithGradOp>(op); ce && i == 1)
       candidates = {ce.getLogits()};

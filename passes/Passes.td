@@ -241,6 +241,41 @@ def SlimApproxActivationGrad : Pass<"slim-approx-activation-grad", "::mlir::func
   }];
 }
 
+def SlimShareNormStash : Pass<"slim-share-norm-stash", "::mlir::func::FuncOp"> {
+  let summary = "Norms whose backward reads their output and rstd, shared with the consumers' stash (MS-BP)";
+  let description = [{
+    Memory-sharing backprop (arXiv 2406.16282, TECHNIQUES.md §3), on a forward graph: run
+    before slim-autodiff. A `slim.rms_norm` / `slim.layer_norm` becomes `slim.normalize`
+    (z and rstd, one fp32 per row) followed by `slim.scale_shift` with its γ and β. Then
+    slim-autodiff differentiates the norm from z and rstd (`slim.normalize_grad`), so the
+    norm's input is no longer kept for the backward, and it keeps z, not the norm's output,
+    for the consumers: their backward recomputes z·γ + β from z (one pass over the rows).
+    One stash (z) serves the norm and every consumer, where there used to be two (the input
+    for the norm, the output for the consumers). In a LLaMA layer that removes both residual
+    streams' stashes: 2·rows·C floats per layer.
+
+    Exact: the forward is bit for bit the fused norm's; gradients differ only by rounding
+    (dx from fp32 z and rstd instead of x). The adapters and their export are untouched: the
+    affine part is recomputed rather than folded into the consumers' weights (the published
+    code folds γ into W and A, which changes what the adapter parameters mean).
+
+    Left alone, with a remark: a norm whose input needs no gradient (nothing of it is kept),
+    one whose output no consumer keeps for its backward (the final norm before a frozen
+    head: z would cost as much as the input), a trainable scale or shift, and a shift without
+    a scale.
+
+    Before:
+    ```mlir
+    %n = slim.rms_norm %x scale %g epsilon 1.000000e-05 : (tensor<2x16x64xf32>, tensor<64xf32>) -> tensor<2x16x64xf32>
+    ```
+    After:
+    ```mlir
+    %z, %rstd = slim.normalize %x kind rms epsilon 1.000000e-05 : tensor<2x16x64xf32> -> (tensor<2x16x64xf32>, tensor<2x16xf32>)
+    %n = slim.scale_shift %z scale %g : (tensor<2x16x64xf32>, tensor<64xf32>) -> tensor<2x16x64xf32>
+    ```
+  }];
+}
+
 def SlimMergeAdapters : Pass<"slim-merge-adapters", "::mlir::func::FuncOp"> {
   let summary = "Fold each LoRA adapter into its linear layer's weight (W + scale·B·A)";
   let description = [{

@@ -296,6 +296,24 @@ private:
                 l(cols(o.getInput())), f(o.getEpsilon().convertToDouble())});
           return success();
         })
+        .Case([&](NormalizeOp o) {
+          call(loc, SLIMTUNE_KERNEL_NORMALIZE,
+               {R(0), R(1), P(o.getInput()), l(rows(o.getInput())), l(cols(o.getInput())),
+                f(o.getEpsilon().convertToDouble()), i(o.getKind() == NormKind::layer)});
+          return success();
+        })
+        .Case([&](NormalizeGradOp o) {
+          call(loc, SLIMTUNE_KERNEL_NORMALIZE_GRAD,
+               {R(), P(o.getResultGrad()), P(o.getResult()), P(o.getRstd()), l(rows(o.getResult())),
+                l(cols(o.getResult())), i(o.getKind() == NormKind::layer)});
+          return success();
+        })
+        .Case([&](ScaleShiftOp o) {
+          call(loc, SLIMTUNE_KERNEL_SCALE_SHIFT,
+               {R(), P(o.getInput()), P(o.getScale()), P(o.getShift()), l(rows(o.getInput())),
+                l(cols(o.getInput()))});
+          return success();
+        })
         .Case([&](LinearOp o) {
           call(loc, SLIMTUNE_KERNEL_LINEAR,
                {R(), P(o.getInput()), P(o.getWeight()), P(o.getBias()), l(rows(o.getInput())),

@@ -54,4 +54,13 @@ def Slim_ApproxActivation : I32EnumAttr<"ApproxActivation",
   let cppNamespace = "::mlir::slim";
 }
 
+// Which normalization slim.normalize computes (the affine part stays outside it, in
+// slim.scale_shift, so that memory-sharing backprop can stash the normalized value).
+def Slim_NormKind : I32EnumAttr<"NormKind", "RMSNorm or LayerNorm, without the affine part", [
+    I32EnumAttrCase<"rms", 0>,
+    I32EnumAttrCase<"layer", 1>
+  ]> {
+  let cppNamespace = "::mlir::slim";
+}
+
 #endif // SLIM_ENUMS_TD

@@ -110,6 +110,49 @@ def Slim_LayerNormOp : Slim_Op<"layer_norm", [AttrSizedOperandSegments]> {
   }];
 }
 
+// Memory-sharing backprop (TECHNIQUES.md §3) splits a norm in two, so its backward can read
+// the normalized value the consumers stash anyway instead of the input.
+
+def Slim_NormalizeOp : Slim_Op<"normalize"> {
+  let summary = "RMSNorm or LayerNorm without the affine part, returning rstd as well";
+  let description = [{
+    `z = x · rstd` (kind `rms`, rstd = rsqrt(mean(x², -1) + epsilon)) or
+    `z = (x − mean(x, -1)) · rstd` (kind `layer`, rstd = rsqrt(var(x, -1) + epsilon), biased
+    variance), and rstd itself, one fp32 per row: everything the backward needs besides z.
+    `slim.rms_norm %x scale %g` is `slim.scale_shift` of this op's z.
+
+    ```mlir
+    %z, %rstd = slim.normalize %x kind rms epsilon 1.000000e-05 : tensor<2x16x64xf32> -> (tensor<2x16x64xf32>, tensor<2x16xf32>)
+    ```
+  }];
+  let arguments = (ins Slim_FloatTensor:$input, Slim_NormKind:$kind, F64Attr:$epsilon);
+  let results = (outs Slim_FloatTensor:$result, Slim_FloatTensor:$rstd);
+  let assemblyFormat = [{
+    $input `kind` $kind `epsilon` $epsilon attr-dict `:` type($input) `->` `(` type($result) `,`
+    type($rstd) `)`
+  }];
+}
+
+def Slim_ScaleShiftOp : Slim_Op<"scale_shift"> {
+  let summary = "Per-channel affine map of the last dimension: a norm's γ and β";
+  let description = [{
+    `y = x · scale + shift`, scale and shift [C], shift optional. After slim-share-norm-stash
+    it applies a norm's γ and β to the normalized value; its backward (dx = dy · scale) is the
+    op again without the shift. The backward recomputes it from the stashed z rather than
+    keeping y: one pass over the rows instead of a second copy of them.
+
+    ```mlir
+    %y = slim.scale_shift %z scale %g : (tensor<2x16x64xf32>, tensor<64xf32>) -> tensor<2x16x64xf32>
+    ```
+  }];
+  let arguments = (ins Slim_FloatTensor:$input, Slim_FloatTensor:$scale,
+                       Optional<Slim_FloatTensor>:$shift);
+  let results = (outs Slim_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `scale` $scale (`shift` $shift^)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
 //===-------------------------------------------------------------------------------------===//
 // Linear layers and adapters
 //===-------------------------------------------------------------------------------------===//

@@ -111,6 +111,13 @@ inline LogicalResult inferNorm(EmitFn emitError, SmallVectorImpl<Type> &types, V
   return success();
 }
 
+// The per-row statistic of a norm over the last dimension (rstd): [...] of an input [..., C],
+// always fp32 (it is the same for every channel, and small).
+inline RankedTensorType rowStatisticType(RankedTensorType input) {
+  return RankedTensorType::get(input.getShape().drop_back(),
+                               Float32Type::get(input.getContext()));
+}
+
 // Embedding-like ops look rows up in a [rows, C] table.
 inline LogicalResult expectTable(EmitFn emitError, RankedTensorType table) {
   return expectRank(emitError, "a table", table, 2, "[rows, channels]");

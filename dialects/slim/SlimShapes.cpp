@@ -62,6 +62,18 @@ LogicalResult LayerNormOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn
                    getEpsilon().convertToDouble());
 }
 
+LogicalResult NormalizeOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emitError) {
+  if (failed(inferNorm(emitError, types, getInput(), Value(), Value(),
+                       getEpsilon().convertToDouble())))
+    return failure();
+  types.push_back(rowStatisticType(getInput().getType()));
+  return success();
+}
+
+LogicalResult ScaleShiftOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emitError) {
+  return inferNorm(emitError, types, getInput(), getScale(), getShift(), /*epsilon=*/1.0);
+}
+
 //===-------------------------------------------------------------------------------------===//
 // Linear layers and adapters
 //===-------------------------------------------------------------------------------------===//

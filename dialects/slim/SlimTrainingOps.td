@@ -93,6 +93,26 @@ def Slim_LayerNormGradOp : Slim_Op<"layer_norm_grad"> {
   }];
 }
 
+def Slim_NormalizeGradOp : Slim_Op<"normalize_grad"> {
+  let summary = "Gradient of slim.normalize from its output and rstd (memory-sharing backprop)";
+  let description = [{
+    From z and rstd, not x: `dx = rstd·(g − z·mean(g ∘ z))` (kind `rms`) or
+    `dx = rstd·(g − mean(g) − z·mean(g ∘ z))` (kind `layer`), g the gradient of z. The
+    same gradient as rms_norm_grad / layer_norm_grad, so the norm's input need not be kept.
+
+    ```mlir
+    %dx = slim.normalize_grad %dz, %z, %rstd kind rms : (tensor<2x16x64xf32>, tensor<2x16x64xf32>, tensor<2x16xf32>) -> tensor<2x16x64xf32>
+    ```
+  }];
+  let arguments = (ins Slim_FloatTensor:$result_grad, Slim_FloatTensor:$result,
+                       Slim_FloatTensor:$rstd, Slim_NormKind:$kind);
+  let results = (outs Slim_FloatTensor:$input_grad);
+  let assemblyFormat = [{
+    $result_grad `,` $result `,` $rstd `kind` $kind attr-dict `:`
+    functional-type(operands, results)
+  }];
+}
+
 def Slim_WeightGradOp : Slim_Op<"weight_grad"> {
   let summary = "Gradient of a linear layer's weight";
   let description = [{

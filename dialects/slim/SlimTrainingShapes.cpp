@@ -56,6 +56,16 @@ LogicalResult LayerNormGradOp::inferResultTypes(SmallVectorImpl<Type> &types, Em
   return expectGradientOf(emitError, "result_grad", getResultGrad().getType(), types[0]);
 }
 
+LogicalResult NormalizeGradOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emitError) {
+  auto z = getResult().getType();
+  if (failed(expectMinRank(emitError, "a result", z, 1)) ||
+      failed(expectGradientOf(emitError, "rstd", getRstd().getType(), rowStatisticType(z))) ||
+      failed(expectGradientOf(emitError, "result_grad", getResultGrad().getType(), z)))
+    return failure();
+  types.push_back(z);
+  return success();
+}
+
 LogicalResult WeightGradOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emitError) {
   auto dy = getResultGrad().getType(), x = getInput().getType();
   if (failed(expectMinRank(emitError, "result_grad", dy, 1)) ||

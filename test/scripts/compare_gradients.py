@@ -5,7 +5,11 @@ of the difference; exit 1 when the overall cosine is below MIN_OVERALL, a tensor
 MIN_TENSOR, or the losses differ (the forward is exact in every technique compared here, so
 the loss must be the same).
 
+With MAX_DIFFERENCE (for exact techniques), also exit 1 when some tensor's
+|other - baseline| / |baseline| exceeds it.
+
 Usage: compare_gradients.py BASELINE.safetensors OTHER.safetensors MIN_OVERALL MIN_TENSOR
+                            [MAX_DIFFERENCE]
 Standard library only (the safetensors layout is simple: u64 header size, JSON, raw data).
 """
 import array
@@ -33,12 +37,14 @@ def read(path):
 
 base, other = read(sys.argv[1]), read(sys.argv[2])
 min_overall, min_tensor = float(sys.argv[3]), float(sys.argv[4])
+max_difference = float(sys.argv[5]) if len(sys.argv) > 5 else None
 grads = sorted(n for n in base if n.endswith(".grad"))
 if not grads or any(n not in other for n in grads):
     print("the runs do not have the same gradients")
     sys.exit(1)
 dot = bb = oo = dd = 0.0
 worst, worst_name = 1.0, ""
+largest, largest_name = 0.0, ""
 for name in grads:
     b, o = base[name], other[name]
     d = sum(x * y for x, y in zip(b, o))
@@ -47,11 +53,17 @@ for name in grads:
     if cosine < worst:
         worst, worst_name = cosine, name
     dot, bb, oo = dot + d, bb + nb, oo + no
-    dd += sum((x - y) ** 2 for x, y in zip(b, o))
+    difference = sum((x - y) ** 2 for x, y in zip(b, o))
+    dd += difference
+    relative = math.sqrt(difference / nb) if nb > 0 else (0.0 if difference == 0 else math.inf)
+    if relative > largest:
+        largest, largest_name = relative, name
 overall = dot / math.sqrt(bb * oo)
 loss_b, loss_o = base["loss"][0], other["loss"][0]
 print(f"loss {loss_b:.6f} vs {loss_o:.6f}; {len(grads)} gradients: cosine {overall:.5f} overall, "
       f"lowest {worst:.5f} ({worst_name}); |difference| / |baseline| {math.sqrt(dd / bb):.4f}")
+if max_difference is not None:
+    print(f"largest |difference| / |baseline| of a tensor: {largest:.2e} ({largest_name})")
 problems = []
 if loss_b != loss_o:
     problems.append("the losses differ: the forward must stay exact")
@@ -59,6 +71,8 @@ if overall < min_overall:
     problems.append(f"overall cosine below {min_overall}")
 if worst < min_tensor:
     problems.append(f"a tensor's cosine below {min_tensor}")
+if max_difference is not None and largest > max_difference:
+    problems.append(f"a tensor differs by more than {max_difference:g} of its norm")
 if problems:
     print("; ".join(problems))
     sys.exit(1)

@@ -32,8 +32,9 @@ extern "C" {
 #endif
 
 /* Bumped whenever SLIMTUNE_KERNELS changes: an artifact indexes the runtime's table by id.
- * 2: merge_lora. 3: activation_flags, activation_grad_flags. 4: quantize, dequantize. */
-#define SLIMTUNE_ABI_VERSION 4
+ * 2: merge_lora. 3: activation_flags, activation_grad_flags. 4: quantize, dequantize.
+ * 5: normalize, normalize_grad, scale_shift. */
+#define SLIMTUNE_ABI_VERSION 5
 
 /* clang-format off */
 #define SLIMTUNE_KERNELS(X)                                                                        \
@@ -123,7 +124,15 @@ extern "C" {
   /* merge_lora(w2, w, a, b, in, out, r, scale, layout[i32]): a LoRA adapter folded into its     */ \
   /* weight, in fp32: w2 = w + scale B A with W [out, in] (layout 0), or w + scale (B A)^T with  */ \
   /* W [in, out] (layout 1); A [r, in], B [out, r]; w2 may alias w                              */ \
-  X(MERGE_LORA, merge_lora, "pppplllfi")
+  X(MERGE_LORA, merge_lora, "pppplllfi")                                                           \
+  /* normalize(z, rstd, x, n, c, eps, kind[i32]): kind 0 rms: z = x r, r = rsqrt(mean(x^2) +    */ \
+  /* eps); kind 1 layer: z = (x - mean) r, r = rsqrt(var + eps); rstd[i] = r                    */ \
+  X(NORMALIZE, normalize, "pppllfi")                                                               \
+  /* normalize_grad(dx, dz, z, rstd, n, c, kind[i32]): dx from z and rstd alone:               */ \
+  /* rstd (dz - z mean(dz z)) (rms), minus rstd mean(dz) as well (layer)                       */ \
+  X(NORMALIZE_GRAD, normalize_grad, "pppplli")                                                     \
+  /* scale_shift(y, x, scale, shift?, n, c): y = x scale + shift per channel; y may alias x    */ \
+  X(SCALE_SHIFT, scale_shift, "ppppll")
 /* clang-format on */
 
 typedef enum slimtune_kernel_id {

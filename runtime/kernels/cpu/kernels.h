@@ -22,6 +22,12 @@ void layerNorm(float *y, const float *x, const float *scale, const float *shift,
                int64_t c, float eps);
 void layerNormGrad(float *dx, const float *dy, const float *x, const float *scale, int64_t n,
                    int64_t c, float eps);
+void normalize(float *z, float *rstd, const float *x, int64_t n, int64_t c, float eps,
+               int32_t kind);
+void normalizeGrad(float *dx, const float *dz, const float *z, const float *rstd, int64_t n,
+                   int64_t c, int32_t kind);
+void scaleShift(float *y, const float *x, const float *scale, const float *shift, int64_t n,
+                int64_t c);
 void linear(float *y, const float *x, const float *w, const float *b, int64_t n, int64_t in,
             int64_t out, int32_t layout);
 void weightGrad(float *dw, const float *dy, const float *x, int64_t n, int64_t in, int64_t out,

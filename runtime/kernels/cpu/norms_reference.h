@@ -1,6 +1,6 @@
 // Plain references of RMSNorm and LayerNorm and their input gradients, templated on the element
 // type so that tests can run them in double precision. Semantics: RMS_NORM, RMS_NORM_GRAD,
-// LAYER_NORM, LAYER_NORM_GRAD in kernel_abi.h. x, y, dy, dx are [n, c]; scale and shift are [c]
+// LAYER_NORM, LAYER_NORM_GRAD, NORMALIZE, NORMALIZE_GRAD, SCALE_SHIFT in kernel_abi.h. x, y, dy, dx are [n, c]; scale and shift are [c]
 // and may be null (1 and 0); they are frozen, so the gradients are with respect to x only.
 #ifndef SLIMTUNE_KERNELS_CPU_NORMS_REFERENCE_H
 #define SLIMTUNE_KERNELS_CPU_NORMS_REFERENCE_H
@@ -81,6 +81,53 @@ void layerNormGrad(T *dx, const T *dy, const T *x, const T *scale, int64_t n, in
       dx[i * c + j] = r * (g - sumG / T(c) - (xi[j] - mean) * r * sumGXhat / T(c));
     }
   }
+}
+
+// The split form (memory-sharing backprop). z = x r (kind 0, rms) or (x - mean) r (kind 1,
+// layer), rstd[i] = r.
+template <typename T>
+void normalize(T *z, T *rstd, const T *x, int64_t n, int64_t c, T eps, int32_t kind) {
+  for (int64_t i = 0; i < n; ++i) {
+    const T *xi = x + i * c;
+    T mean = 0;
+    if (kind == 1) {
+      for (int64_t j = 0; j < c; ++j)
+        mean += xi[j];
+      mean /= T(c);
+    }
+    T sumSquares = 0;
+    for (int64_t j = 0; j < c; ++j)
+      sumSquares += (xi[j] - mean) * (xi[j] - mean);
+    const T r = T(1) / std::sqrt(sumSquares / T(c) + eps);
+    for (int64_t j = 0; j < c; ++j)
+      z[i * c + j] = (xi[j] - mean) * r;
+    rstd[i] = r;
+  }
+}
+
+// With g = dz: dx = r (g - z mean(g z)) (rms), and - r mean(g) besides (layer).
+template <typename T>
+void normalizeGrad(T *dx, const T *dz, const T *z, const T *rstd, int64_t n, int64_t c,
+                   int32_t kind) {
+  for (int64_t i = 0; i < n; ++i) {
+    const T *zi = z + i * c, *gi = dz + i * c;
+    T sumG = 0, sumGZ = 0;
+    for (int64_t j = 0; j < c; ++j) {
+      sumG += gi[j];
+      sumGZ += gi[j] * zi[j];
+    }
+    const T meanG = kind == 1 ? sumG / T(c) : T(0);
+    for (int64_t j = 0; j < c; ++j)
+      dx[i * c + j] = rstd[i] * (gi[j] - meanG - zi[j] * sumGZ / T(c));
+  }
+}
+
+// y = x scale + shift (shift may be null).
+template <typename T>
+void scaleShift(T *y, const T *x, const T *scale, const T *shift, int64_t n, int64_t c) {
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < c; ++j)
+      y[i * c + j] = x[i * c + j] * scale[j] + (shift ? shift[j] : T(0));
 }
 
 } // namespace slimtune::cpu::reference

@@ -56,6 +56,9 @@ const std::vector<Expected> kExpected = {
     {SLIMTUNE_KERNEL_LR_SCHEDULE, "lr_schedule", address(lrSchedule)},
     {SLIMTUNE_KERNEL_ADAMW, "adamw", address(adamw)},
     {SLIMTUNE_KERNEL_MERGE_LORA, "merge_lora", address(mergeLora)},
+    {SLIMTUNE_KERNEL_NORMALIZE, "normalize", address(normalize)},
+    {SLIMTUNE_KERNEL_NORMALIZE_GRAD, "normalize_grad", address(normalizeGrad)},
+    {SLIMTUNE_KERNEL_SCALE_SHIFT, "scale_shift", address(scaleShift)},
 };
 } // namespace
 

@@ -1,0 +1,135 @@
+//===- ShareNormStash.cpp - slim-share-norm-stash ------------------------------------------===//
+//
+// MS-BP (TECHNIQUES.md §3) on the forward graph: each norm whose backward would keep its input
+// while a consumer keeps its output is split into slim.normalize (z, rstd) and
+// slim.scale_shift (γ, β). slim-autodiff then keeps z and rstd only: the norm's gradient comes
+// from them (slim.normalize_grad), and the consumers' backward recomputes z·γ + β from z
+// instead of keeping a copy of it (Autodiff.cpp, `saved`).
+//
+// The decision needs to know what the backward will keep, before there is a backward: a value
+// is active when it depends on a trainable parameter, and `keepsForBackward` lists which
+// operands each op's backward rule in slim-autodiff reads. The two must agree; the lit test
+// and the numerical test (stashed bytes, gradients) check that they do.
+//
+//===-------------------------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+
+#include "llvm/ADT/DenseSet.h"
+
+namespace mlir::slim {
+#define GEN_PASS_DEF_SLIMSHARENORMSTASH
+#include "passes/Passes.h.inc"
+} // namespace mlir::slim
+
+using namespace mlir;
+using namespace mlir::slim;
+
+namespace {
+
+class NormSharing {
+public:
+  explicit NormSharing(func::FuncOp func) : func_(func) {}
+
+  void run() {
+    markActive();
+    SmallVector<Operation *> norms;
+    func_.walk([&](Operation *op) {
+      if (isa<RMSNormOp, LayerNormOp>(op))
+        norms.push_back(op);
+    });
+    for (Operation *norm : norms)
+      rewrite(norm);
+  }
+
+private:
+  // Values that depend on a trainable parameter: only their producers get a backward.
+  void markActive() {
+    for (BlockArgument arg : func_.getArguments())
+      if (auto p = func_.getArgAttrOfType<ParamAttr>(arg.getArgNumber(), SlimDialect::kParamAttrName);
+          p && p.isTrainable())
+        active_.insert(arg);
+    func_.walk([&](Operation *op) {
+      if (llvm::any_of(op->getOperands(), [&](Value v) { return active_.contains(v); }))
+        for (Value r : op->getResults())
+          active_.insert(r);
+    });
+  }
+
+  bool active(Value v) const { return v && active_.contains(v); }
+
+  // Whether slim-autodiff's backward of `use`'s owner reads that operand.
+  bool keepsForBackward(OpOperand &use) const {
+    Operation *op = use.getOwner();
+    unsigned i = use.getOperandNumber();
+    if (auto lora = dyn_cast<LoraOp>(op)) // dA = du^T x
+      return use.get() == lora.getInput() && (active(lora.getLoraA()) || active(lora.getLoraB()));
+    if (auto linear = dyn_cast<LinearOp>(op)) // dW = dy^T x; a frozen linear keeps nothing
+      return use.get() == linear.getInput() && active(linear.getWeight());
+    if (isa<MulOp>(op)) // each side's gradient reads the other side
+      return active(op->getOperand(1 - i));
+    if (isa<AttentionOp>(op)) // the backward reads q, k and v
+      return active(op->getResult(0));
+    if (isa<SiluOp, GeluOp, RMSNormOp, LayerNormOp>(op))
+      return active(op->getResult(0));
+    return false;
+  }
+
+  void leaveAlone(Operation *norm, const Twine &why) {
+    norm->emitRemark() << "slim-share-norm-stash: left alone: " << why;
+  }
+
+  void rewrite(Operation *norm) {
+    Value input = norm->getOperand(0), output = norm->getResult(0), scale, shift;
+    double epsilon;
+    NormKind kind;
+    if (auto rms = dyn_cast<RMSNormOp>(norm)) {
+      scale = rms.getScale();
+      epsilon = rms.getEpsilon().convertToDouble();
+      kind = NormKind::rms;
+    } else {
+      auto layer = cast<LayerNormOp>(norm);
+      scale = layer.getScale();
+      shift = layer.getShift();
+      epsilon = layer.getEpsilon().convertToDouble();
+      kind = NormKind::layer;
+    }
+    if (active(scale) || active(shift))
+      return leaveAlone(norm, "a trainable scale or shift");
+    if (!active(input))
+      return leaveAlone(norm, "its input needs no gradient, so the backward keeps nothing of it");
+    if (shift && !scale)
+      return leaveAlone(norm, "a shift without a scale");
+    if (llvm::none_of(output.getUses(), [&](OpOperand &use) { return keepsForBackward(use); }))
+      return leaveAlone(norm, "no consumer keeps its output for the backward, so z would cost "
+                              "as much as the input it replaces");
+    OpBuilder b(norm);
+    auto split = createInferred<NormalizeOp>(b, norm->getLoc(), input,
+                                             NormKindAttr::get(b.getContext(), kind),
+                                             b.getF64FloatAttr(epsilon));
+    Value replacement = split.getResult();
+    if (scale)
+      replacement = createInferred<ScaleShiftOp>(b, norm->getLoc(), split.getResult(), scale, shift)
+                        .getResult();
+    output.replaceAllUsesWith(replacement);
+    norm->erase();
+  }
+
+  func::FuncOp func_;
+  DenseSet<Value> active_;
+};
+
+struct ShareNormStashPass
+    : public mlir::slim::impl::SlimShareNormStashBase<ShareNormStashPass> {
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    if (!func.getOps<StashOp>().empty()) {
+      func.emitError() << "slim-share-norm-stash: runs on a forward graph, before slim-autodiff "
+                          "(this one already has stashes)";
+      return signalPassFailure();
+    }
+    NormSharing(func).run();
+  }
+};
+
+} // namespace
