@@ -196,6 +196,30 @@ func.func @negative_rms_norm_epsilon(%x: tensor<2x16x64xf32>) {
 
 // -----
 
+func.func @negative_normalize_epsilon(%x: tensor<2x16x64xf32>) {
+  // expected-error @+1 {{'slim.normalize' op expects epsilon > 0, got 0}}
+  %z, %r = slim.normalize %x kind rms epsilon 0.0 : tensor<2x16x64xf32> -> (tensor<2x16x64xf32>, tensor<2x16xf32>)
+  return
+}
+
+// -----
+
+func.func @negative_normalize_rstd_type(%x: tensor<2x16x64xf32>) {
+  // expected-error @+1 {{'slim.normalize' op result #1 has type 'tensor<2x16x64xf32>', but its operands and attributes give 'tensor<2x16xf32>'}}
+  %z, %r = slim.normalize %x kind rms epsilon 1.0e-5 : tensor<2x16x64xf32> -> (tensor<2x16x64xf32>, tensor<2x16x64xf32>)
+  return
+}
+
+// -----
+
+func.func @negative_scale_shift_size(%x: tensor<2x16x64xf32>, %g: tensor<64xf32>, %b: tensor<32xf32>) {
+  // expected-error @+1 {{'slim.scale_shift' op shift has 32 elements but the last dimension has 64}}
+  %y = slim.scale_shift %x scale %g shift %b : (tensor<2x16x64xf32>, tensor<64xf32>, tensor<32xf32>) -> tensor<2x16x64xf32>
+  return
+}
+
+// -----
+
 func.func @negative_rms_norm_scale_size(%x: tensor<2x16x64xf32>, %g: tensor<32xf32>) {
   // expected-error @+1 {{'slim.rms_norm' op scale has 32 elements but the last dimension has 64}}
   %y = slim.rms_norm %x scale %g epsilon 1.0e-5 : (tensor<2x16x64xf32>, tensor<32xf32>) -> tensor<2x16x64xf32>

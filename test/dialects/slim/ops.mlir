@@ -31,6 +31,15 @@ func.func @norms(%x: tensor<2x16x64xbf16>, %g: tensor<64xbf16>, %b: tensor<64xbf
   %3 = slim.layer_norm %x shift %b epsilon 1.0e-5 : (tensor<2x16x64xbf16>, tensor<64xbf16>) -> tensor<2x16x64xbf16>
   // CHECK: slim.layer_norm %{{.*}} epsilon 1.000000e-05 : (tensor<2x16x64xbf16>) -> tensor<2x16x64xbf16>
   %4 = slim.layer_norm %x epsilon 1.0e-5 : (tensor<2x16x64xbf16>) -> tensor<2x16x64xbf16>
+  // The split form of memory-sharing backprop; rstd is fp32 whatever the input's type.
+  // CHECK: %{{.*}}, %{{.*}} = slim.normalize %{{.*}} kind rms epsilon 1.000000e-05 : tensor<2x16x64xbf16> -> (tensor<2x16x64xbf16>, tensor<2x16xf32>)
+  %z, %r = slim.normalize %x kind rms epsilon 1.0e-5 : tensor<2x16x64xbf16> -> (tensor<2x16x64xbf16>, tensor<2x16xf32>)
+  // CHECK: slim.normalize %{{.*}} kind layer epsilon 1.000000e-05
+  %z2, %r2 = slim.normalize %x kind layer epsilon 1.0e-5 : tensor<2x16x64xbf16> -> (tensor<2x16x64xbf16>, tensor<2x16xf32>)
+  // CHECK: slim.scale_shift %{{.*}} scale %{{.*}} shift %{{.*}} : (tensor<2x16x64xbf16>, tensor<64xbf16>, tensor<64xbf16>) -> tensor<2x16x64xbf16>
+  %5 = slim.scale_shift %z scale %g shift %b : (tensor<2x16x64xbf16>, tensor<64xbf16>, tensor<64xbf16>) -> tensor<2x16x64xbf16>
+  // CHECK: slim.scale_shift %{{.*}} scale %{{.*}} : (tensor<2x16x64xbf16>, tensor<64xbf16>) -> tensor<2x16x64xbf16>
+  %6 = slim.scale_shift %z scale %g : (tensor<2x16x64xbf16>, tensor<64xbf16>) -> tensor<2x16x64xbf16>
   return
 }
 

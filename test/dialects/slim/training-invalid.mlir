@@ -208,3 +208,11 @@ func.func @negative_updates_type(%a: tensor<2xf32>, %b: tensor<3xf32>) -> (tenso
 func.func @negative_unknown_result_attr(%a: tensor<2xf32>) -> (tensor<2xf32> {slim.weird = 1 : i64}) {
   return %a : tensor<2xf32>
 }
+
+// -----
+
+func.func @negative_normalize_grad_rstd(%dz: tensor<2x16x64xf32>, %z: tensor<2x16x64xf32>, %r: tensor<2x8xf32>) {
+  // expected-error @+1 {{'slim.normalize_grad' op rstd has type 'tensor<2x8xf32>', expected 'tensor<2x16xf32>'}}
+  %d = slim.normalize_grad %dz, %z, %r kind rms : (tensor<2x16x64xf32>, tensor<2x16x64xf32>, tensor<2x8xf32>) -> tensor<2x16x64xf32>
+  return
+}
