@@ -15,8 +15,8 @@ func.func @backward(%q: tensor<2x16x64xf32>, %k: tensor<2x16x32xf32>, %v: tensor
   // CHECK: slim.layer_norm_grad %{{.*}}, %{{.*}} epsilon 1.000000e-05 : (tensor<2x16x64xf32>, tensor<2x16x64xf32>) -> tensor<2x16x64xf32>
   %d2 = slim.layer_norm_grad %o, %x epsilon 1.0e-5 : (tensor<2x16x64xf32>, tensor<2x16x64xf32>) -> tensor<2x16x64xf32>
   // CHECK: slim.normalize_grad %{{.*}}, %{{.*}}, %{{.*}} kind layer : (tensor<2x16x64xf32>, tensor<2x16x64xf32>, tensor<2x16xf32>) -> tensor<2x16x64xf32>
-  %z, %rstd = slim.normalize %x kind layer epsilon 1.0e-5 : tensor<2x16x64xf32> -> (tensor<2x16x64xf32>, tensor<2x16xf32>)
-  %dn = slim.normalize_grad %o, %z, %rstd kind layer : (tensor<2x16x64xf32>, tensor<2x16x64xf32>, tensor<2x16xf32>) -> tensor<2x16x64xf32>
+  %zn, %rstd = slim.normalize %x kind layer epsilon 1.0e-5 : tensor<2x16x64xf32> -> (tensor<2x16x64xf32>, tensor<2x16xf32>)
+  %dn = slim.normalize_grad %o, %zn, %rstd kind layer : (tensor<2x16x64xf32>, tensor<2x16x64xf32>, tensor<2x16xf32>) -> tensor<2x16x64xf32>
   // CHECK: slim.weight_grad %{{.*}}, %{{.*}} layout in_out : (tensor<2x16x64xf32>, tensor<2x16x32xf32>) -> tensor<32x64xf32>
   %dw = slim.weight_grad %o, %k layout in_out : (tensor<2x16x64xf32>, tensor<2x16x32xf32>) -> tensor<32x64xf32>
   // CHECK: slim.sum_rows %{{.*}} : tensor<2x16x64xf32> -> tensor<64xf32>
