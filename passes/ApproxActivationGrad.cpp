@@ -77,7 +77,7 @@ struct ApproxActivationGradPass
       if (!handle) {
         OpBuilder fb(stash);
         auto flags = createInferred<ActivationFlagsOp>(fb, stash.getLoc(), x, kind);
-        handle = createInferred<StashOp>(fb, stash.getLoc(), flags.getResult(),
+        handle = createInferred<StashOp>(fb, stash.getLoc(), flags.getResult(), Value(),
                                          StashEncodingAttrInterface());
       }
       OpBuilder bb(grad);

@@ -160,7 +160,7 @@ private:
     }
     OpBuilder sb(v.getContext());
     sb.setInsertionPointAfterValue(v);
-    auto handle = createInferred<StashOp>(sb, v.getLoc(), v, StashEncodingAttrInterface());
+    auto handle = createInferred<StashOp>(sb, v.getLoc(), v, Value(), StashEncodingAttrInterface());
     auto value = createInferred<UnstashOp>(b_, v.getLoc(), handle.getResult());
     unstashed_[v] = value.getResult();
     return value.getResult();

@@ -7,6 +7,9 @@
 // a buffer of their own (the exact value's buffer then dies at its last forward use) and code
 // generation calls the runtime's quantize/dequantize kernels.
 //
+// With range=ema each encoded stash also gets its moving range (Mesa's EMA per site and
+// channel group) as a new step argument, read and updated in place by the quantize kernel.
+//
 // Which stashes qualify (the policy): float stashes of at least `min-bytes` whose last
 // dimension `group` divides, not already encoded. Integer stashes (Approx-BP's 2-bit flags,
 // token ids) are already cheaper than any code, and small ones (attention's per-row
@@ -44,13 +47,6 @@ struct CompressStashesPass
                        << "'";
       return signalPassFailure();
     }
-    if (*rangeMode == QuantRange::ema) {
-      // The EMA needs a range per site carried from step to step (state the runtime would
-      // bind, update and checkpoint); until then, refuse rather than quietly use the batch's.
-      func.emitError() << "slim-compress-stashes: range=ema is not supported yet; use "
-                          "range=batch (each group's range from the current batch)";
-      return signalPassFailure();
-    }
     auto encoding = QuantEncodingAttr::getChecked(
         [&] { return func.emitError() << "slim-compress-stashes: "; }, func.getContext(),
         static_cast<unsigned>(bits), static_cast<int64_t>(group), *roundingMode, *rangeMode);
@@ -68,8 +64,28 @@ struct CompressStashesPass
         return;
       }
       stash.setEncodingAttr(encoding);
+      if (*rangeMode == QuantRange::ema)
+        stash.getRangeStateMutable().assign(addRangeState(func, type, sites++));
     });
   }
+
+  // The moving range of one stash site: a step argument ([channels / group, 2]: minimum,
+  // maximum) named "stash<site>.range", which the runtime keeps with the optimizer state,
+  // checkpoints and restores, so a resumed run quantizes as the uninterrupted one would.
+  BlockArgument addRangeState(func::FuncOp func, RankedTensorType type, int64_t site) {
+    OpBuilder b(func.getContext());
+    auto stateType = RankedTensorType::get(
+        {type.getShape().back() / static_cast<int64_t>(group), 2}, b.getF32Type());
+    unsigned index = func.getNumArguments();
+    func.insertArgument(index, stateType,
+                        b.getDictionaryAttr(b.getNamedAttr(
+                            SlimDialect::kStateAttrName,
+                            b.getStringAttr("stash" + std::to_string(site) + ".range"))),
+                        func.getLoc());
+    return func.getArgument(index);
+  }
+
+  int64_t sites = 0;
 };
 
 } // namespace

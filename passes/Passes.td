@@ -185,8 +185,11 @@ def SlimCompressStashes : Pass<"slim-compress-stashes", "::mlir::func::FuncOp"> 
     Approximate: with nearest rounding each value is off by at most half a step,
     (max − min)/(2·(2^bits − 1)) of its group.
 
-    `range=ema` (Mesa's moving average of the range per site) is refused for now: it needs
-    per-site state across steps.
+    `range=ema` is Mesa's: each stash site keeps a moving minimum and maximum per channel
+    group (over all rows), r ← 0.9·r + 0.1·r_batch (the batch's own at step 0), in a new
+    step argument `stash<site>.range` ([channels / group, 2]) that the runtime checkpoints
+    with the optimizer state. Values outside the moving range are clamped, so its error is
+    larger than `batch`'s (which never clamps); it is there to compare with the paper's.
 
     After (8 bits, groups of 64):
     ```mlir
@@ -200,7 +203,7 @@ def SlimCompressStashes : Pass<"slim-compress-stashes", "::mlir::func::FuncOp"> 
     Option<"rounding", "rounding", "std::string", /*default=*/"\"nearest\"",
            "nearest or stochastic">,
     Option<"range", "range", "std::string", /*default=*/"\"batch\"",
-           "batch (each group's current range); ema is not supported yet">,
+           "batch (each group's current range) or ema (a moving range per site)">,
     Option<"minBytes", "min-bytes", "int64_t", /*default=*/"65536",
            "Stashes smaller than this stay exact">,
   ];

@@ -27,6 +27,9 @@ using namespace mlir::slim;
 namespace slimtune::codegen {
 namespace {
 
+// Mesa's moving-range decay (range = ema): r <- 0.9 r + 0.1 r_batch (TECHNIQUES.md §1).
+constexpr double kMesaRangeDecay = 0.9;
+
 const char *kernelSignature(slimtune_kernel_id id) {
   static const char *signatures[] = {
 #define SLIMTUNE_KERNEL_SIGNATURE(ID, name, signature) signature,
@@ -247,6 +250,15 @@ private:
           if (!quant)
             return LogicalResult(o.emitOpError() << "has an encoding code generation does not know");
           // Each stash site its own random stream for stochastic rounding.
+          if (quant.getRange() == QuantRange::ema) {
+            int64_t channels = cols(o.getInput());
+            call(loc, SLIMTUNE_KERNEL_QUANTIZE_EMA,
+                 {R(), P(o.getInput()), P(o.getRangeState()), l(count(o.getInput()) / channels),
+                  l(channels), l(quant.getGroup()), i(quant.getBits()),
+                  i(quant.getRounding() == Rounding::stochastic), l(stashSites_++),
+                  p(stepOrZero(loc)), f(kMesaRangeDecay)});
+            return success();
+          }
           call(loc, SLIMTUNE_KERNEL_QUANTIZE,
                {R(), P(o.getInput()), l(count(o.getInput()) / quant.getGroup()),
                 l(quant.getGroup()), i(quant.getBits()),

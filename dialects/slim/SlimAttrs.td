@@ -43,8 +43,11 @@ def Slim_QuantEncodingAttr : Slim_Attr<"QuantEncoding", "quant",
     The stashed tensor is split along its last dimension into groups of `group` elements;
     each group keeps fp32 scale and shift and one `bits`-wide code per element:
     q = clamp(round((x − shift)·scale), 0, 2^bits − 1). `rounding` is nearest or stochastic
-    (counter-based, reproducible); `range` takes each group's range from the current batch or
-    an exponential moving average kept per stash site.
+    (counter-based, reproducible); `range` takes each group's range from the current batch
+    (`batch`: each row's group its own minimum and maximum, nothing clamped), or from an
+    exponential moving average per stash site and channel group (`ema`, Mesa's: minimum and
+    maximum over all rows, r ← 0.9·r + 0.1·r_batch, the batch's own at step 0; values
+    outside are clamped).
 
     ```mlir
     %h = slim.stash %x encoding(#slim.quant<bits = 8, group = 64, rounding = nearest, range = batch>) : tensor<2x16x64xf32>

@@ -419,18 +419,26 @@ def Slim_StashOp : Slim_Op<"stash", [
     Everything a training step carries from its forward part to its backward part passes
     through a stash; memory accounting counts exactly these. Without `encoding` the value is
     kept as is; an encoding (set by memory passes, e.g. `#slim.quant`) stores it in fewer
-    bytes, and the matching `slim.unstash` decodes it.
+    bytes, and the matching `slim.unstash` decodes it. A `#slim.quant` encoding with
+    `range = ema` reads and updates `range`, the site's moving range per channel group
+    ([channels / group, 2]: minimum, maximum), a step argument the runtime keeps and
+    checkpoints.
 
     ```mlir
     %h = slim.stash %x : tensor<2x16x64xf32>
     %h8 = slim.stash %x encoding(#slim.quant<bits = 8, group = 64, rounding = nearest, range = batch>) : tensor<2x16x64xf32>
+    %he = slim.stash %x range(%r : tensor<1x2xf32>) encoding(#slim.quant<bits = 8, group = 64, rounding = nearest, range = ema>) : tensor<2x16x64xf32>
     ```
   }];
   let arguments = (ins AnyRankedTensor:$input,
+                       Optional<RankedTensorOf<[F32]>>:$range_state,
                        OptionalAttr<Slim_StashEncodingAttrInterface>:$encoding);
   let results = (outs Slim_StashType:$handle);
   // Parenthesized: a bare attribute would take the op's trailing `: type` as its own.
-  let assemblyFormat = "$input (`encoding` `(` $encoding^ `)`)? attr-dict `:` type($input)";
+  let assemblyFormat = [{
+    $input (`range` `(` $range_state^ `:` type($range_state) `)`)?
+    (`encoding` `(` $encoding^ `)`)? attr-dict `:` type($input)
+  }];
   let extraClassDeclaration = [{
     /// Bytes held from this stash to its last unstash, under its encoding.
     int64_t getStoredBytes();

@@ -343,6 +343,21 @@ LogicalResult StashOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emi
   if (auto encoding = getEncodingAttr())
     if (failed(encoding.verifyFor(in, emitError)))
       return failure();
+  // A moving range exactly when the encoding asks for one: [channels / group, 2].
+  auto quant = dyn_cast_or_null<QuantEncodingAttr>(getEncodingAttr());
+  bool ema = quant && quant.getRange() == QuantRange::ema;
+  if (ema != static_cast<bool>(getRangeState()))
+    return emitError() << (ema ? "a range = ema encoding needs a range state operand"
+                               : "a range state operand needs a range = ema encoding");
+  if (ema) {
+    auto state = getRangeState().getType();
+    int64_t channels = in.getRank() ? lastDim(in) : 1;
+    auto expected = RankedTensorType::get(
+        {isDyn(channels) ? ShapedType::kDynamic : channels / quant.getGroup(), 2},
+        state.getElementType());
+    if (failed(expectGradientOf(emitError, "range state", state, expected)))
+      return failure();
+  }
   types.push_back(StashType::get(in));
   return success();
 }

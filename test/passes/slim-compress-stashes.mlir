@@ -1,9 +1,10 @@
 // slim-compress-stashes: float stashes of at least min-bytes whose last dimension the group
 // divides get a #slim.quant encoding; integer stashes (Approx-BP flags), small ones and ones
-// already encoded stay; range=ema and bad options are refused.
+// already encoded stay; bad options are refused. range=ema gives each encoded stash its moving
+// range as a new step argument (state, [channels / group, 2]) named after the site.
 // RUN: slimtune-opt %s -split-input-file -verify-diagnostics --slim-compress-stashes="min-bytes=1024" | FileCheck %s
 // RUN: slimtune-opt %s -split-input-file --slim-compress-stashes="min-bytes=0 bits=4 group=8 rounding=stochastic" | FileCheck %s --check-prefix=OPTIONS
-// RUN: not slimtune-opt %s -split-input-file --slim-compress-stashes="range=ema" 2>&1 | FileCheck %s --check-prefix=EMA
+// RUN: slimtune-opt %s -split-input-file --slim-compress-stashes="min-bytes=0 group=8 range=ema" | FileCheck %s --check-prefix=EMA
 // RUN: not slimtune-opt %s -split-input-file --slim-compress-stashes="rounding=up" 2>&1 | FileCheck %s --check-prefix=ROUNDING
 // RUN: not slimtune-opt %s -split-input-file --slim-compress-stashes="bits=3" 2>&1 | FileCheck %s --check-prefix=BITS
 
@@ -15,7 +16,11 @@
 // OPTIONS: slim.stash %{{.*}} encoding(#slim.quant<bits = 4, group = 8, rounding = stochastic, range = batch>) : tensor<4x128xf32>
 // OPTIONS: slim.stash %{{.*}} encoding(#slim.quant<bits = 4, group = 8, rounding = stochastic, range = batch>) : tensor<4x16xf32>
 // OPTIONS: slim.stash %{{.*}} : tensor<512xi8>
-// EMA: error: slim-compress-stashes: range=ema is not supported yet; use range=batch
+// EMA-LABEL: func.func @policy
+// EMA-SAME: %[[R0:arg[0-9]+]]: tensor<16x2xf32> {slim.state = "stash0.range"}, %[[R1:arg[0-9]+]]: tensor<2x2xf32> {slim.state = "stash1.range"})
+// EMA: slim.stash %{{.*}} range(%[[R0]] : tensor<16x2xf32>) encoding(#slim.quant<bits = 8, group = 8, rounding = nearest, range = ema>) : tensor<4x128xf32>
+// EMA: slim.stash %{{.*}} range(%[[R1]] : tensor<2x2xf32>) encoding(#slim.quant<bits = 8, group = 8, rounding = nearest, range = ema>) : tensor<4x16xf32>
+// EMA: slim.stash %{{.*}} : tensor<512xi8>
 // ROUNDING: error: slim-compress-stashes: rounding must be nearest or stochastic, got 'up'
 // BITS: error: slim-compress-stashes: #slim.quant bits must be 2, 4 or 8, got 3
 func.func @policy(%x: tensor<4x128xf32>, %y: tensor<4x16xf32>, %f: tensor<512xi8>) -> (tensor<4x128xf32>, tensor<4x16xf32>, tensor<512xi8>) {

@@ -93,15 +93,14 @@ Expected<CompileOptions> PipelineSettings::compileOptions(int64_t totalSteps) co
   CompileOptions result;
   if (!passes.empty() + !pipelineName.empty() + !passPipeline.empty() > 1)
     return Status::error("--pipeline, --passes and --pass-pipeline exclude each other");
-  if (!passPipeline.empty()) {
+  // A pass list spells slim-optimizer itself: flags would be silently ignored, so refuse them.
+  if (!passPipeline.empty() || !passes.empty()) {
     if (!lr.empty() || !schedule.empty() || !warmup.empty() || !weightDecay.empty() ||
         !maxGradNorm.empty())
-      return Status::error("--pass-pipeline takes the optimizer's settings as pass options "
+      return Status::error(std::string(passes.empty() ? "--pass-pipeline" : "--passes") +
+                           " takes the optimizer's settings as pass options "
                            "(slim-optimizer{lr=...}), not as flags");
     result.passPipeline = passPipeline;
-    return result;
-  }
-  if (!passes.empty()) {
     result.passes = passes;
     return result;
   }

@@ -33,7 +33,7 @@ extern "C" {
 
 /* Bumped whenever SLIMTUNE_KERNELS changes: an artifact indexes the runtime's table by id.
  * 2: merge_lora. 3: activation_flags, activation_grad_flags. 4: quantize, dequantize.
- * 5: normalize, normalize_grad, scale_shift. */
+ * 5: normalize, normalize_grad, scale_shift, quantize_ema. */
 #define SLIMTUNE_ABI_VERSION 5
 
 /* clang-format off */
@@ -132,7 +132,14 @@ extern "C" {
   /* rstd (dz - z mean(dz z)) (rms), minus rstd mean(dz) as well (layer)                       */ \
   X(NORMALIZE_GRAD, normalize_grad, "pppplli")                                                     \
   /* scale_shift(y, x, scale, shift?, n, c): y = x scale + shift per channel; y may alias x    */ \
-  X(SCALE_SHIFT, scale_shift, "ppppll")
+  X(SCALE_SHIFT, scale_shift, "ppppll")                                                           \
+  /* quantize_ema(out[u8*], x, range, rows, channels, group, bits[i32], stochastic[i32], seed,  */ \
+  /*   step[i32*], decay): quantize with Mesa's moving range per channel group c (channels   */ \
+  /*   [c*group, (c+1)*group) of every row): range[2c], range[2c+1] = the batch's min and max */ \
+  /*   over all rows at step 0, else decay * range + (1 - decay) * the batch's; every row's   */ \
+  /*   group is then coded as quantize does with lo = range[2c], a = range[2c+1] - lo (values */ \
+  /*   outside clamp); same output layout, read by dequantize; range updated in place        */ \
+  X(QUANTIZE_EMA, quantize_ema, "pppllliilpf")
 /* clang-format on */
 
 typedef enum slimtune_kernel_id {

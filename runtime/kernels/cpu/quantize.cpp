@@ -1,5 +1,6 @@
 // The Mesa stash codec, fast versions (references: quantize_reference.h): groups in parallel
-// on both cores, each group's range in one pass and its codes in a second. Groups run in
+// on both cores, each group's range in one pass and its codes in a second; with a moving
+// range (quantize_ema), the batch's range per channel group first, then every group's codes. Groups run in
 // parallel only when each starts on a byte boundary (group * bits % 8 == 0); otherwise two
 // groups would write the same byte.
 #include "kernels/cpu/kernels.h"
@@ -42,6 +43,25 @@ nearest8(uint8_t *q, const float *v, int64_t group, float levels, float *params)
   for (int64_t j = 0; j < group; ++j)
     q[j] = static_cast<uint8_t>(static_cast<int32_t>(std::min((v[j] - r.lo) * r.scale + 0.5f, levels)));
 }
+// One group's codes for a given range, any width and rounding; values outside the range
+// clamp to the end codes. Writes the group's step and minimum.
+void encodeGroup(uint8_t *codes, float *params, const float *v, int64_t g, int64_t group,
+                 int32_t bits, int32_t stochastic, int64_t seed, int32_t at, float levels,
+                 GroupRange r) {
+  params[0] = r.step;
+  params[1] = r.lo;
+  for (int64_t j = 0; j < group; ++j) {
+    const int64_t i = g * group + j;
+    const float u = stochastic ? slimtune_counter_uniform(static_cast<uint64_t>(seed), at,
+                                                          static_cast<uint64_t>(i))
+                               : 0.5f;
+    const float q = std::min(std::max(std::floor((v[j] - r.lo) * r.scale + u), 0.0f), levels);
+    if (bits == 8)
+      codes[i] = static_cast<uint8_t>(q);
+    else
+      codes[i * bits / 8] |= static_cast<uint8_t>(static_cast<unsigned>(q) << (i * bits % 8));
+  }
+}
 } // namespace
 
 void quantize(uint8_t *out, const float *x, int64_t groups, int64_t group, int32_t bits,
@@ -61,20 +81,48 @@ void quantize(uint8_t *out, const float *x, int64_t groups, int64_t group, int32
       nearest8(codes + g * group, v, group, levels, &params[2 * g]);
       continue;
     }
-    const GroupRange r = rangeOf(v, group, levels);
-    params[2 * g] = r.step;
-    params[2 * g + 1] = r.lo;
-    for (int64_t j = 0; j < group; ++j) {
-      const int64_t i = g * group + j;
-      const float u = stochastic ? slimtune_counter_uniform(static_cast<uint64_t>(seed), at,
-                                                            static_cast<uint64_t>(i))
-                                 : 0.5f;
-      const float q = std::min(std::max(std::floor((v[j] - r.lo) * r.scale + u), 0.0f), levels);
-      if (bits == 8)
-        codes[i] = static_cast<uint8_t>(q);
-      else
-        codes[i * bits / 8] |= static_cast<uint8_t>(static_cast<unsigned>(q) << (i * bits % 8));
+    encodeGroup(codes, &params[2 * g], v, g, group, bits, stochastic, seed, at, levels,
+                rangeOf(v, group, levels));
+  }
+}
+
+void quantizeEma(uint8_t *out, const float *x, float *range, int64_t rows, int64_t channels,
+                 int64_t group, int32_t bits, int32_t stochastic, int64_t seed,
+                 const int32_t *step, float decay) {
+  auto *params = reinterpret_cast<float *>(out);
+  uint8_t *codes = out + rows * channels / group * 2 * sizeof(float);
+  const int64_t channelGroups = channels / group, groups = rows * channelGroups;
+  if (bits != 8)
+    std::memset(codes, 0, static_cast<size_t>((groups * group * bits + 7) / 8));
+  const float levels = static_cast<float>((1 << bits) - 1);
+  const int32_t at = step ? *step : 0;
+  // The batch's range per channel group, over all rows, folded into the moving one.
+#pragma omp parallel for schedule(static) if (rows * channels >= kParallelMin)
+  for (int64_t c = 0; c < channelGroups; ++c) {
+    float lo = x[c * group], hi = lo;
+    for (int64_t r = 0; r < rows; ++r) {
+      const float *v = x + r * channels + c * group;
+#pragma omp simd reduction(min : lo) reduction(max : hi)
+      for (int64_t j = 0; j < group; ++j) {
+        lo = std::min(lo, v[j]);
+        hi = std::max(hi, v[j]);
+      }
     }
+    if (at == 0) {
+      range[2 * c] = lo;
+      range[2 * c + 1] = hi;
+    } else {
+      range[2 * c] = decay * range[2 * c] + (1.0f - decay) * lo;
+      range[2 * c + 1] = decay * range[2 * c + 1] + (1.0f - decay) * hi;
+    }
+  }
+  const bool parallel = groups * group >= kParallelMin && (group * bits) % 8 == 0;
+#pragma omp parallel for schedule(static) if (parallel)
+  for (int64_t g = 0; g < groups; ++g) {
+    const float lo = range[2 * (g % channelGroups)], width = range[2 * (g % channelGroups) + 1] - lo;
+    const GroupRange r{lo, width > 0 ? width / levels : 0.0f, width > 0 ? levels / width : 0.0f};
+    encodeGroup(codes, &params[2 * g], x + g * group, g, group, bits, stochastic, seed, at,
+                levels, r);
   }
 }
 

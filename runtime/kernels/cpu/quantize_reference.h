@@ -40,6 +40,44 @@ inline void quantize(uint8_t *out, const float *x, int64_t groups, int64_t group
   }
 }
 
+// Mesa's moving range: per channel group c (channels c*group .. (c+1)*group - 1 of every
+// row) the batch's minimum and maximum over all rows; range[c] = that at step 0, else
+// decay * range[c] + (1 - decay) * that; then every row's group is coded with range[c],
+// clamped.
+inline void quantizeEma(uint8_t *out, const float *x, float *range, int64_t rows,
+                        int64_t channels, int64_t group, int32_t bits, int32_t stochastic,
+                        int64_t seed, const int32_t *step, float decay) {
+  const int64_t channelGroups = channels / group, groups = rows * channelGroups;
+  auto *params = reinterpret_cast<float *>(out);
+  uint8_t *codes = out + groups * 2 * sizeof(float);
+  std::memset(codes, 0, static_cast<size_t>((groups * group * bits + 7) / 8));
+  const float levels = static_cast<float>((1 << bits) - 1);
+  for (int64_t c = 0; c < channelGroups; ++c) {
+    float lo = x[c * group], hi = lo;
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t j = 0; j < group; ++j)
+        lo = std::min(lo, x[r * channels + c * group + j]),
+        hi = std::max(hi, x[r * channels + c * group + j]);
+    const bool first = !step || *step == 0;
+    range[2 * c] = first ? lo : decay * range[2 * c] + (1.0f - decay) * lo;
+    range[2 * c + 1] = first ? hi : decay * range[2 * c + 1] + (1.0f - decay) * hi;
+  }
+  for (int64_t g = 0; g < groups; ++g) {
+    const float lo = range[2 * (g % channelGroups)], width = range[2 * (g % channelGroups) + 1] - lo;
+    params[2 * g] = width > 0 ? width / levels : 0.0f;
+    params[2 * g + 1] = lo;
+    for (int64_t j = 0; j < group; ++j) {
+      int64_t i = g * group + j;
+      float u = stochastic ? slimtune_counter_uniform(static_cast<uint64_t>(seed), step ? *step : 0,
+                                                      static_cast<uint64_t>(i))
+                           : 0.5f;
+      float q = std::floor((x[i] - lo) * (width > 0 ? levels / width : 0.0f) + u);
+      q = std::min(std::max(q, 0.0f), levels);
+      codes[i * bits / 8] |= static_cast<uint8_t>(static_cast<unsigned>(q) << (i * bits % 8));
+    }
+  }
+}
+
 inline void dequantize(float *y, const uint8_t *in, int64_t groups, int64_t group, int32_t bits) {
   const auto *params = reinterpret_cast<const float *>(in);
   const uint8_t *codes = in + groups * 2 * sizeof(float);

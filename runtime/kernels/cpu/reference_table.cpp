@@ -69,10 +69,11 @@ void *const kTable[SLIMTUNE_KERNEL_COUNT] = {
     reinterpret_cast<void *>(&ref::normalize<float>),
     reinterpret_cast<void *>(&ref::normalizeGrad<float>),
     reinterpret_cast<void *>(&ref::scaleShift<float>),
+    reinterpret_cast<void *>(&ref::quantizeEma),
 };
 // The enum order of kernel_abi.h; the fast table's static checks guard the types.
-static_assert(SLIMTUNE_KERNEL_COUNT == 35, "a kernel was added: extend the reference table");
-static_assert(SLIMTUNE_KERNEL_SCALE_SHIFT == 34 && SLIMTUNE_KERNEL_NORMALIZE == 32 &&
+static_assert(SLIMTUNE_KERNEL_COUNT == 36, "a kernel was added: extend the reference table");
+static_assert(SLIMTUNE_KERNEL_QUANTIZE_EMA == 35 && SLIMTUNE_KERNEL_SCALE_SHIFT == 34 && SLIMTUNE_KERNEL_NORMALIZE == 32 &&
                   SLIMTUNE_KERNEL_MERGE_LORA == 31 && SLIMTUNE_KERNEL_ADAMW == 30 &&
                   SLIMTUNE_KERNEL_FILL_ZERO == 24 && SLIMTUNE_KERNEL_ACTIVATION_FLAGS == 18 &&
                   SLIMTUNE_KERNEL_QUANTIZE == 20 &&

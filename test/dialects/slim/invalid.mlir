@@ -116,6 +116,30 @@ func.func @negative_quant_scalar(%x: tensor<f32>) {
 
 // -----
 
+func.func @negative_stash_ema_without_state(%x: tensor<2x64xf32>) {
+  // expected-error @+1 {{'slim.stash' op a range = ema encoding needs a range state operand}}
+  %h = slim.stash %x encoding(#slim.quant<bits = 8, group = 64, rounding = nearest, range = ema>) : tensor<2x64xf32>
+  return
+}
+
+// -----
+
+func.func @negative_stash_state_without_ema(%x: tensor<2x64xf32>, %r: tensor<1x2xf32>) {
+  // expected-error @+1 {{'slim.stash' op a range state operand needs a range = ema encoding}}
+  %h = slim.stash %x range(%r : tensor<1x2xf32>) encoding(#slim.quant<bits = 8, group = 64, rounding = nearest, range = batch>) : tensor<2x64xf32>
+  return
+}
+
+// -----
+
+func.func @negative_stash_state_shape(%x: tensor<2x64xf32>, %r: tensor<2x2xf32>) {
+  // expected-error @+1 {{'slim.stash' op range state has type 'tensor<2x2xf32>', expected 'tensor<1x2xf32>'}}
+  %h = slim.stash %x range(%r : tensor<2x2xf32>) encoding(#slim.quant<bits = 8, group = 64, rounding = nearest, range = ema>) : tensor<2x64xf32>
+  return
+}
+
+// -----
+
 func.func @negative_stash_type(%x: tensor<2x64xf32>) {
   // expected-error @+1 {{'slim.stash' op failed to verify that result is a stash of the input's type}}
   %h = "slim.stash"(%x) : (tensor<2x64xf32>) -> !slim.stash<tensor<2x32xf32>>

@@ -120,13 +120,15 @@ func.func @loss(%logits: tensor<2x16x512xf32>, %targets: tensor<2x16xi32> {slim.
 }
 
 // CHECK-LABEL: func.func @stash
-func.func @stash(%x: tensor<2x16x64xf32>) -> (tensor<2x16x64xf32>, tensor<2x16x64xf32>) {
+func.func @stash(%x: tensor<2x16x64xf32>, %r: tensor<1x2xf32>) -> (tensor<2x16x64xf32>, tensor<2x16x64xf32>) {
   // CHECK: slim.stash %{{.*}} : tensor<2x16x64xf32>
   %h = slim.stash %x : tensor<2x16x64xf32>
   // CHECK: slim.unstash %{{.*}} : !slim.stash<tensor<2x16x64xf32>>
   %x1 = slim.unstash %h : !slim.stash<tensor<2x16x64xf32>>
-  // CHECK: slim.stash %{{.*}} encoding(#slim.quant<bits = 8, group = 64, rounding = stochastic, range = ema>) : tensor<2x16x64xf32>
-  %h8 = slim.stash %x encoding(#slim.quant<bits = 8, group = 64, rounding = stochastic, range = ema>) : tensor<2x16x64xf32>
+  // CHECK: slim.stash %{{.*}} encoding(#slim.quant<bits = 8, group = 64, rounding = stochastic, range = batch>) : tensor<2x16x64xf32>
+  %h4 = slim.stash %x encoding(#slim.quant<bits = 8, group = 64, rounding = stochastic, range = batch>) : tensor<2x16x64xf32>
+  // CHECK: slim.stash %{{.*}} range(%{{.*}} : tensor<1x2xf32>) encoding(#slim.quant<bits = 8, group = 64, rounding = stochastic, range = ema>) : tensor<2x16x64xf32>
+  %h8 = slim.stash %x range(%r : tensor<1x2xf32>) encoding(#slim.quant<bits = 8, group = 64, rounding = stochastic, range = ema>) : tensor<2x16x64xf32>
   %x2 = slim.unstash %h8 : !slim.stash<tensor<2x16x64xf32>>
   return %x1, %x2 : tensor<2x16x64xf32>, tensor<2x16x64xf32>
 }

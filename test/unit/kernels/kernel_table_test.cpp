@@ -59,6 +59,7 @@ const std::vector<Expected> kExpected = {
     {SLIMTUNE_KERNEL_NORMALIZE, "normalize", address(normalize)},
     {SLIMTUNE_KERNEL_NORMALIZE_GRAD, "normalize_grad", address(normalizeGrad)},
     {SLIMTUNE_KERNEL_SCALE_SHIFT, "scale_shift", address(scaleShift)},
+    {SLIMTUNE_KERNEL_QUANTIZE_EMA, "quantize_ema", address(quantizeEma)},
 };
 } // namespace
 

@@ -112,3 +112,87 @@ TEST(Quantize, FastKernelsEqualTheReferences) {
 }
 
 } // namespace
+
+// Mesa's moving range (quantize_ema): rows of 3 channel groups of 4.
+namespace {
+constexpr int64_t kRows = 5, kChannels = 12, kGroup = 4, kChannelGroups = 3;
+
+std::vector<uint8_t> quantizeEmaAt(const std::vector<float> &x, std::vector<float> &range,
+                                   int bits, int stochastic, int32_t step, bool reference) {
+  std::vector<uint8_t> codes(encodedBytes(kRows * kChannelGroups, kGroup, bits), 0xAB);
+  if (reference)
+    reference::quantizeEma(codes.data(), x.data(), range.data(), kRows, kChannels, kGroup, bits,
+                           stochastic, 7, &step, 0.9f);
+  else
+    quantizeEma(codes.data(), x.data(), range.data(), kRows, kChannels, kGroup, bits, stochastic,
+                7, &step, 0.9f);
+  return codes;
+}
+} // namespace
+
+// Step 0 takes the batch's range per channel group over all rows; later steps move it by
+// r <- 0.9 r + 0.1 r_batch.
+TEST(QuantizeEma, RangeStartsAtTheBatchAndMovesByTheDecay) {
+  std::vector<float> x = randomVector(kRows * kChannels, 11, 3.0f), range(2 * kChannelGroups);
+  auto batchRange = [&](const std::vector<float> &v, int64_t c) {
+    float lo = v[c * kGroup], hi = lo;
+    for (int64_t r = 0; r < kRows; ++r)
+      for (int64_t j = 0; j < kGroup; ++j)
+        lo = std::min(lo, v[r * kChannels + c * kGroup + j]),
+        hi = std::max(hi, v[r * kChannels + c * kGroup + j]);
+    return std::pair{lo, hi};
+  };
+  quantizeEmaAt(x, range, 8, 0, 0, false);
+  for (int64_t c = 0; c < kChannelGroups; ++c) {
+    EXPECT_EQ(range[2 * c], batchRange(x, c).first);
+    EXPECT_EQ(range[2 * c + 1], batchRange(x, c).second);
+  }
+  std::vector<float> previous = range, x2 = randomVector(kRows * kChannels, 12, 1.0f);
+  quantizeEmaAt(x2, range, 8, 0, 1, false);
+  for (int64_t c = 0; c < kChannelGroups; ++c) {
+    EXPECT_FLOAT_EQ(range[2 * c], 0.9f * previous[2 * c] + 0.1f * batchRange(x2, c).first);
+    EXPECT_FLOAT_EQ(range[2 * c + 1], 0.9f * previous[2 * c + 1] + 0.1f * batchRange(x2, c).second);
+  }
+}
+
+// Inside the moving range, nearest codes are within half a step; outside, values clamp to the
+// range's ends (they never wrap).
+TEST(QuantizeEma, WithinHalfAStepInsideAndClampedOutside) {
+  std::vector<float> x = randomVector(kRows * kChannels, 13, 1.0f), range(2 * kChannelGroups);
+  quantizeEmaAt(x, range, 8, 0, 0, false); // range about [-1, 1]
+  std::vector<float> wide = x;
+  wide[0] = 50.0f;
+  wide[1] = -50.0f;
+  std::vector<float> before = range;
+  std::vector<uint8_t> codes = quantizeEmaAt(wide, range, 8, 0, 1, false);
+  std::vector<float> y(wide.size());
+  dequantize(y.data(), codes.data(), kRows * kChannelGroups, kGroup, 8);
+  const float lo0 = range[0], hi0 = range[1];
+  EXPECT_LT(hi0, 50.0f);
+  EXPECT_GT(lo0, -50.0f);
+  EXPECT_NEAR(y[0], hi0, 1e-5f);
+  EXPECT_NEAR(y[1], lo0, 1e-5f);
+  for (int64_t i = 2; i < static_cast<int64_t>(wide.size()); ++i) {
+    const int64_t c = (i % kChannels) / kGroup;
+    const float lo = range[2 * c], hi = range[2 * c + 1], half = (hi - lo) / 255 / 2;
+    const float expected = std::min(std::max(wide[i], lo), hi);
+    ASSERT_LE(std::fabs(y[i] - expected), half * 1.0001f + 1e-6f) << "element " << i;
+  }
+  EXPECT_NE(before, range);
+}
+
+// The fast kernel equals the reference byte for byte (codes and the updated range), for each
+// width and rounding, over three steps of a moving range.
+TEST(QuantizeEma, FastEqualsReference) {
+  for (int bits : {2, 4, 8})
+    for (int stochastic : {0, 1}) {
+      std::vector<float> fastRange(2 * kChannelGroups), refRange(2 * kChannelGroups);
+      for (int32_t step = 0; step < 3; ++step) {
+        std::vector<float> x = randomVector(kRows * kChannels, 20 + step, 2.0f);
+        EXPECT_EQ(quantizeEmaAt(x, fastRange, bits, stochastic, step, false),
+                  quantizeEmaAt(x, refRange, bits, stochastic, step, true))
+            << "bits " << bits << " stochastic " << stochastic << " step " << step;
+        EXPECT_EQ(fastRange, refRange);
+      }
+    }
+}
