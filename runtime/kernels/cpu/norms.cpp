@@ -33,7 +33,8 @@ struct NormArgs {
   float eps;
   // The split form: rstd per row (written by normalize, read by normalize_grad), and whether
   // the norm is a LayerNorm (centred) rather than an RMSNorm.
-  float *rstd = nullptr;
+  float *rstdOut = nullptr;
+  const float *rstd = nullptr;
   bool centred = false;
 };
 
@@ -148,13 +149,13 @@ SLIMTUNE_INLINE void normalizeRow(const NormArgs &a, int64_t i) {
 #pragma omp simd
     for (int64_t j = 0; j < a.c; ++j)
       z[j] = static_cast<float>((x[j] - mean) * r);
-    a.rstd[i] = static_cast<float>(r);
+    a.rstdOut[i] = static_cast<float>(r);
   } else {
     const float r = static_cast<float>(1.0 / std::sqrt(sumSquaresOf(x, a.c) / a.c + a.eps));
 #pragma omp simd
     for (int64_t j = 0; j < a.c; ++j)
       z[j] = x[j] * r;
-    a.rstd[i] = r;
+    a.rstdOut[i] = r;
   }
 }
 
@@ -245,7 +246,7 @@ void layerNormGrad(float *dx, const float *dy, const float *x, const float *scal
 void normalize(float *z, float *rstd, const float *x, int64_t n, int64_t c, float eps,
                int32_t kind) {
   NormArgs a{z, x, nullptr, nullptr, nullptr, c, eps};
-  a.rstd = rstd;
+  a.rstdOut = rstd;
   a.centred = kind == 1;
   forRows<normalizeRow>(a, n);
 }
@@ -253,7 +254,7 @@ void normalize(float *z, float *rstd, const float *x, int64_t n, int64_t c, floa
 void normalizeGrad(float *dx, const float *dz, const float *z, const float *rstd, int64_t n,
                    int64_t c, int32_t kind) {
   NormArgs a{dx, z, dz, nullptr, nullptr, c, 0.0f};
-  a.rstd = const_cast<float *>(rstd); // read only
+  a.rstd = rstd;
   a.centred = kind == 1;
   forRows<normalizeGradRow>(a, n);
 }

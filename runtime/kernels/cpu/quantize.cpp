@@ -1,8 +1,8 @@
 // The Mesa stash codec, fast versions (references: quantize_reference.h): groups in parallel
-// on both cores, each group's range in one pass and its codes in a second; with a moving
-// range (quantize_ema), the batch's range per channel group first, then every group's codes. Groups run in
-// parallel only when each starts on a byte boundary (group * bits % 8 == 0); otherwise two
-// groups would write the same byte.
+// on both cores, each group's range in one pass and its codes in a second; with a moving range
+// (quantize_ema), the batch's range per channel group first, then every group's codes. Groups
+// run in parallel only when each starts on a byte boundary (group * bits % 8 == 0); otherwise
+// two groups would write the same byte.
 #include "kernels/cpu/kernels.h"
 #include "slimtune/kernel_abi.h"
 
@@ -43,6 +43,7 @@ nearest8(uint8_t *q, const float *v, int64_t group, float levels, float *params)
   for (int64_t j = 0; j < group; ++j)
     q[j] = static_cast<uint8_t>(static_cast<int32_t>(std::min((v[j] - r.lo) * r.scale + 0.5f, levels)));
 }
+
 // One group's codes for a given range, any width and rounding; values outside the range
 // clamp to the end codes. Writes the group's step and minimum.
 void encodeGroup(uint8_t *codes, float *params, const float *v, int64_t g, int64_t group,
@@ -89,9 +90,9 @@ void quantize(uint8_t *out, const float *x, int64_t groups, int64_t group, int32
 void quantizeEma(uint8_t *out, const float *x, float *range, int64_t rows, int64_t channels,
                  int64_t group, int32_t bits, int32_t stochastic, int64_t seed,
                  const int32_t *step, float decay) {
-  auto *params = reinterpret_cast<float *>(out);
-  uint8_t *codes = out + rows * channels / group * 2 * sizeof(float);
   const int64_t channelGroups = channels / group, groups = rows * channelGroups;
+  auto *params = reinterpret_cast<float *>(out);
+  uint8_t *codes = out + groups * 2 * sizeof(float);
   if (bits != 8)
     std::memset(codes, 0, static_cast<size_t>((groups * group * bits + 7) / 8));
   const float levels = static_cast<float>((1 << bits) - 1);
