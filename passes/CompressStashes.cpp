@@ -11,7 +11,7 @@
 // channel group) as a new step argument, read and updated in place by the quantize kernel.
 //
 // Which stashes qualify (the policy): float stashes of at least `min-bytes` whose last
-// dimension `group` divides, not already encoded. Integer stashes (Approx-BP's 2-bit flags,
+// dimension `group` divides, not already encoded, and made by one of `producers` when given. Integer stashes (Approx-BP's 2-bit flags,
 // token ids) are already cheaper than any code, and small ones (attention's per-row
 // logsumexp) are not worth their error.
 //
@@ -47,6 +47,12 @@ struct CompressStashesPass
                        << "'";
       return signalPassFailure();
     }
+    for (const std::string &name : producers)
+      if (!RegisteredOperationName::lookup(name, func.getContext())) {
+        func.emitError() << "slim-compress-stashes: producers: '" << name
+                         << "' is not an op (e.g. slim.silu)";
+        return signalPassFailure();
+      }
     auto encoding = QuantEncodingAttr::getChecked(
         [&] { return func.emitError() << "slim-compress-stashes: "; }, func.getContext(),
         static_cast<unsigned>(bits), static_cast<int64_t>(group), *roundingMode, *rangeMode);
@@ -56,7 +62,7 @@ struct CompressStashesPass
     func.walk([&](StashOp stash) {
       auto type = stash.getInput().getType();
       if (stash.getEncodingAttr() || !type.getElementType().isF32() || !type.hasStaticShape() ||
-          stash.getStoredBytes() < static_cast<int64_t>(minBytes))
+          stash.getStoredBytes() < static_cast<int64_t>(minBytes) || !chosenProducer(stash))
         return;
       if (type.getRank() == 0 || type.getShape().back() % static_cast<int64_t>(group) != 0) {
         stash.emitRemark() << "slim-compress-stashes: left exact: group " << static_cast<int64_t>(group)
@@ -67,6 +73,14 @@ struct CompressStashesPass
       if (*rangeMode == QuantRange::ema)
         stash.getRangeStateMutable().assign(addRangeState(func, type, sites++));
     });
+  }
+
+  // Whether `producers` (empty: every op) names the op that made the stashed value.
+  bool chosenProducer(StashOp stash) {
+    if (producers.empty())
+      return true;
+    Operation *def = stash.getInput().getDefiningOp();
+    return def && llvm::is_contained(producers, def->getName().getStringRef().str());
   }
 
   // The moving range of one stash site: a step argument ([channels / group, 2]: minimum,

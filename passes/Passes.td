@@ -179,7 +179,9 @@ def SlimCompressStashes : Pass<"slim-compress-stashes", "::mlir::func::FuncOp"> 
     forward is exact; the backward reads decoded values. Run after slim-autodiff.
 
     Qualify: float stashes of at least `min-bytes` whose last dimension `group` divides,
-    not already encoded (Approx-BP's flags are integers and stay). Others are left exact (a
+    not already encoded (Approx-BP's flags are integers and stay), and, when `producers`
+    lists ops, only values one of them produced (Mesa's choice of sites, e.g.
+    `producers=slim.gelu,slim.attention_with_lse`). Others are left exact (a
     remark where only the group does not fit).
 
     Approximate: with nearest rounding each value is off by at most half a step,
@@ -206,6 +208,9 @@ def SlimCompressStashes : Pass<"slim-compress-stashes", "::mlir::func::FuncOp"> 
            "batch (each group's current range) or ema (a moving range per site)">,
     Option<"minBytes", "min-bytes", "int64_t", /*default=*/"65536",
            "Stashes smaller than this stay exact">,
+    ListOption<"producers", "producers", "std::string",
+               "Only stashes of values these ops produce, e.g. slim.silu,slim.mul (default: "
+               "any op)">,
   ];
 }
 

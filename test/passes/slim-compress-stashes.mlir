@@ -5,6 +5,9 @@
 // RUN: slimtune-opt %s -split-input-file -verify-diagnostics --slim-compress-stashes="min-bytes=1024" | FileCheck %s
 // RUN: slimtune-opt %s -split-input-file --slim-compress-stashes="min-bytes=0 bits=4 group=8 rounding=stochastic" | FileCheck %s --check-prefix=OPTIONS
 // RUN: slimtune-opt %s -split-input-file --slim-compress-stashes="min-bytes=0 group=8 range=ema" | FileCheck %s --check-prefix=EMA
+// RUN: slimtune-opt %s -split-input-file --slim-compress-stashes="min-bytes=0 producers=slim.silu" | FileCheck %s --check-prefix=PRODUCERS
+// RUN: slimtune-opt %s -split-input-file --slim-compress-stashes="min-bytes=0 producers=slim.add,slim.mul" | FileCheck %s --check-prefix=OTHERS
+// RUN: not slimtune-opt %s -split-input-file --slim-compress-stashes="producers=slim.siluu" 2>&1 | FileCheck %s --check-prefix=BADOP
 // RUN: not slimtune-opt %s -split-input-file --slim-compress-stashes="rounding=up" 2>&1 | FileCheck %s --check-prefix=ROUNDING
 // RUN: not slimtune-opt %s -split-input-file --slim-compress-stashes="bits=3" 2>&1 | FileCheck %s --check-prefix=BITS
 
@@ -21,6 +24,13 @@
 // EMA: slim.stash %{{.*}} range(%[[R0]] : tensor<16x2xf32>) encoding(#slim.quant<bits = 8, group = 8, rounding = nearest, range = ema>) : tensor<4x128xf32>
 // EMA: slim.stash %{{.*}} range(%[[R1]] : tensor<2x2xf32>) encoding(#slim.quant<bits = 8, group = 8, rounding = nearest, range = ema>) : tensor<4x16xf32>
 // EMA: slim.stash %{{.*}} : tensor<512xi8>
+// `producers` chooses the sites by the op that made the value: SiLU's outputs qualify under
+// producers=slim.silu and not under producers=slim.add,slim.mul.
+// PRODUCERS-LABEL: func.func @policy
+// PRODUCERS: slim.stash %{{.*}} encoding(#slim.quant<bits = 8, group = 64, rounding = nearest, range = batch>) : tensor<4x128xf32>
+// OTHERS-LABEL: func.func @policy
+// OTHERS: slim.stash %{{.*}} : tensor<4x128xf32>
+// BADOP: error: slim-compress-stashes: producers: 'slim.siluu' is not an op (e.g. slim.silu)
 // ROUNDING: error: slim-compress-stashes: rounding must be nearest or stochastic, got 'up'
 // BITS: error: slim-compress-stashes: #slim.quant bits must be 2, 4 or 8, got 3
 func.func @policy(%x: tensor<4x128xf32>, %y: tensor<4x16xf32>, %f: tensor<512xi8>) -> (tensor<4x128xf32>, tensor<4x16xf32>, tensor<512xi8>) {
