@@ -62,8 +62,8 @@ private:
   bool keepsForBackward(OpOperand &use) const {
     Operation *op = use.getOwner();
     unsigned i = use.getOperandNumber();
-    if (auto lora = dyn_cast<LoraOp>(op)) // dA = du^T x
-      return use.get() == lora.getInput() && (active(lora.getLoraA()) || active(lora.getLoraB()));
+    if (auto lora = dyn_cast<LoraOp>(op)) // lora_grad reads x whenever it runs (dA = du^T x)
+      return use.get() == lora.getInput() && active(lora.getResult());
     if (auto linear = dyn_cast<LinearOp>(op)) // dW = dy^T x; a frozen linear keeps nothing
       return use.get() == linear.getInput() && active(linear.getWeight());
     if (isa<MulOp>(op)) // each side's gradient reads the other side
