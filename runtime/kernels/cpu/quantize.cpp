@@ -63,15 +63,20 @@ void encodeGroup(uint8_t *codes, float *params, const float *v, int64_t g, int64
       codes[i * bits / 8] |= static_cast<uint8_t>(static_cast<unsigned>(q) << (i * bits % 8));
   }
 }
+// The code bytes after the groups' [step, minimum] pairs; narrower codes are OR-ed into their
+// bytes, so those are cleared first (8-bit codes overwrite theirs).
+uint8_t *codeBytes(uint8_t *out, int64_t groups, int64_t group, int32_t bits) {
+  uint8_t *codes = out + groups * 2 * sizeof(float);
+  if (bits != 8)
+    std::memset(codes, 0, static_cast<size_t>((groups * group * bits + 7) / 8));
+  return codes;
+}
 } // namespace
 
 void quantize(uint8_t *out, const float *x, int64_t groups, int64_t group, int32_t bits,
               int32_t stochastic, int64_t seed, const int32_t *step) {
   auto *params = reinterpret_cast<float *>(out);
-  uint8_t *codes = out + groups * 2 * sizeof(float);
-  // Narrower codes are OR-ed into their bytes; 8-bit codes overwrite theirs.
-  if (bits != 8)
-    std::memset(codes, 0, static_cast<size_t>((groups * group * bits + 7) / 8));
+  uint8_t *codes = codeBytes(out, groups, group, bits);
   const float levels = static_cast<float>((1 << bits) - 1);
   const int32_t at = step ? *step : 0;
   const bool parallel = groups * group >= kParallelMin && (group * bits) % 8 == 0;
@@ -92,9 +97,7 @@ void quantizeEma(uint8_t *out, const float *x, float *range, int64_t rows, int64
                  const int32_t *step, float decay) {
   const int64_t channelGroups = channels / group, groups = rows * channelGroups;
   auto *params = reinterpret_cast<float *>(out);
-  uint8_t *codes = out + groups * 2 * sizeof(float);
-  if (bits != 8)
-    std::memset(codes, 0, static_cast<size_t>((groups * group * bits + 7) / 8));
+  uint8_t *codes = codeBytes(out, groups, group, bits);
   const float levels = static_cast<float>((1 << bits) - 1);
   const int32_t at = step ? *step : 0;
   // The batch's range per channel group, over all rows, folded into the moving one.

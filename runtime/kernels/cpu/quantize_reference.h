@@ -12,31 +12,37 @@
 
 namespace slimtune::cpu::reference {
 
+// One group's codes for the range [lo, lo + width]: its step and minimum into params, the
+// codes OR-ed into the (zeroed) code bytes, values outside clamped.
+inline void encodeGroup(uint8_t *codes, float *params, const float *v, int64_t g, int64_t group,
+                        int32_t bits, int32_t stochastic, int64_t seed, const int32_t *step,
+                        float lo, float width) {
+  const float levels = static_cast<float>((1 << bits) - 1);
+  const float scale = width > 0 ? levels / width : 0.0f;
+  params[0] = width > 0 ? width / levels : 0.0f;
+  params[1] = lo;
+  for (int64_t j = 0; j < group; ++j) {
+    int64_t i = g * group + j;
+    float u = stochastic ? slimtune_counter_uniform(static_cast<uint64_t>(seed), step ? *step : 0,
+                                                    static_cast<uint64_t>(i))
+                         : 0.5f;
+    float q = std::floor((v[j] - lo) * scale + u);
+    q = std::min(std::max(q, 0.0f), levels); // clamp: Mesa's code wraps around instead
+    codes[i * bits / 8] |= static_cast<uint8_t>(static_cast<unsigned>(q) << (i * bits % 8));
+  }
+}
+
 inline void quantize(uint8_t *out, const float *x, int64_t groups, int64_t group, int32_t bits,
                      int32_t stochastic, int64_t seed, const int32_t *step) {
   auto *params = reinterpret_cast<float *>(out);
   uint8_t *codes = out + groups * 2 * sizeof(float);
   std::memset(codes, 0, static_cast<size_t>((groups * group * bits + 7) / 8));
-  const float levels = static_cast<float>((1 << bits) - 1);
   for (int64_t g = 0; g < groups; ++g) {
     const float *v = x + g * group;
     float lo = v[0], hi = v[0];
     for (int64_t j = 1; j < group; ++j)
       lo = std::min(lo, v[j]), hi = std::max(hi, v[j]);
-    float width = hi - lo;
-    float stepSize = width > 0 ? width / levels : 0.0f;
-    float scale = width > 0 ? levels / width : 0.0f;
-    params[2 * g] = stepSize;
-    params[2 * g + 1] = lo;
-    for (int64_t j = 0; j < group; ++j) {
-      int64_t i = g * group + j;
-      float u = stochastic ? slimtune_counter_uniform(static_cast<uint64_t>(seed), step ? *step : 0,
-                                                      static_cast<uint64_t>(i))
-                           : 0.5f;
-      float q = std::floor((v[j] - lo) * scale + u);
-      q = std::min(std::max(q, 0.0f), levels); // clamp: Mesa's code wraps around instead
-      codes[i * bits / 8] |= static_cast<uint8_t>(static_cast<unsigned>(q) << (i * bits % 8));
-    }
+    encodeGroup(codes, &params[2 * g], v, g, group, bits, stochastic, seed, step, lo, hi - lo);
   }
 }
 
@@ -51,7 +57,6 @@ inline void quantizeEma(uint8_t *out, const float *x, float *range, int64_t rows
   auto *params = reinterpret_cast<float *>(out);
   uint8_t *codes = out + groups * 2 * sizeof(float);
   std::memset(codes, 0, static_cast<size_t>((groups * group * bits + 7) / 8));
-  const float levels = static_cast<float>((1 << bits) - 1);
   for (int64_t c = 0; c < channelGroups; ++c) {
     float lo = x[c * group], hi = lo;
     for (int64_t r = 0; r < rows; ++r)
@@ -63,18 +68,9 @@ inline void quantizeEma(uint8_t *out, const float *x, float *range, int64_t rows
     range[2 * c + 1] = first ? hi : decay * range[2 * c + 1] + (1.0f - decay) * hi;
   }
   for (int64_t g = 0; g < groups; ++g) {
-    const float lo = range[2 * (g % channelGroups)], width = range[2 * (g % channelGroups) + 1] - lo;
-    params[2 * g] = width > 0 ? width / levels : 0.0f;
-    params[2 * g + 1] = lo;
-    for (int64_t j = 0; j < group; ++j) {
-      int64_t i = g * group + j;
-      float u = stochastic ? slimtune_counter_uniform(static_cast<uint64_t>(seed), step ? *step : 0,
-                                                      static_cast<uint64_t>(i))
-                           : 0.5f;
-      float q = std::floor((x[i] - lo) * (width > 0 ? levels / width : 0.0f) + u);
-      q = std::min(std::max(q, 0.0f), levels);
-      codes[i * bits / 8] |= static_cast<uint8_t>(static_cast<unsigned>(q) << (i * bits % 8));
-    }
+    const float lo = range[2 * (g % channelGroups)];
+    encodeGroup(codes, &params[2 * g], x + g * group, g, group, bits, stochastic, seed, step, lo,
+                range[2 * (g % channelGroups) + 1] - lo);
   }
 }
 
