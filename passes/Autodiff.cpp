@@ -16,6 +16,7 @@
 //
 //===-------------------------------------------------------------------------------------===//
 
+#include "passes/ActiveValues.h"
 #include "passes/Passes.h"
 
 #include "llvm/ADT/DenseMap.h"
@@ -44,7 +45,7 @@ public:
   LogicalResult run() {
     if (failed(check()))
       return failure();
-    markActive();
+    active_ = activeValues(func_);
     if (!active_.contains(loss_))
       return func_.emitError() << "slim-autodiff: the loss does not depend on any trainable "
                                   "parameter";
@@ -90,23 +91,11 @@ private:
     });
     if (walk.wasInterrupted())
       return failure();
-    for (BlockArgument arg : func_.getArguments())
-      if (auto p = func_.getArgAttrOfType<ParamAttr>(arg.getArgNumber(), SlimDialect::kParamAttrName);
-          p && p.isTrainable())
-        trainable_.push_back(arg);
+    for (BlockArgument arg : trainableArguments(func_))
+      trainable_.push_back(arg);
     if (trainable_.empty())
       return func_.emitError() << "slim-autodiff: no parameter is trainable (add an adapter)";
     return success();
-  }
-
-  // A value is active when it depends on a trainable parameter: only those get gradients.
-  void markActive() {
-    for (Value arg : trainable_)
-      active_.insert(arg);
-    for (Operation &op : func_.getBody().front().without_terminator())
-      if (llvm::any_of(op.getOperands(), [&](Value v) { return active_.contains(v); }))
-        for (Value r : op.getResults())
-          active_.insert(r);
   }
 
   // Forward ops whose backward needs more than their result: attention also yields its

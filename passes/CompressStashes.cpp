@@ -11,9 +11,9 @@
 // channel group) as a new step argument, read and updated in place by the quantize kernel.
 //
 // Which stashes qualify (the policy): float stashes of at least `min-bytes` whose last
-// dimension `group` divides, not already encoded, and made by one of `producers` when given. Integer stashes (Approx-BP's 2-bit flags,
-// token ids) are already cheaper than any code, and small ones (attention's per-row
-// logsumexp) are not worth their error.
+// dimension `group` divides, not already encoded, and made by one of `producers` when given.
+// Integer stashes (Approx-BP's 2-bit flags, token ids) are already cheaper than any code, and
+// small ones (attention's per-row logsumexp) are not worth their error.
 //
 //===-------------------------------------------------------------------------------------===//
 

@@ -7,12 +7,14 @@
 // instead of keeping a copy of it (Autodiff.cpp, `saved`).
 //
 // The decision needs to know what the backward will keep, before there is a backward: a value
-// is active when it depends on a trainable parameter, and `keepsForBackward` lists which
+// is active when it depends on a trainable parameter (ActiveValues.h, shared with
+// slim-autodiff), and `keepsForBackward` lists which
 // operands each op's backward rule in slim-autodiff reads. The two must agree; the lit test
 // and the numerical test (stashed bytes, gradients) check that they do.
 //
 //===-------------------------------------------------------------------------------------===//
 
+#include "passes/ActiveValues.h"
 #include "passes/Passes.h"
 
 #include "llvm/ADT/DenseSet.h"
@@ -32,7 +34,7 @@ public:
   explicit NormSharing(func::FuncOp func) : func_(func) {}
 
   void run() {
-    markActive();
+    active_ = activeValues(func_);
     SmallVector<Operation *> norms;
     func_.walk([&](Operation *op) {
       if (isa<RMSNormOp, LayerNormOp>(op))
@@ -43,19 +45,6 @@ public:
   }
 
 private:
-  // Values that depend on a trainable parameter: only their producers get a backward.
-  void markActive() {
-    for (BlockArgument arg : func_.getArguments())
-      if (auto p = func_.getArgAttrOfType<ParamAttr>(arg.getArgNumber(), SlimDialect::kParamAttrName);
-          p && p.isTrainable())
-        active_.insert(arg);
-    func_.walk([&](Operation *op) {
-      if (llvm::any_of(op->getOperands(), [&](Value v) { return active_.contains(v); }))
-        for (Value r : op->getResults())
-          active_.insert(r);
-    });
-  }
-
   bool active(Value v) const { return v && active_.contains(v); }
 
   // Whether slim-autodiff's backward of `use`'s owner reads that operand.
@@ -123,6 +112,8 @@ struct ShareNormStashPass
     : public mlir::slim::impl::SlimShareNormStashBase<ShareNormStashPass> {
   void runOnOperation() override {
     func::FuncOp func = getOperation();
+    if (func.isExternal() || !func.getBody().hasOneBlock())
+      return; // nothing slim-autodiff could differentiate either
     if (!func.getOps<StashOp>().empty()) {
       func.emitError() << "slim-share-norm-stash: runs on a forward graph, before slim-autodiff "
                           "(this one already has stashes)";
