@@ -81,6 +81,23 @@ else:
     lit_config.note("no Python with torch, transformers and peft (set SLIMTUNE_PEFT_PYTHON): "
                     "the PEFT loading test is skipped")
 
+# Tests that run a step of several GiB (64-bit sizes) need the memory to be there.
+def available_memory_bytes():
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+if available_memory_bytes() >= 10 * 2**30:
+    config.available_features.add("large-memory")
+else:
+    lit_config.note("less than 10 GiB of memory available: the tests of steps over 4 GiB are skipped")
+
 smollm2 = os.environ.get("SLIMTUNE_SMOLLM2") or os.path.join(
     os.environ.get("SLIMTUNE_CACHE", os.path.expanduser("~/.cache/slimtune")),
     "SmolLM2-135M-Instruct.Q4_1.gguf")

@@ -138,11 +138,11 @@ llvm::json::Object buildManifest(func::FuncOp step, const StepBuffers &table) {
   });
   step.walk([&](CrossEntropyWithGradOp op) {
     manifest["classes"] = cast<RankedTensorType>(op.getLogits().getType()).getShape().back();
-    manifest["ignore_index"] = op.getIgnoreIndex();
+    manifest["ignore_index"] = static_cast<int64_t>(op.getIgnoreIndex()); // I64Attr reads as uint64
   });
   step.walk([&](CrossEntropyOp op) {
     manifest["classes"] = cast<RankedTensorType>(op.getLogits().getType()).getShape().back();
-    manifest["ignore_index"] = op.getIgnoreIndex();
+    manifest["ignore_index"] = static_cast<int64_t>(op.getIgnoreIndex()); // I64Attr reads as uint64
   });
   return manifest;
 }

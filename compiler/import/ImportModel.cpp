@@ -51,6 +51,8 @@ public:
       values_[a.name] = entry->getArgument(i);
 
     Value loss = forward();
+    if (failed_)
+      return nullptr;
     b_.create<func::ReturnOp>(loc("forward"), loss);
     return module;
   }
@@ -121,8 +123,19 @@ private:
 
   Value value(const std::string &name) { return name.empty() ? Value() : values_.at(name); }
 
+  // Builds one op, or nothing once an op has failed: a shape rule that rejects its operands
+  // (an epsilon the verifier refuses, say) has emitted its diagnostic, and every op after it
+  // would read a value that does not exist. The builder then runs to the end making nothing,
+  // and build() returns null.
   template <typename OpT, typename... Args> Value make(Location l, Args &&...args) {
-    return createInferred<OpT>(b_, l, std::forward<Args>(args)...).getResult();
+    if (failed_)
+      return Value();
+    OpT op = createInferred<OpT>(b_, l, std::forward<Args>(args)...);
+    if (!op) {
+      failed_ = true;
+      return Value();
+    }
+    return op.getResult();
   }
 
   // y = linear(x) (+ its LoRA update when adapted).
@@ -218,6 +231,7 @@ private:
   std::map<const LinearSpec *, const AdaptedLinear *> adapters_;
   std::vector<Argument> args_;
   std::map<std::string, Value> values_;
+  bool failed_ = false;
 };
 
 } // namespace
@@ -238,6 +252,10 @@ OwningOpRef<ModuleOp> importModel(MLIRContext &context, const ModelSpec &spec,
   }
   context.loadDialect<SlimDialect, func::FuncDialect>();
   OwningOpRef<ModuleOp> module = GraphBuilder(context, spec, adapters, options).build();
+  if (!module) {
+    error = "the model's settings give an invalid graph (see the diagnostic above)";
+    return nullptr;
+  }
   if (failed(verify(*module))) {
     error = "internal error: the imported graph does not verify";
     return nullptr;

@@ -130,7 +130,8 @@ LogicalResult inferAttention(EmitFn emitError, SmallVectorImpl<Type> &types, Ran
 LogicalResult inferLora(EmitFn emitError, SmallVectorImpl<Type> &types, RankedTensorType in,
                         RankedTensorType a, RankedTensorType b, double scale, double dropout);
 LogicalResult inferCrossEntropy(EmitFn emitError, SmallVectorImpl<Type> &types,
-                                RankedTensorType logits, RankedTensorType targets);
+                                RankedTensorType logits, RankedTensorType targets,
+                                int64_t ignoreIndex);
 
 // Checks that `got` is a gradient of a value of type `of` (same element type, compatible
 // shape).

@@ -316,9 +316,13 @@ LogicalResult ConcatOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn em
 LogicalResult mlir::slim::shape::inferCrossEntropy(EmitFn emitError,
                                                    SmallVectorImpl<Type> &types,
                                                    RankedTensorType logits,
-                                                   RankedTensorType targets) {
+                                                   RankedTensorType targets,
+                                                   int64_t ignoreIndex) {
   if (failed(expectMinRank(emitError, "logits", logits, 1)))
     return failure();
+  // Targets are 32-bit ids: an ignore index no target can equal would ignore nothing.
+  if (ignoreIndex < INT32_MIN || ignoreIndex > INT32_MAX)
+    return emitError() << "expects ignore_index to be a 32-bit id, got " << ignoreIndex;
   ArrayRef<int64_t> rows = logits.getShape().drop_back();
   if (targets.getRank() != static_cast<int64_t>(rows.size()) ||
       failed(verifyCompatibleShape(rows, targets.getShape())))
@@ -331,7 +335,8 @@ LogicalResult mlir::slim::shape::inferCrossEntropy(EmitFn emitError,
 
 LogicalResult CrossEntropyOp::inferResultTypes(SmallVectorImpl<Type> &types,
                                                EmitFn emitError) {
-  return inferCrossEntropy(emitError, types, getLogits().getType(), getTargets().getType());
+  return inferCrossEntropy(emitError, types, getLogits().getType(), getTargets().getType(),
+                           static_cast<int64_t>(getIgnoreIndex()));
 }
 
 //===-------------------------------------------------------------------------------------===//

@@ -147,7 +147,8 @@ LogicalResult ZerosOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn) {
 
 LogicalResult CrossEntropyWithGradOp::inferResultTypes(SmallVectorImpl<Type> &types,
                                                        EmitFn emitError) {
-  if (failed(inferCrossEntropy(emitError, types, getLogits().getType(), getTargets().getType())))
+  if (failed(inferCrossEntropy(emitError, types, getLogits().getType(), getTargets().getType(),
+                               static_cast<int64_t>(getIgnoreIndex()))))
     return failure();
   types.push_back(getLogits().getType());
   return success();

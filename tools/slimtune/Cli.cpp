@@ -169,6 +169,8 @@ DiagnosticPrinter::DiagnosticPrinter(mlir::MLIRContext &context, std::string fil
     std::string where;
     if (auto loc = mlir::dyn_cast<mlir::FileLineColLoc>(d.getLocation()))
       where = ":" + std::to_string(loc.getLine()) + ":" + std::to_string(loc.getColumn());
+    else if (auto name = mlir::dyn_cast<mlir::NameLoc>(d.getLocation()))
+      where = ": " + name.getName().str(); // an imported op: the module it came from
     first_ = file_ + where + ": " + d.str();
     return mlir::success();
   });

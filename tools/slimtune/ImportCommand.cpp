@@ -55,11 +55,12 @@ int runImport() {
   mlir::DialectRegistry registry;
   registerDialects(registry);
   mlir::MLIRContext context(registry);
+  DiagnosticPrinter diagnostics(context, model);
   ImportOptions options{*batch, *seq, loaded->adapter ? loaded->adapter->dropout : 0.0};
   std::string error;
   auto module = importModel(context, loaded->source->spec(), loaded->adapted, options, error);
   if (!module)
-    return fail(model + ": " + error);
+    return diagnostics.fail(error);
 
   std::error_code ec;
   auto out = std::make_unique<llvm::ToolOutputFile>(output, ec, llvm::sys::fs::OF_Text);

@@ -151,7 +151,7 @@ bool compileArtifact(const LoadedModel &loaded, const TrainPlan &plan, double dr
   ImportOptions importOptions{plan.batch, plan.seq, dropout};
   auto module = importModel(context, loaded.source->spec(), loaded.adapted, importOptions, error);
   if (!module)
-    return fail(modelPath + ": " + error), false;
+    return diagnostics.fail(error), false;
   if (!compileStep(*module, options, artifact, error))
     return diagnostics.fail(error), false;
   return true;

@@ -107,8 +107,6 @@ Expected<ModelConfig> configFromMetadata(const GgufFile &f) {
     c.normEps = eps;
     c.activation = "gelu_tanh"; // llama.cpp's GPT-2 graph uses the tanh approximation
   }
-  if (!(c.normEps > 0) || !std::isfinite(c.normEps))
-    return Status::error(f.path() + ": the norm epsilon must be positive");
   if (Status s = checkConfigLimits(c, f.path()); !s)
     return s;
   return c;

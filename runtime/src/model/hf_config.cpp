@@ -35,8 +35,6 @@ Status checkRope(const JsonFields<> &f, ModelConfig &c) {
       c.ropeTheta = t;
     }
   }
-  if (!(c.ropeTheta > 0) || !std::isfinite(c.ropeTheta))
-    return f.error("rope_theta", "must be positive, got " + std::to_string(c.ropeTheta));
   return Status::ok();
 }
 

@@ -2,8 +2,17 @@
 // Hugging Face checkpoint or a GGUF file, and its Hugging Face module path.
 #include "model/model_spec_builders.h"
 
+#include <cstdio>
+
 namespace slimtune {
 namespace {
+
+// A real number as a person reads it: 0, -1, 1e-05, nan.
+std::string formatReal(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", value);
+  return text;
+}
 
 std::string layerPath(const std::string &prefix, int64_t i) { return prefix + std::to_string(i) + "."; }
 
@@ -15,6 +24,15 @@ LinearSpec linear(std::string module, std::string weight, std::string bias, Weig
 } // namespace
 
 Status checkConfigLimits(const ModelConfig &c, const std::string &source) {
+  // Every source funnels through here, so a value no kernel can use (an epsilon of 0 divides
+  // by zero on a zero row; one below fp32's range rounds to 0 in the kernels) stops here, once,
+  // whatever file it came from. The kernels take these as fp32.
+  if (!(c.normEps >= 1e-30 && c.normEps <= 1))
+    return Status::error(source + ": the norm epsilon is " + formatReal(c.normEps) +
+                         "; it must be a number in [1e-30, 1]");
+  if (c.family == ModelFamily::Llama && !(c.ropeTheta >= 1e-30 && c.ropeTheta <= 1e30))
+    return Status::error(source + ": the RoPE base (rope_theta) is " + formatReal(c.ropeTheta) +
+                         "; it must be a positive number below 1e30");
   struct Limit {
     const char *what;
     int64_t value, max;

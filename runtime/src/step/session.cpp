@@ -89,31 +89,46 @@ struct Session::Impl {
     if (!parsed)
       return fail("manifest: " + parsed.status().message());
     const nlohmann::json &m = *parsed;
-    if (!m.is_object() || m.value("format", "") != "slimtune-step")
+    if (!m.is_object() || !m.contains("format") || m["format"] != "slimtune-step")
       return fail("not a slimtune step artifact (manifest format)");
-    if (m.value("abi_version", -1) != SLIMTUNE_ABI_VERSION)
-      return fail("built for kernel ABI " + std::to_string(m.value("abi_version", -1)) +
-                  ", this runtime has " + std::to_string(SLIMTUNE_ABI_VERSION) + ": recompile it");
-    arenaBytes = m.value("arena_bytes", -1);
-    if (arenaBytes < 0 || !m.contains("buffers") || !m["buffers"].is_array())
+    // Sizes are read as 64-bit integers (a plan of 2 GiB or more is common) and every field
+    // is type-checked: nlohmann's value() would convert to the default's type (int) or throw.
+    SLIMTUNE_TRY(abi, integerField(m, "abi_version", -1));
+    if (abi != SLIMTUNE_ABI_VERSION)
+      return fail("built for kernel ABI " + std::to_string(abi) + ", this runtime has " +
+                  std::to_string(SLIMTUNE_ABI_VERSION) + ": recompile it");
+    SLIMTUNE_TRY(arena, integerField(m, "arena_bytes", -1));
+    if (arena < 0 || !m.contains("buffers") || !m["buffers"].is_array())
       return fail("manifest lacks arena_bytes or buffers");
-    vocab = m.value("vocab", -1);
-    classes = m.value("classes", -1);
-    ignoreIndex = m.value("ignore_index", -100);
-    flops = m.value("matmul_flops", static_cast<int64_t>(0));
+    arenaBytes = arena;
+    SLIMTUNE_TRY(vocabSize, integerField(m, "vocab", -1));
+    SLIMTUNE_TRY(classCount, integerField(m, "classes", -1));
+    SLIMTUNE_TRY(ignore, integerField(m, "ignore_index", -100));
+    SLIMTUNE_TRY(matmul, integerField(m, "matmul_flops", 0));
+    if (ignore < INT32_MIN || ignore > INT32_MAX)
+      return fail("manifest: ignore_index " + std::to_string(ignore) + " is not a 32-bit id");
+    vocab = vocabSize;
+    classes = classCount;
+    ignoreIndex = ignore;
+    flops = matmul;
     for (const nlohmann::json &b : m["buffers"]) {
       StepBufferInfo info;
-      info.name = b.value("name", "");
-      info.role = b.value("role", "");
-      info.dtype = b.value("dtype", "");
-      info.bytes = b.value("bytes", -1);
-      info.gradOf = b.value("grad_of", "");
+      if (!b.is_object())
+        return fail("manifest buffer " + b.dump() + " is malformed");
+      for (auto [key, field] : {std::pair{"name", &info.name}, std::pair{"role", &info.role},
+                                std::pair{"dtype", &info.dtype}, std::pair{"grad_of", &info.gradOf}})
+        if (b.contains(key) && b[key].is_string())
+          *field = b[key].get<std::string>();
+      SLIMTUNE_TRY(bytes, integerField(b, "bytes", -1));
+      info.bytes = bytes;
       if (b.contains("shape") && b["shape"].is_array())
         for (const nlohmann::json &d : b["shape"])
           info.shape.push_back(d.is_number_integer() ? d.get<int64_t>() : -1);
+      // numel * element size must not overflow: every dimension is positive and the product
+      // is checked step by step.
       int64_t numel = 1;
       for (int64_t d : info.shape)
-        numel = d < 0 ? -1 : numel * d;
+        numel = d <= 0 || numel < 0 || numel > (int64_t{1} << 52) / d ? -1 : numel * d;
       if (info.name.empty() || !kRoles.count(info.role) || !elementSize(info.dtype) ||
           numel < 0 || info.bytes != numel * elementSize(info.dtype))
         return fail("manifest buffer \"" + info.name + "\" is malformed");
@@ -122,6 +137,17 @@ struct Session::Impl {
       buffers.push_back(std::move(info));
     }
     return Status::ok();
+  }
+
+  // An integer field of a manifest object as int64, `fallback` when absent.
+  Expected<int64_t> integerField(const nlohmann::json &object, const char *key,
+                                 int64_t fallback) const {
+    if (!object.contains(key))
+      return fallback;
+    const nlohmann::json &v = object[key];
+    if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<uint64_t>() > INT64_MAX))
+      return fail(std::string("manifest: \"") + key + "\" must be an integer, got " + v.dump());
+    return v.get<int64_t>();
   }
 
   Status allocate(const Session *shareWith) {
