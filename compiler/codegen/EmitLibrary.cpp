@@ -108,9 +108,11 @@ bool emitSharedLibrary(mlir::ModuleOp module, const std::string &target, std::st
       return false;
     }
     file.write(object.data(), object.size());
+    file.close();
     if (file.has_error()) {
       error = objectPath + ": write failed: " + file.error().message();
       file.clear_error();
+      llvm::sys::fs::remove(objectPath); // a full disk leaves nothing half-written behind
       return false;
     }
   }

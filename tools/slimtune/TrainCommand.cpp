@@ -109,6 +109,25 @@ struct WorkFolder {
   }
 };
 
+// What a run that fails before its first checkpoint leaves in its run folder is removed
+// again: the compiled steps, the empty checkpoints folder, and the run folder itself when
+// this run created it and nothing else (a --log file, say) is in it. A run that saved a
+// checkpoint, or resumed one, keeps everything.
+struct RunFolderCleanup {
+  std::string path;
+  bool createdFolder = false;
+  ~RunFolderCleanup() {
+    if (path.empty() || !listCheckpoints(path).empty())
+      return;
+    std::error_code ec;
+    for (const char *file : {"step.so", "eval.so"})
+      std::filesystem::remove(path + "/" + file, ec);
+    std::filesystem::remove(path + "/checkpoints", ec); // only when empty
+    if (createdFolder)
+      std::filesystem::remove(path, ec); // only when empty
+  }
+};
+
 // The run folder must exist and take files before any time is spent training.
 Status prepareRunFolder(const std::string &path) {
   std::error_code ec;
@@ -140,6 +159,15 @@ Expected<std::string> readText(const std::string &path) {
   return (*buffer)->getBuffer().str();
 }
 
+// Two JSON texts with the same value (key order, spacing and number spelling aside); texts
+// that are not JSON are compared as text.
+bool sameJson(const std::string &a, const std::string &b) {
+  nlohmann::json x = nlohmann::json::parse(a, nullptr, false), y = nlohmann::json::parse(b, nullptr, false);
+  if (x.is_discarded() || y.is_discarded())
+    return a == b;
+  return x == y;
+}
+
 bool compileArtifact(const LoadedModel &loaded, const TrainPlan &plan, double dropout,
                      const CompileOptions &options, const std::string &artifact,
                      const std::string &modelPath) {
@@ -167,6 +195,7 @@ int runTrain() {
   std::string checkpoint;
   std::optional<CheckpointContents> resumed;
   nlohmann::json trainerState;
+  std::vector<std::string> resumeWarnings; // printed once the run is known to go ahead
   if (!settings.get("resume").empty()) {
     const bool outGiven = !settings.get("out").empty();
     auto found = openCheckpoint(settings.get("resume"));
@@ -174,14 +203,11 @@ int runTrain() {
       return fail(found.status());
     checkpoint = found->folder;
     trainerState = nlohmann::json::parse(found->contents.trainerJson, nullptr, false);
-    std::vector<std::string> warnings;
     if (Status s = settings.resumeFrom(trainerState.is_object() ? trainerState.value("settings", nlohmann::json())
                                                                 : nlohmann::json(),
-                                       warnings);
+                                       resumeWarnings);
         !s)
       return fail(checkpoint + ": " + s.message());
-    for (const std::string &w : warnings)
-      warn(w);
     // Without --out, the run goes on in the folder the checkpoint is in (which may be a copy
     // of the original run folder: not the folder the checkpoint recorded).
     if (!outGiven && !runFolderOf(checkpoint).empty())
@@ -199,9 +225,17 @@ int runTrain() {
   auto plan = planTraining(settings);
   if (!plan)
     return fail(plan.status());
-  if (resumed && plan->steps <= resumed->step)
+  if (resumed && plan->steps == resumed->step) {
+    // Resuming a run that finished is not an error (a script may resume unconditionally).
+    llvm::outs() << "the run is complete: " << checkpoint << " is at step " << resumed->step
+                 << " of " << plan->steps << "; nothing to do (--steps N continues it)\n";
+    return 0;
+  }
+  if (resumed && plan->steps < resumed->step)
     return fail(checkpoint + ": the checkpoint is at step " + std::to_string(resumed->step) +
-                "; --steps " + std::to_string(plan->steps) + " leaves nothing to do");
+                ", past --steps " + std::to_string(plan->steps));
+  for (const std::string &w : resumeWarnings)
+    warn(w);
   if (!settings.get("save-every").empty() && settings.get("out").empty())
     return fail("--save-every needs --out DIR (where checkpoints go)");
   auto compile = settings.pipeline().compileOptions(plan->steps);
@@ -225,7 +259,7 @@ int runTrain() {
     if (!text)
       return fail(text.status());
     adapterText = *text;
-    if (resumed && !resumed->adapterConfig.empty() && resumed->adapterConfig != adapterText)
+    if (resumed && !resumed->adapterConfig.empty() && !sameJson(resumed->adapterConfig, adapterText))
       return fail(adapterPath + ": differs from the adapter configuration of " + checkpoint +
                   "; a resumed run must keep its adapter");
   } else {
@@ -251,6 +285,7 @@ int runTrain() {
     return fail(checkpoint + "/trainer_state.json: the data position does not match the step count");
 
   WorkFolder work;
+  RunFolderCleanup cleanup;
   const std::string runFolder = settings.get("out");
   if (!runFolder.empty()) {
     // A fresh run would mix its checkpoints with another run's and prune them.
@@ -258,8 +293,14 @@ int runTrain() {
       return fail(runFolder + ": already holds checkpoints of a run (the newest is " +
                   existing.back() + "); continue it with --resume " + runFolder +
                   ", or choose another --out");
+    std::error_code ec;
+    const bool existed = std::filesystem::exists(runFolder, ec);
     if (Status s = prepareRunFolder(runFolder); !s)
       return fail(s);
+    cleanup.path = runFolder;
+    cleanup.createdFolder = !existed;
+    for (const std::string &removed : removeUnfinishedCheckpoints(runFolder))
+      llvm::outs() << "removed an unfinished checkpoint of an interrupted run: " << removed << "\n";
     work.path = runFolder;
   } else {
     llvm::SmallString<128> temp;
@@ -282,7 +323,6 @@ int runTrain() {
   if (validate && !compileArtifact(*loaded, *plan, 0.0, evalOptions, evalArtifact, modelPath))
     return 1;
 
-  llvm::outs() << dataReport;
   auto session = Session::open(trainArtifact);
   if (!session)
     return fail(session.status());
@@ -290,12 +330,13 @@ int runTrain() {
     return fail(s);
   if (Status s = (*session)->initAdapters(loaded->adapter->init, plan->seed); !s)
     return fail(s);
-  if (resumed) {
-    auto restored = loadCheckpoint(**session, checkpoint);
-    if (!restored)
+  if (resumed)
+    if (auto restored = loadCheckpoint(**session, checkpoint); !restored)
       return fail(restored.status());
+  // Reported once everything is bound: a run refused on the way prints only its error.
+  llvm::outs() << dataReport;
+  if (resumed)
     llvm::outs() << "resumed from " << checkpoint << " at step " << resumed->step << "\n";
-  }
   // The model's file mapping is not needed once its weights are in the step's buffers.
   loaded->source.reset();
   std::unique_ptr<Session> eval;

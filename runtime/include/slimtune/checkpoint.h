@@ -4,6 +4,7 @@
 //   adapter_model.safetensors  trainable parameters by their PEFT names (fp32)
 //   optimizer.safetensors      optimizer state ("<param>.exp_avg", "<param>.exp_avg_sq", fp32)
 //   trainer_state.json         {"format": "slimtune-checkpoint", "version": 1, "step": N,
+//                               "base_model_sha256": "...", (the frozen weights trained on)
 //                               "trainer": {...the trainer's own fields...}}
 //   adapter_config.json        the adapter configuration trained with (when given)
 //   checksums.sha256           SHA-256 of each file above, as `sha256sum -c` reads it
@@ -26,6 +27,7 @@ struct CheckpointContents {
   int64_t step = 0;
   std::string trainerJson = "{}"; // a JSON object the trainer owns (data position, settings)
   std::string adapterConfig;      // adapter_config.json text; "" for none
+  std::string baseModelSha256;    // Session::frozenFingerprint() when saved; "" if unknown
 };
 
 // Writes the session's trainable parameters, optimizer state and step, with `contents`, to
@@ -39,11 +41,16 @@ Expected<CheckpointContents> verifyCheckpoint(const std::string &folder);
 
 // verifyCheckpoint, then puts the parameters, optimizer state and step into `session`. Every
 // trainable parameter and state buffer of the session must be in the checkpoint with the
-// same shape, and the checkpoint must hold nothing the session lacks.
+// same shape, and the checkpoint must hold nothing the session lacks. The session's base
+// model must be bound first and be the one the checkpoint was trained on.
 Expected<CheckpointContents> loadCheckpoint(Session &session, const std::string &folder);
 
 // The checkpoints of a run folder (<out>/checkpoints/step-<N>), oldest first.
 std::vector<std::string> listCheckpoints(const std::string &runFolder);
+// Removes what saves killed midway left in a run folder (a process that no longer exists:
+// its temporary step-N.partial.<pid> folders; a checkpoint it had set aside to replace is put
+// back when nothing replaced it). Returns what it removed or restored, for the user to see.
+std::vector<std::string> removeUnfinishedCheckpoints(const std::string &runFolder);
 // Where a run folder keeps the checkpoint of step `step`.
 std::string checkpointFolder(const std::string &runFolder, int64_t step);
 

@@ -47,7 +47,17 @@ public:
   // Copies every parameter the model holds (by checkpoint name) into the step's buffers.
   Status bindModel(const ModelSource &model);
   // Copies `count` floats into the buffer called `name` (a parameter or optimizer state).
+  // Every bind refuses NaN and infinity, naming the tensor and the first bad element.
   Status bindTensor(const std::string &name, const float *data, int64_t count);
+  // The same from bytes that need not be aligned (a file mapping); errors name the tensor
+  // but not the session, for the caller to prefix with the file.
+  Status bindBytes(const std::string &name, const void *data, int64_t bytes);
+  // Whether every buffer of `role` (frozen, trainable, state) has been bound.
+  bool allBound(const std::string &role) const;
+  // SHA-256 of the frozen parameters as bound (names, shapes, values): which base model the
+  // step trains, recorded in checkpoints so that a resume cannot mix models. Computed once
+  // (about 0.3 s per GB) and again only after a frozen parameter is bound anew.
+  const std::string &frozenFingerprint() const;
   // Initializes every LoRA pair as PEFT would (A random from `seed`, B zero).
   Status initAdapters(LoraInit init, uint64_t seed);
 

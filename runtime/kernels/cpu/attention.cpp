@@ -19,6 +19,7 @@
 // AVX2+FMA and head_dim is a multiple of 8 (<= 256); otherwise a portable row-by-row version
 // runs, which is what the workspace sizes of kernel_abi.h are for (one score row per (batch,
 // head) forward, two backward).
+#include "kernels/cpu/avx2_math.h"
 #include "kernels/cpu/attention_reference.h"
 #include "kernels/cpu/kernels.h"
 
@@ -32,7 +33,6 @@
 namespace slimtune::cpu {
 namespace {
 
-#define SLIMTUNE_AVX2 __attribute__((target("avx2,fma")))
 
 constexpr int kBlock = 32;           // query rows and keys per tile
 constexpr int64_t kMaxHeadDim = 256; // the AVX2 tiles keep a transposed key block on the stack
@@ -52,26 +52,6 @@ bool useSimd(int64_t headDim) {
 
 //===-- AVX2 helpers ------------------------------------------------------------------===//
 
-// e^x with relative error < 2 ulp on [-87, 88] (Cephes expf: x = n ln2 + r, |r| <= ln2/2,
-// e^r by a degree-6 polynomial, 2^n in the exponent bits); inputs are clamped to that range,
-// so e^x is never subnormal (callers mask the entries that must be exactly 0).
-SLIMTUNE_AVX2 inline __m256 exp256(__m256 x) {
-  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)), _mm256_set1_ps(88.0f));
-  __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                             _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
-  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
-  p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
-  __m256i e =
-      _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-  return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
-}
 
 SLIMTUNE_AVX2 inline float hsum(__m256 v) {
   __m128 x = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));

@@ -4,6 +4,7 @@
 // by 1 / (sum count). Rows are split over the cores; the loss is reduced in double, in a fixed
 // order (one partial per thread), so a run is reproducible. The exponential is an AVX2+FMA
 // polynomial (a few ulp) when the CPU has it, else libm's expf.
+#include "kernels/cpu/avx2_math.h"
 #include "kernels/cpu/cross_entropy_reference.h"
 #include "kernels/cpu/kernels.h"
 
@@ -17,7 +18,6 @@
 namespace slimtune::cpu {
 namespace {
 
-#define SLIMTUNE_AVX2 __attribute__((target("avx2,fma")))
 
 constexpr int kMaxThreads = 256;
 // Work below this many logits runs on one thread.
@@ -30,25 +30,6 @@ bool cpuHasAvx2() {
   return has;
 }
 
-// e^x with relative error < 2 ulp on [-87, 88] (Cephes expf, as in attention.cpp); inputs
-// are clamped to that range, so e^x is never subnormal.
-SLIMTUNE_AVX2 inline __m256 exp256(__m256 x) {
-  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)), _mm256_set1_ps(88.0f));
-  __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                             _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
-  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
-  p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
-  __m256i e =
-      _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-  return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
-}
 
 SLIMTUNE_AVX2 float rowMaxAvx2(const float *x, int64_t n) {
   __m256 m0 = _mm256_set1_ps(-INFINITY), m1 = m0;

@@ -5,6 +5,7 @@
 // LayerNorm's variance takes a second pass over x - mean, so rows with a large common offset
 // keep their precision. Each row loop is compiled for AVX2+FMA and for baseline x86-64 (picked
 // once from the CPU's features) and rows are split over the cores in static chunks.
+#include "kernels/cpu/avx2_math.h"
 #include "kernels/cpu/kernels.h"
 
 #include <algorithm>
@@ -14,7 +15,6 @@ namespace slimtune::cpu {
 namespace {
 
 #define SLIMTUNE_INLINE __attribute__((always_inline)) inline
-#define SLIMTUNE_AVX2 __attribute__((target("avx2,fma")))
 
 // Work below this many elements runs on one thread: waking the team costs more.
 constexpr int64_t kParallelMin = 1 << 15;

@@ -3,6 +3,7 @@
 // PyTorch's arithmetic (p *= 1 - lr wd; m, v moving averages; p -= (lr / c1) m / (sqrt(v) /
 // sqrt(c2) + eps)) with the bias corrections and the clipping factor computed once in double.
 // The element loops use AVX2 when the CPU has it and are split over the cores.
+#include "kernels/cpu/avx2_math.h"
 #include "kernels/cpu/kernels.h"
 #include "kernels/cpu/optimizer_reference.h"
 
@@ -15,7 +16,6 @@ namespace slimtune::cpu {
 namespace {
 
 #define SLIMTUNE_INLINE __attribute__((always_inline)) inline
-#define SLIMTUNE_AVX2 __attribute__((target("avx2,fma")))
 
 constexpr int kMaxThreads = 256;
 // Work below this many elements runs on one thread.

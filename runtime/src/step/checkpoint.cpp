@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <map>
+#include <signal.h>
 #include <sstream>
 #include <unistd.h>
 
@@ -76,12 +77,29 @@ Status restoreRole(Session &session, const std::string &file, const std::string 
     if (t->dtype != DType::F32 || t->shape != b.shape)
       return Status::error(file + ": tensor \"" + b.name + "\" is " + std::string(dtypeName(t->dtype)) + " " +
                            shapeString(t->shape) + "; the step expects F32 " + shapeString(b.shape));
-    std::memcpy(session.bufferData(b.name), t->data, t->bytes);
+    if (Status s = session.bindBytes(b.name, t->data, static_cast<int64_t>(t->bytes)); !s)
+      return Status::error(file + ": tensor " + s.message());
   }
   if (stored.tensors().size() != expected)
     return Status::error(file + ": holds " + std::to_string(stored.tensors().size()) +
                          " tensors; the step has " + std::to_string(expected) +
                          ": the checkpoint was written for a different adapter or step");
+  return Status::ok();
+}
+
+// The checkpoint's adapter was trained on the base model the session holds now.
+Status checkBaseModel(const Session &session, const CheckpointContents &contents,
+                      const std::string &folder) {
+  if (contents.baseModelSha256.empty())
+    return Status::ok(); // written without a base model bound: nothing to compare
+  if (!session.allBound("frozen"))
+    return Status::error(folder + ": bind the base model before loading this checkpoint: it "
+                         "records which base model it was trained on");
+  if (session.frozenFingerprint() != contents.baseModelSha256)
+    return Status::error(folder + ": was trained on another base model (its frozen weights' "
+                         "SHA-256 is " + contents.baseModelSha256.substr(0, 12) + "..., this "
+                         "model's is " + session.frozenFingerprint().substr(0, 12) +
+                         "...); load it with the model it was trained on");
   return Status::ok();
 }
 
@@ -123,6 +141,12 @@ Expected<CheckpointContents> parseTrainerState(std::string_view text, const std:
   CheckpointContents contents;
   contents.step = state["step"].get<int64_t>();
   contents.trainerJson = state["trainer"].dump();
+  if (state.contains("base_model_sha256")) {
+    const nlohmann::json &sha = state["base_model_sha256"];
+    if (!sha.is_string() || sha.get<std::string>().size() != 64)
+      return Status::error(path + ": \"base_model_sha256\" is not a SHA-256 digest");
+    contents.baseModelSha256 = sha.get<std::string>();
+  }
   return contents;
 }
 
@@ -151,6 +175,10 @@ Status saveCheckpoint(const Session &session, const std::string &folder,
                             {"version", kVersion},
                             {"step", session.stepCount()},
                             {"trainer", *trainer}};
+    // Which base model the adapter was trained on (its frozen weights as bound): a resume or
+    // a load into a session with other weights of the same shapes is refused.
+    if (session.allBound("frozen"))
+      state["base_model_sha256"] = session.frozenFingerprint();
     if (Status s = writeText(temp + "/" + kState, state.dump(2) + "\n"); !s)
       return s;
     if (!contents.adapterConfig.empty()) {
@@ -222,12 +250,51 @@ Expected<CheckpointContents> verifyCheckpoint(const std::string &folder) {
 
 Expected<CheckpointContents> loadCheckpoint(Session &session, const std::string &folder) {
   SLIMTUNE_TRY(contents, verifyCheckpoint(folder));
+  if (Status s = checkBaseModel(session, contents, folder); !s)
+    return s;
   if (Status s = restoreRole(session, folder + "/" + kParameters, "trainable"); !s)
     return s;
   if (Status s = restoreRole(session, folder + "/" + kOptimizer, "state"); !s)
     return s;
   session.setStepCount(contents.step);
   return contents;
+}
+
+std::vector<std::string> removeUnfinishedCheckpoints(const std::string &runFolder) {
+  // <step-N>.partial.<pid> (a save that did not finish) and <step-N>.old.<pid> (a checkpoint
+  // being replaced by a newer save of the same step) of processes that are gone. A live
+  // process may still be writing its own: its folders stay.
+  std::vector<std::string> removed;
+  std::error_code ec;
+  for (const fs::directory_entry &entry : fs::directory_iterator(runFolder + "/checkpoints", ec)) {
+    const std::string name = entry.path().filename().string();
+    size_t mark = name.find(".partial.");
+    bool partial = mark != std::string::npos;
+    if (!partial)
+      mark = name.find(".old.");
+    if (name.rfind("step-", 0) != 0 || mark == std::string::npos)
+      continue;
+    const std::string pidText = name.substr(mark + (partial ? 9 : 5));
+    if (pidText.empty() || pidText.size() > 9 ||
+        !std::all_of(pidText.begin(), pidText.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      continue;
+    const pid_t pid = static_cast<pid_t>(std::stol(pidText));
+    if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH)
+      continue;
+    const fs::path final = entry.path().parent_path() / name.substr(0, mark);
+    // A replacement killed between its two renames left the old checkpoint set aside and no
+    // checkpoint under the final name: the old one is whole (it verified when it was made).
+    if (!partial && !fs::exists(final, ec)) {
+      if (::rename(entry.path().c_str(), final.c_str()) == 0)
+        removed.push_back(entry.path().string() + " (restored as " + final.filename().string() + ")");
+      continue;
+    }
+    fs::remove_all(entry.path(), ec);
+    if (!ec)
+      removed.push_back(entry.path().string());
+  }
+  std::sort(removed.begin(), removed.end());
+  return removed;
 }
 
 std::string checkpointFolder(const std::string &runFolder, int64_t step) {

@@ -6,7 +6,9 @@
 #include "kernels/cpu/kernels.h"
 #include "slimtune/kernel_abi.h"
 #include "step/tracked_memory.h"
+#include "support/finite.h"
 #include "support/random.h"
+#include "slimtune/sha256.h"
 
 #include <cmath>
 #include <cstdlib>
@@ -74,6 +76,7 @@ struct Session::Impl {
   std::vector<void *> pointers;
   std::vector<bool> bound;
   int64_t steps = 0;
+  std::string fingerprint; // of the frozen parameters; "" until asked for, or after a bind
 
   ~Impl() {
     storage.clear();
@@ -176,6 +179,23 @@ struct Session::Impl {
     return Status::ok();
   }
 
+  // Copies a parameter's or optimizer state's values into buffer `at` and marks it bound, or
+  // fails, leaving it unbound, when a value is NaN or infinite: training from it could only
+  // produce NaN (or, through a kernel that hides one, a silently wrong adapter).
+  Status store(size_t at, const void *data, int64_t bytes) {
+    std::memcpy(pointers[at], data, static_cast<size_t>(bytes));
+    if (buffers[at].role == "frozen")
+      fingerprint.clear();
+    if (buffers[at].dtype == "f32")
+      if (std::string problem = nonFiniteProblem(static_cast<const float *>(pointers[at]), bytes / 4);
+          !problem.empty()) {
+        bound[at] = false;
+        return Status::error("holds " + problem + "; parameters must be finite");
+      }
+    bound[at] = true;
+    return Status::ok();
+  }
+
   // The other session's buffer for parameter `b` when it has the same one (name, shape).
   static void *sharedParameter(const Session *other, const StepBufferInfo &b) {
     if (!other || (b.role != "frozen" && b.role != "trainable"))
@@ -267,8 +287,8 @@ Status Session::bindModel(const ModelSource &model) {
       return Status::error(model.path() + ": tensor \"" + b.name + "\" has " +
                            std::to_string(values.size()) + " values; the step expects " +
                            std::to_string(b.bytes / 4));
-    std::memcpy(s.pointers[i], values.data(), b.bytes);
-    s.bound[i] = true;
+    if (Status st = s.store(i, values.data(), b.bytes); !st)
+      return Status::error(model.path() + ": tensor \"" + b.name + "\" " + st.message());
   }
   return Status::ok();
 }
@@ -279,12 +299,53 @@ Status Session::bindTensor(const std::string &name, const float *data, int64_t c
   const StepBufferInfo *b = s.find(name, &at);
   if (!b || (b->role != "frozen" && b->role != "trainable" && b->role != "state"))
     return s.fail("the step has no parameter or optimizer state \"" + name + "\"");
-  if (count * 4 != b->bytes)
+  if (count < 0 || count * 4 != b->bytes)
     return s.fail("\"" + name + "\" holds " + std::to_string(b->bytes / 4) + " values, not " +
                   std::to_string(count));
-  std::memcpy(s.pointers[at], data, b->bytes);
-  s.bound[at] = true;
+  if (Status st = s.store(at, data, b->bytes); !st)
+    return s.fail("\"" + name + "\" " + st.message());
   return Status::ok();
+}
+
+Status Session::bindBytes(const std::string &name, const void *data, int64_t bytes) {
+  Impl &s = *impl_;
+  size_t at;
+  const StepBufferInfo *b = s.find(name, &at);
+  if (!b || (b->role != "frozen" && b->role != "trainable" && b->role != "state"))
+    return Status::error("the step has no parameter or optimizer state \"" + name + "\"");
+  if (bytes != b->bytes)
+    return Status::error("\"" + name + "\" holds " + std::to_string(b->bytes) +
+                         " bytes in the step, not " + std::to_string(bytes));
+  if (Status st = s.store(at, data, bytes); !st)
+    return Status::error("\"" + name + "\" " + st.message());
+  return Status::ok();
+}
+
+const std::string &Session::frozenFingerprint() const {
+  Impl &s = *impl_;
+  if (s.fingerprint.empty()) {
+    // Names, shapes and values of every frozen parameter, in manifest order: two models with
+    // the same shapes but other weights differ.
+    Sha256 digest;
+    for (size_t i = 0; i < s.buffers.size(); ++i) {
+      const StepBufferInfo &b = s.buffers[i];
+      if (b.role != "frozen")
+        continue;
+      digest.update(b.name).update("\0", 1);
+      for (int64_t d : b.shape)
+        digest.update(&d, sizeof d);
+      digest.update(s.pointers[i], static_cast<size_t>(b.bytes));
+    }
+    s.fingerprint = digest.hex();
+  }
+  return s.fingerprint;
+}
+
+bool Session::allBound(const std::string &role) const {
+  for (size_t i = 0; i < impl_->buffers.size(); ++i)
+    if (impl_->buffers[i].role == role && !impl_->bound[i])
+      return false;
+  return true;
 }
 
 Status Session::initAdapters(LoraInit init, uint64_t seed) {

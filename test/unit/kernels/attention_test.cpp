@@ -219,6 +219,25 @@ TEST(AttentionStability, LargeScoresAreStable) {
   }
 }
 
+// A NaN in one query row reaches that row's output and logsumexp, as in the reference (the
+// exponential's clamp once turned NaN scores into numbers: a model with a NaN weight trained
+// on with a finite loss). Other rows stay finite: the NaN does not spread sideways.
+TEST(AttentionNonFinite, NaNQueryPropagatesToItsRow) {
+  const Shape s{1, 40, 4, 2, 64};
+  for (bool simd : {true, false}) {
+    SCOPED_TRACE(simd ? "simd" : "portable");
+    SimdScope scope(simd);
+    Inputs in = randomInputs(s, 23);
+    const int64_t row = 33, head = 1;
+    in.q[(row * s.heads + head) * s.d + 5] = kNaN;
+    Forward f = fastForward(s, in);
+    EXPECT_TRUE(std::isnan(f.o[(row * s.heads + head) * s.d]));
+    EXPECT_TRUE(std::isnan(f.lse[head * s.t + row]));
+    EXPECT_TRUE(std::isfinite(f.o[(row * s.heads + head + 1) * s.d]));
+    EXPECT_TRUE(std::isfinite(f.lse[head * s.t + row - 1]));
+  }
+}
+
 //===-- Causality and grouped heads -------------------------------------------------===//
 
 // Changing the keys and values after position `cut` leaves o and lse at positions <= cut

@@ -130,6 +130,17 @@ TEST(CrossEntropyFast, GradientMatchesFiniteDifferences) {
   }
 }
 
+// A NaN logit makes the loss NaN (the exponential propagates it instead of clamping it into a
+// number), with and without AVX2: the training loop's non-finite check then stops the run.
+TEST(CrossEntropyFast, NaNLogitGivesNaNLoss) {
+  for (bool simd : {true, false}) {
+    SimdScope scope(simd);
+    Problem p = randomProblem(4, 1001, 5, 0);
+    p.logits[2 * 1001 + 500] = std::numeric_limits<float>::quiet_NaN();
+    EXPECT_TRUE(std::isnan(fast(p).loss)) << (simd ? "simd" : "portable");
+  }
+}
+
 // Ignored rows: zero gradient, no loss; the mean is over the counted rows only (the loss of a
 // batch equals the mean of the losses of its counted rows computed one at a time).
 TEST(CrossEntropyFast, IgnoredRows) {

@@ -150,6 +150,9 @@ int runTrainingLoop(TrainRun &run, MetricsLog &log) {
     if (!val)
       return Status::error("evaluation at step " + std::to_string(step) + ": " +
                            val.status().message());
+    if (!std::isfinite(val->first))
+      return Status::error("evaluation at step " + std::to_string(step) + ": the validation "
+                           "loss is " + number(val->first) + "; stopping without saving");
     lastVal = val->first;
     state.valLoss = lastVal;
     display.line("eval step " + std::to_string(step) + "  val_loss " + fixed(lastVal, 4) + "  (" +
@@ -172,9 +175,15 @@ int runTrainingLoop(TrainRun &run, MetricsLog &log) {
     auto result = session.runStep(inputs.data(), targets.data());
     if (!result)
       return failWithCheckpoint("step " + std::to_string(step) + ": " + result.status().message());
-    if (!std::isfinite(result->loss))
-      return failWithCheckpoint("step " + std::to_string(step) + ": the loss is " +
-                                number(result->loss) + "; stopping without saving (lower --lr?)");
+    // A NaN can reach the gradients without reaching the loss (a weight only the backward
+    // reads); the optimizer has then already written it into the adapter: stop before it
+    // is saved, validated or trained further.
+    if (!std::isfinite(result->loss) || !std::isfinite(result->gradNorm))
+      return failWithCheckpoint("step " + std::to_string(step) + ": the " +
+                                (std::isfinite(result->loss)
+                                     ? "gradient norm is " + number(result->gradNorm)
+                                     : "loss is " + number(result->loss)) +
+                                "; stopping without saving (lower --lr?)");
     lastLoss = result->loss;
     double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
     state.step = step;

@@ -2,9 +2,13 @@
 
 #include "TrainSettings.h"
 
+#include "compiler/Pipelines.h"
+
 #include "llvm/ADT/StringRef.h"
 
 #include <cmath>
+#include <cstdio>
+#include <map>
 #include <set>
 
 namespace slimtune::cli {
@@ -17,6 +21,37 @@ const std::set<std::string> kMustMatch = {"doc-separator", "batch",         "seq
                                           "passes",        "lr",            "schedule",
                                           "warmup-steps",  "weight-decay",  "max-grad-norm",
                                           "pass-pipeline"};
+
+// The value a setting takes effect with, in one spelling, so that settings are compared by
+// what they do: a number as the number it parses to ("0.010" and "0.01" are one learning
+// rate), and a setting not given as its default (giving the default explicitly changes
+// nothing). The defaults are the pipeline's and the plan's own.
+std::string effective(const std::string &key, const std::string &given) {
+  static const std::map<std::string, std::string> defaults = [] {
+    const TrainingPipelineOptions pipeline;
+    const TrainPlan plan;
+    return std::map<std::string, std::string>{
+        {"lr", number(pipeline.lr)},
+        {"weight-decay", number(pipeline.weightDecay)},
+        {"max-grad-norm", number(pipeline.maxGradNorm)},
+        {"schedule", pipeline.schedule},
+        {"warmup-steps", std::to_string(pipeline.warmupSteps)},
+        {"seed", std::to_string(plan.seed)},
+        {"val-fraction", number(plan.valFraction)},
+        {"pipeline", CompileOptions().pipeline}};
+  }();
+  std::string value = given;
+  if (value.empty())
+    if (auto it = defaults.find(key); it != defaults.end())
+      value = it->second;
+  double parsed;
+  if (!value.empty() && !llvm::StringRef(value).getAsDouble(parsed)) {
+    char text[40];
+    std::snprintf(text, sizeof text, "%.17g", parsed);
+    return text;
+  }
+  return value;
+}
 
 Expected<int64_t> nonNegative(const std::string &name, const std::string &text, int64_t fallback) {
   if (text.empty())
@@ -52,27 +87,32 @@ nlohmann::json TrainSettings::toJson() const {
 Status TrainSettings::resumeFrom(const nlohmann::json &saved, std::vector<std::string> &warnings) {
   if (!saved.is_object())
     return Status::error("the checkpoint records no settings");
-  for (const auto &[key, value] : saved.items()) {
+  for (const auto &[key, value] : saved.items())
     if (!value.is_string())
       return Status::error("the checkpoint's setting \"" + key + "\" is not text");
-    std::string before = value.get<std::string>();
-    std::string &now = values[key];
-    if (now.empty() || now == before) {
-      now = before;
+  auto savedValue = [&](const std::string &key) {
+    return saved.contains(key) ? saved[key].get<std::string>() : std::string();
+  };
+  // Settings that change the math: what is given now must take the value the run had
+  // (given then or not: a default given explicitly is the same setting).
+  for (const std::string &key : kMustMatch) {
+    const std::string now = get(key), before = savedValue(key);
+    if (now.empty() || effective(key, now) == effective(key, before))
       continue;
-    }
-    if (kMustMatch.count(key))
-      return Status::error("--" + key + " " + now + " differs from the checkpoint's " + before +
-                           "; a resumed run must keep it (start a new run to change it)");
-    if (key == "steps" && get("schedule") == "cosine")
-      warnings.push_back("--steps " + now + " differs from the checkpoint's " + before +
-                         ": the cosine schedule now decays over " + now + " steps");
+    return Status::error("--" + key + " " + now + " differs from the checkpoint's " +
+                         (before.empty() ? effective(key, before) + " (the default)" : before) +
+                         "; a resumed run must keep it (start a new run to change it)");
   }
-  // Settings the checkpoint did not record were not given to it: they must not be now.
-  for (const std::string &key : kMustMatch)
-    if (!get(key).empty() && !saved.contains(key))
-      return Status::error("--" + key + " " + get(key) +
-                           " was not set in the checkpoint's run; a resumed run must keep its settings");
+  const std::string schedule = get("schedule").empty() ? savedValue("schedule") : get("schedule");
+  if (!get("steps").empty() && effective("steps", get("steps")) != effective("steps", savedValue("steps")) &&
+      effective("schedule", schedule) == "cosine")
+    warnings.push_back("--steps " + get("steps") + " differs from the checkpoint's " +
+                       savedValue("steps") + ": the cosine schedule now decays over " +
+                       get("steps") + " steps");
+  // Everything the checkpoint recorded and not given now is taken from it.
+  for (const auto &[key, value] : saved.items())
+    if (std::string &now = values[key]; now.empty())
+      now = value.get<std::string>();
   return Status::ok();
 }
 
