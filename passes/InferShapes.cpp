@@ -54,11 +54,15 @@ struct InferShapesPass : public mlir::slim::impl::SlimInferShapesBase<InferShape
       func.emitError() << "slim-infer-shapes: expects a graph of one block";
       return signalPassFailure();
     }
-    if (batch < 0 || seq < 0) {
-      func.emitError() << "slim-infer-shapes: batch and seq must be >= 0, got batch="
-                       << static_cast<int64_t>(batch) << " seq=" << static_cast<int64_t>(seq);
-      return signalPassFailure();
-    }
+    // -1 (the default) leaves a dimension as written; anything else must be a real size (a
+    // batch of 0 once passed as "leave it", silently printing the graph unchanged).
+    for (auto [name, value] : {std::pair{"batch", static_cast<int64_t>(batch)},
+                               std::pair{"seq", static_cast<int64_t>(seq)}})
+      if (value == 0 || value < -1) {
+        func.emitError() << "slim-infer-shapes: " << name << " must be a positive size, got "
+                         << value;
+        return signalPassFailure();
+      }
     if (failed(setInputShapes(func)) || failed(propagate(func)))
       return signalPassFailure();
   }
@@ -76,7 +80,7 @@ struct InferShapesPass : public mlir::slim::impl::SlimInferShapesBase<InferShape
       int64_t wanted[2] = {batch, seq};
       const char *names[2] = {"batch", "seq"};
       for (int d = 0; d < 2; ++d) {
-        if (wanted[d] == 0)
+        if (wanted[d] == -1)
           continue;
         if (!ShapedType::isDynamic(dims[d]) && dims[d] != wanted[d])
           return func.emitError() << "slim-infer-shapes: argument #" << arg.getArgNumber()

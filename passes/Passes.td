@@ -40,10 +40,10 @@ def SlimInferShapes : Pass<"slim-infer-shapes", "::mlir::func::FuncOp"> {
     ```
   }];
   let options = [
-    Option<"batch", "batch", "int64_t", /*default=*/"0",
-           "Batch size for the inputs' first dimension (0: leave it as written)">,
-    Option<"seq", "seq", "int64_t", /*default=*/"0",
-           "Sequence length for the inputs' second dimension (0: leave it as written)">
+    Option<"batch", "batch", "int64_t", /*default=*/"-1",
+           "Batch size for the inputs' first dimension (-1: leave it as written)">,
+    Option<"seq", "seq", "int64_t", /*default=*/"-1",
+           "Sequence length for the inputs' second dimension (-1: leave it as written)">
   ];
   let dependentDialects = [];
 }

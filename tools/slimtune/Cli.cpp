@@ -77,13 +77,13 @@ PipelineFlags::PipelineFlags(llvm::cl::SubCommand &command)
       lr("lr", llvm::cl::desc("Peak learning rate (default 2e-4)"), llvm::cl::value_desc("LR"),
          llvm::cl::sub(command)),
       schedule("schedule", llvm::cl::desc("Learning-rate schedule: constant or cosine"),
-               llvm::cl::sub(command)),
+               llvm::cl::value_desc("constant|cosine"), llvm::cl::sub(command)),
       warmup("warmup-steps", llvm::cl::desc("Warmup steps of the cosine schedule"),
-             llvm::cl::sub(command)),
+             llvm::cl::value_desc("N"), llvm::cl::sub(command)),
       weightDecay("weight-decay", llvm::cl::desc("AdamW weight decay (default 0)"),
-                  llvm::cl::sub(command)),
+                  llvm::cl::value_desc("W"), llvm::cl::sub(command)),
       maxGradNorm("max-grad-norm", llvm::cl::desc("Gradient clipping norm (default 1, 0: off)"),
-                  llvm::cl::sub(command)) {}
+                  llvm::cl::value_desc("NORM"), llvm::cl::sub(command)) {}
 
 PipelineSettings PipelineFlags::settings() const {
   return {pipelineName, passes, passPipeline, lr, schedule, warmup, weightDecay, maxGradNorm};
@@ -183,7 +183,7 @@ int DiagnosticPrinter::fail(const std::string &summary) {
 }
 
 
-Expected<FoundCheckpoint> openCheckpoint(const std::string &path) {
+Expected<FoundCheckpoint> openCheckpoint(const std::string &path, const std::string &option) {
   std::error_code ec;
   if (std::filesystem::exists(path + "/trainer_state.json", ec) ||
       std::filesystem::exists(path + "/checksums.sha256", ec)) {
@@ -200,7 +200,7 @@ Expected<FoundCheckpoint> openCheckpoint(const std::string &path) {
   for (size_t i = all.size() - 1; i-- > 0;)
     if (verifyCheckpoint(all[i]))
       return Status::error(newest.status().message() + "; the newest valid checkpoint is " +
-                           all[i] + " (pass it to --resume)");
+                           all[i] + " (pass it to " + option + ")");
   return newest.status();
 }
 

@@ -42,12 +42,13 @@ Expected<LoadedModel> loadModel(const std::string &modelPath, const std::string 
                                 const std::optional<std::string> &adapterText = std::nullopt);
 
 // A checkpoint to resume or export, verified: PATH itself, or the newest checkpoint of the
-// run folder PATH. When the newest is damaged, the error names the newest one that verifies.
+// run folder PATH. When the newest is damaged, the error names the newest one that verifies,
+// to pass to `option` (--resume, --checkpoint).
 struct FoundCheckpoint {
   std::string folder;
   CheckpointContents contents;
 };
-Expected<FoundCheckpoint> openCheckpoint(const std::string &path);
+Expected<FoundCheckpoint> openCheckpoint(const std::string &path, const std::string &option);
 
 // The pipeline options compile and train share, as given ("" when not given): --pipeline
 // NAME or --passes a,b,c, and the optimizer's settings, which become the pipeline's options.

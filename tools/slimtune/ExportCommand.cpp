@@ -40,7 +40,7 @@ int runExport() {
     return fail("export needs --checkpoint DIR, --format peft|merged and -o DIR");
   if (how != "peft" && how != "merged")
     return fail("--format must be peft or merged, got '" + how + "'");
-  auto found = openCheckpoint(given);
+  auto found = openCheckpoint(given, "--checkpoint");
   if (!found)
     return fail(found.status());
   const std::string checkpoint = found->folder;

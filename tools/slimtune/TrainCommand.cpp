@@ -198,7 +198,7 @@ int runTrain() {
   std::vector<std::string> resumeWarnings; // printed once the run is known to go ahead
   if (!settings.get("resume").empty()) {
     const bool outGiven = !settings.get("out").empty();
-    auto found = openCheckpoint(settings.get("resume"));
+    auto found = openCheckpoint(settings.get("resume"), "--resume");
     if (!found)
       return fail(found.status());
     checkpoint = found->folder;
@@ -220,7 +220,9 @@ int runTrain() {
     return fail("train needs --model PATH");
   if (adapterPath.empty() && !(resumed && !resumed->adapterConfig.empty()))
     return fail("train needs --adapter CFG.json");
-  if (settings.get("data").empty() == settings.get("tokens").empty())
+  if (!settings.get("data").empty() && !settings.get("tokens").empty())
+    return fail("--data and --tokens exclude each other: give the text or its token ids");
+  if (settings.get("data").empty() && settings.get("tokens").empty())
     return fail("train needs one of --data TEXTFILE and --tokens IDS.u32");
   auto plan = planTraining(settings);
   if (!plan)

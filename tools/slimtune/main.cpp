@@ -8,7 +8,10 @@
 #include "Cli.h"
 
 #include "compiler/Registration.h"
+#include "slimtune/kernel_abi.h"
+#include "slimtune/version.h"
 
+#include "llvm/Config/llvm-config.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -17,6 +20,16 @@ int main(int argc, char **argv) {
   // Passes and pipelines by name, for --pipeline/--passes (registered before parsing, since
   // some carry command-line options).
   slimtune::registerPasses();
+  // --help lists slimtune's own options: the top level holds only what LLVM and MLIR
+  // register for themselves (several hundred code-generation flags), so all of it is hidden
+  // there; each subcommand's --help shows its options.
+  for (auto &[name, option] : llvm::cl::getRegisteredOptions(llvm::cl::SubCommand::getTopLevel()))
+    if (name != "help" && name != "help-list" && name != "version")
+      option->setHiddenFlag(llvm::cl::ReallyHidden);
+  llvm::cl::SetVersionPrinter([](llvm::raw_ostream &os) {
+    os << "slimtune " << SLIMTUNE_VERSION << " (kernel ABI " << SLIMTUNE_ABI_VERSION
+       << ", MLIR/LLVM " << LLVM_VERSION_STRING << ")\n";
+  });
   std::string errors;
   llvm::raw_string_ostream errorStream(errors);
   bool parsed = llvm::cl::ParseCommandLineOptions(

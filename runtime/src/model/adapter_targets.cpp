@@ -152,6 +152,15 @@ Expected<std::vector<AdaptedLinear>> resolveAdapters(const AdapterConfig &c, con
   // PEFT's TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING.
   std::vector<std::string> defaults = gpt2 ? std::vector<std::string>{"c_attn"}
                                            : std::vector<std::string>{"q_proj", "v_proj"};
+  // PEFT would quietly match nothing in a layer the model does not have; that is a mistake in
+  // the config (a layer count from another model), so it is named as one.
+  if (c.layersToTransform)
+    for (int64_t layer : *c.layersToTransform)
+      if (layer >= static_cast<int64_t>(spec.layers.size()))
+        return Status::error(c.path + ": layers_to_transform names layer " + std::to_string(layer) +
+                             ", but this " + familyName(spec.config.family) + " model has " +
+                             std::to_string(spec.layers.size()) + " layers (0 to " +
+                             std::to_string(spec.layers.size() - 1) + ")");
   std::vector<AdaptedLinear> adapted;
   for (const Module &m : moduleTree(spec)) {
     if (!targeted(c, m, defaults))
@@ -173,6 +182,11 @@ Expected<std::vector<AdaptedLinear>> resolveAdapters(const AdapterConfig &c, con
         break;
       }
     double scale = c.useRslora ? alpha / std::sqrt(static_cast<double>(rank)) : alpha / rank;
+    // The kernels take the scale as fp32: beyond 1e30 it is infinite or overflows at once.
+    if (!(std::fabs(scale) <= 1e30))
+      return Status::error(c.path + ": lora_alpha " + std::to_string(alpha) + " gives \"" +
+                           m.name + "\" a scale of " + std::to_string(scale) +
+                           "; it must be at most 1e30 in magnitude");
     std::string prefix = "base_model.model." + m.name;
     adapted.push_back({m.linear, rank, alpha, scale, prefix + ".lora_A.weight", prefix + ".lora_B.weight"});
   }

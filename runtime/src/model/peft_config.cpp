@@ -76,6 +76,10 @@ Status stringOrList(const JsonFields<Json> &f, const std::string &key,
   return Status::ok();
 }
 
+// The largest rank accepted: wider than any layer of a real model (a LoRA rank beyond
+// min(in, out) adds parameters and no expressiveness), far below what would overflow a size.
+constexpr int64_t kMaxRank = 65536;
+
 // rank_pattern / alpha_pattern: {pattern: value}, matched as re.match(r"(.*\.)?(pattern)$").
 template <typename T>
 Status patterns(const JsonFields<Json> &f, const std::string &key,
@@ -86,11 +90,13 @@ Status patterns(const JsonFields<Json> &f, const std::string &key,
   if (!v->is_object())
     return f.error(key, "must be an object of {pattern: value}, got " + v->dump());
   for (auto it = v->begin(); it != v->end(); ++it) {
-    bool ok = std::is_integral_v<T> ? it->is_number_integer() && it->template get<int64_t>() > 0
+    bool ok = std::is_integral_v<T> ? it->is_number_integer() && it->template get<int64_t>() > 0 &&
+                                          it->template get<int64_t>() <= kMaxRank
                                     : it->is_number() && std::isfinite(it->template get<double>());
     if (!ok)
       return f.error(key, "maps \"" + it.key() + "\" to " + it->dump() + ", not a " +
-                              (std::is_integral_v<T> ? "positive integer" : "number"));
+                              (std::is_integral_v<T> ? "rank in [1, " + std::to_string(kMaxRank) + "]"
+                                                     : std::string("number")));
     auto regex = Regex::compile("(.*\\.)?(" + it.key() + ")$");
     if (!regex)
       return f.error(key, "has an " + regex.status().message());
@@ -139,6 +145,9 @@ Expected<AdapterConfig> parseAdapterConfigText(const std::string &text, const st
     return f.error("task_type", "is \"" + taskType + "\"; slimtune fine-tunes causal language models");
 
   SLIMTUNE_TRY(r, f.positiveInt("r", 8));
+  if (r > kMaxRank)
+    return f.error("r", "is " + std::to_string(r) + "; slimtune's limit is " +
+                            std::to_string(kMaxRank) + " (a rank beyond a layer's width adds nothing)");
   SLIMTUNE_TRY(alpha, f.number("lora_alpha", 8.0));
   SLIMTUNE_TRY(dropout, f.number("lora_dropout", 0.0));
   if (!std::isfinite(alpha))
