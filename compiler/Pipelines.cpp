@@ -53,7 +53,18 @@ void buildBaselinePipeline(mlir::OpPassManager &pm, const TrainingPipelineOption
   buildTrainingPipeline(pm, options, Savings::None);
 }
 
+void buildEvalPipeline(mlir::OpPassManager &pm) {
+  auto &func = pm.nest<mlir::func::FuncOp>();
+  func.addPass(mlir::slim::createSlimDisableDropout());
+  func.addPass(mlir::slim::createSlimPlanMemory());
+}
+
 void registerPipelines() {
+  mlir::PassPipelineRegistration<>(
+      "eval",
+      "Forward only, for a validation loss: slim-disable-dropout, slim-plan-memory (an "
+      "artifact that shares a training step's weights)",
+      buildEvalPipeline);
   mlir::PassPipelineRegistration<TrainingPipelineOptions>(
       "baseline", "Training step, exact: slim-autodiff, slim-optimizer, slim-plan-memory",
       buildBaselinePipeline);

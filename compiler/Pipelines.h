@@ -41,6 +41,10 @@ struct TrainingPipelineOptions : public mlir::PassPipelineOptions<TrainingPipeli
 // pipeline is measured against.
 void buildBaselinePipeline(mlir::OpPassManager &pm, const TrainingPipelineOptions &options);
 
+// eval: slim-disable-dropout, slim-plan-memory. A forward-only step (the loss) of the same
+// imported graph, run as PEFT's eval mode runs adapters.
+void buildEvalPipeline(mlir::OpPassManager &pm);
+
 void registerPipelines();
 
 } // namespace slimtune

@@ -73,7 +73,8 @@ struct InferShapesPass : public mlir::slim::impl::SlimInferShapesBase<InferShape
     for (BlockArgument arg : entry.getArguments()) {
       auto kind = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
                                                     SlimDialect::kInputAttrName);
-      if (!kind)
+      // Only the [batch, seq] inputs: the step counter and learning rate are scalars.
+      if (!kind || (kind.getValue() != "tokens" && kind.getValue() != "targets"))
         continue;
       auto type = cast<RankedTensorType>(arg.getType());
       SmallVector<int64_t> dims(type.getShape());

@@ -16,6 +16,7 @@
 //===-------------------------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
+#include "passes/TrainingStep.h"
 
 #include <sstream>
 
@@ -86,15 +87,11 @@ struct MergeAdaptersPass : public mlir::slim::impl::SlimMergeAdaptersBase<MergeA
     func::FuncOp func = getOperation();
     if (func.isExternal())
       return;
-    WalkResult training = func.walk([](Operation *op) {
-      if (!isa<StashOp, UnstashOp, CrossEntropyWithGradOp, LoraGradOp, AttentionGradOp, AdamWOp>(op))
-        return WalkResult::advance();
+    if (Operation *op = firstTrainingOp(func)) {
       op->emitOpError() << "slim-merge-adapters: the graph is already a training step; merge "
                            "adapters in the forward graph, before slim-autodiff";
-      return WalkResult::interrupt();
-    });
-    if (training.wasInterrupted())
       return signalPassFailure();
+    }
 
     // In program order, so that a second adapter on an already merged layer finds the new
     // linear and folds into its merged weight in turn.

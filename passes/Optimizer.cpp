@@ -2,10 +2,12 @@
 //
 // Turns a step that returns gradients (slim-autodiff's result) into one that applies them:
 // AdamW with fp32 moments per trainable parameter (new arguments named "<param>.exp_avg" and
-// "<param>.exp_avg_sq", as PyTorch's optimizer state calls them), the learning rate from a
-// schedule driven by a step-counter argument, and optional clipping to a global gradient norm.
+// "<param>.exp_avg_sq", as PyTorch's optimizer state calls them), the learning rate read from
+// a step input (the runtime gives it at every step: the caller's, or the schedule the pass
+// records on the function), a step counter, and optional clipping to a global gradient norm.
 // Parameters and moments come back as results tied to their arguments (slim.updates), which
-// the step writes in place.
+// the step writes in place; with keep-gradients the gradients come back too, for trainers
+// that read them.
 //
 //===-------------------------------------------------------------------------------------===//
 
@@ -52,10 +54,16 @@ struct OptimizerPass : public mlir::slim::impl::SlimOptimizerBase<OptimizerPass>
         failed(between("weight-decay", weightDecay, 0, 1e3)) ||
         failed(between("max-grad-norm", maxGradNorm, 0, 1e30)))
       return failure();
+    if (warmupSteps < 0)
+      return func.emitError() << "slim-optimizer: warmup-steps must be >= 0, got "
+                              << static_cast<int64_t>(warmupSteps);
     if (schedule == "cosine" && totalSteps <= warmupSteps)
       return func.emitError() << "slim-optimizer: a cosine schedule needs total-steps ("
                               << static_cast<int64_t>(totalSteps) << ") > warmup-steps ("
                               << static_cast<int64_t>(warmupSteps) << ")";
+    if (schedule == "cosine" && !(minLearningRate >= 0 && minLearningRate <= learningRate))
+      return func.emitError() << "slim-optimizer: min-lr must be in [0, lr], got "
+                              << show(minLearningRate);
     return success();
   }
 
@@ -105,26 +113,45 @@ struct OptimizerPass : public mlir::slim::impl::SlimOptimizerBase<OptimizerPass>
     }
     BlockArgument step = addArgument(RankedTensorType::get({}, b.getI32Type()),
                                      b.getNamedAttr(SlimDialect::kInputAttrName, b.getStringAttr("step")));
+    // The learning rate is an input: the schedule is the caller's to choose at run time. The
+    // one the options describe is recorded for the runtime to follow when the caller gives
+    // none (and for a reader of the IR).
+    BlockArgument lr = addArgument(RankedTensorType::get({}, b.getF32Type()),
+                                   b.getNamedAttr(SlimDialect::kInputAttrName, b.getStringAttr("lr")));
+    bool cosine = schedule == "cosine";
+    func->setAttr(SlimDialect::kLrScheduleAttrName,
+                  b.getDictionaryAttr({
+                      b.getNamedAttr("kind", b.getStringAttr(schedule)),
+                      b.getNamedAttr("lr", b.getF64FloatAttr(learningRate)),
+                      b.getNamedAttr("warmup_steps", b.getI64IntegerAttr(cosine ? warmupSteps : 0)),
+                      b.getNamedAttr("total_steps", b.getI64IntegerAttr(cosine ? totalSteps : 0)),
+                      b.getNamedAttr("min_lr", b.getF64FloatAttr(cosine ? minLearningRate : 0.0)),
+                  }));
 
     b.setInsertionPoint(ret);
-    bool cosine = schedule == "cosine";
-    Value lr = createInferred<LrScheduleOp>(
-        b, loc, step, b.getF64FloatAttr(learningRate), cosine ? b.getUnitAttr() : UnitAttr(),
-        b.getI64IntegerAttr(warmupSteps), b.getI64IntegerAttr(totalSteps),
-        b.getF64FloatAttr(minLearningRate));
     SmallVector<Value> grads;
     for (auto &u : updates)
       grads.push_back(u.second);
     Value normSquared = createInferred<GlobalNormSquaredOp>(b, loc, grads);
     Value norm = createInferred<SqrtOp>(b, loc, normSquared);
 
-    SmallVector<Value> results = {loss, norm, lr};
+    SmallVector<Value> results = {loss, norm};
     auto named = [&](StringRef key, Attribute value) {
       return b.getDictionaryAttr(b.getNamedAttr(key, value));
     };
     SmallVector<Attribute> resultAttrs = {named(SlimDialect::kOutputAttrName, b.getStringAttr("loss")),
-                                          named(SlimDialect::kOutputAttrName, b.getStringAttr("grad_norm")),
-                                          named(SlimDialect::kOutputAttrName, b.getStringAttr("lr"))};
+                                          named(SlimDialect::kOutputAttrName, b.getStringAttr("grad_norm"))};
+    // Gradients as outputs: the step writes each into a buffer of its own (read as
+    // "<param>.grad") instead of a transient arena slot, and AdamW reads it from there.
+    if (keepGradients)
+      for (auto [param, grad] : updates) {
+        results.push_back(grad);
+        resultAttrs.push_back(named(
+            SlimDialect::kGradAttrName,
+            b.getStringAttr(func.getArgAttrOfType<ParamAttr>(param.getArgNumber(),
+                                                             SlimDialect::kParamAttrName)
+                                .getName())));
+      }
     for (auto [u, mv] : llvm::zip_equal(updates, moments)) {
       auto [param, grad] = u;
       auto [m, v] = mv;

@@ -91,18 +91,25 @@ def SlimAutodiff : Pass<"slim-autodiff", "::mlir::func::FuncOp"> {
 }
 
 def SlimOptimizer : Pass<"slim-optimizer", "::mlir::func::FuncOp"> {
-  let summary = "Apply the gradients with AdamW: moments, LR schedule, gradient clipping";
+  let summary = "Apply the gradients with AdamW: moments, learning rate input, gradient clipping";
   let description = [{
     Consumes the gradients slim-autodiff returns and updates their parameters in the step:
     PyTorch's AdamW (decoupled weight decay, bias correction) with fp32 moments, new arguments
-    marked `slim.state = "<param>.exp_avg"` / `"<param>.exp_avg_sq"`; the learning rate from
-    `schedule` (constant, or linear warmup then cosine decay to `min-lr` at `total-steps`)
-    evaluated at a new `slim.input = "step"` argument (the number of steps already taken);
-    gradients scaled to a global norm of at most `max-grad-norm` (0 disables clipping).
+    marked `slim.state = "<param>.exp_avg"` / `"<param>.exp_avg_sq"`; a new
+    `slim.input = "step"` argument (the number of steps already taken, for bias correction
+    and dropout masks) and a new `slim.input = "lr"` argument, the learning rate of this step,
+    which the runtime fills at every step; gradients scaled to a global norm of at most
+    `max-grad-norm` (0 disables clipping).
 
-    The step then returns the loss, the gradient norm and the learning rate
-    (`slim.output`), followed by the new parameters and moments, each marked
-    `slim.updates = <argument index>`: the step writes them in place.
+    The learning rate is the caller's to choose at run time. The schedule the options
+    describe (`lr`, `schedule`: constant, or linear warmup then cosine decay to `min-lr` at
+    `total-steps`) is recorded on the function as `slim.lr_schedule`: the runtime follows it
+    when a caller gives no rate of its own.
+
+    The step then returns the loss and the gradient norm (`slim.output`), with
+    `keep-gradients` every gradient (`slim.grad`, read back as "<param>.grad"), then the
+    new parameters and moments, each marked `slim.updates = <argument index>`: the step
+    writes them in place.
 
     Before:
     ```mlir
@@ -110,11 +117,12 @@ def SlimOptimizer : Pass<"slim-optimizer", "::mlir::func::FuncOp"> {
     ```
     After:
     ```mlir
-    %lr = slim.lr_schedule %step lr 2.000000e-04 : tensor<i32> -> tensor<f32>
+    // %step: {slim.input = "step"}, %lr: {slim.input = "lr"}
+    // func attribute: slim.lr_schedule = {kind = "constant", lr = 2.0e-04, ...}
     %ss = slim.global_norm_squared %da : tensor<8x64xf32> -> tensor<f64>
     %norm = slim.sqrt %ss : tensor<f64> -> tensor<f32>
     %a2, %m2, %v2 = slim.adamw %a, %da, %m, %v, %lr, %step, %ss beta1 ... : ...
-    return %loss, %norm, %lr, %a2, %m2, %v2 : ...   // slim.updates = index of %a, %m, %v
+    return %loss, %norm, %a2, %m2, %v2 : ...   // slim.updates = index of %a, %m, %v
     ```
   }];
   let options = [
@@ -132,7 +140,9 @@ def SlimOptimizer : Pass<"slim-optimizer", "::mlir::func::FuncOp"> {
     Option<"totalSteps", "total-steps", "int64_t", /*default=*/"0",
            "Steps at which the cosine schedule reaches min-lr">,
     Option<"minLearningRate", "min-lr", "double", /*default=*/"0.0",
-           "Learning rate at the end of the cosine schedule">
+           "Learning rate at the end of the cosine schedule">,
+    Option<"keepGradients", "keep-gradients", "bool", /*default=*/"false",
+           "Also return every gradient, for trainers that read them after the step">
   ];
 }
 
@@ -281,6 +291,23 @@ def SlimShareNormStash : Pass<"slim-share-norm-stash", "::mlir::func::FuncOp"> {
     %z, %rstd = slim.normalize %x kind rms epsilon 1.000000e-05 : tensor<2x16x64xf32> -> (tensor<2x16x64xf32>, tensor<2x16xf32>)
     %n = slim.scale_shift %z scale %g : (tensor<2x16x64xf32>, tensor<64xf32>) -> tensor<2x16x64xf32>
     ```
+  }];
+}
+
+def SlimDisableDropout : Pass<"slim-disable-dropout", "::mlir::func::FuncOp"> {
+  let summary = "Evaluate without dropout: every LoRA dropout probability set to 0";
+  let description = [{
+    A forward graph imported for training carries the adapter's `lora_dropout` on every
+    `slim.lora`. Evaluation (a validation loss, a forward-only artifact that shares a
+    training step's weights) runs the adapter as PEFT's eval mode does, without dropout: this
+    pass sets each `dropout` to 0, so the same imported graph serves both. Run it before
+    slim-merge-adapters to merge adapters trained with dropout.
+
+    Exact for evaluation by construction (dropout is the identity at evaluation time); not
+    for training, so it refuses a graph that slim-autodiff has run on.
+
+    Before: `%d = slim.lora %h, %a, %b scale 2.0 dropout 0.1 seed 7 : ...`
+    After:  `%d = slim.lora %h, %a, %b scale 2.0 seed 7 : ...`
   }];
 }
 

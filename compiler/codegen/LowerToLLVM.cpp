@@ -474,13 +474,6 @@ private:
                 l(cols(o.getLogits())), i(o.getIgnoreIndex())});
           return success();
         })
-        .Case([&](LrScheduleOp o) {
-          call(loc, SLIMTUNE_KERNEL_LR_SCHEDULE,
-               {R(), P(o.getStep()), f(o.getLr().convertToDouble()), l(static_cast<int64_t>(o.getWarmup())),
-                l(static_cast<int64_t>(o.getTotal())), f(o.getMinLr().convertToDouble()),
-                i(o.getCosine() ? 1 : 0)});
-          return success();
-        })
         .Case([&](GlobalNormSquaredOp o) {
           call(loc, SLIMTUNE_KERNEL_FILL_ZERO, {R(), l(8)});
           for (Value g : o.getGradients())

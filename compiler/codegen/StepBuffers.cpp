@@ -131,6 +131,19 @@ llvm::json::Object buildManifest(func::FuncOp step, const StepBuffers &table) {
                               {"arena_bytes", step->getAttrOfType<IntegerAttr>(kArenaBytesAttr).getInt()},
                               {"buffers", std::move(buffers)},
                               {"matmul_flops", matmulFlops(step)}};
+  // The learning-rate schedule the runtime follows when a caller gives no rate, and the
+  // adapter configuration checkpoints carry (for export).
+  if (auto schedule = step->getAttrOfType<DictionaryAttr>(SlimDialect::kLrScheduleAttrName)) {
+    llvm::json::Object o;
+    o["kind"] = schedule.getAs<StringAttr>("kind").getValue().str();
+    o["lr"] = schedule.getAs<FloatAttr>("lr").getValueAsDouble();
+    o["warmup_steps"] = schedule.getAs<IntegerAttr>("warmup_steps").getInt();
+    o["total_steps"] = schedule.getAs<IntegerAttr>("total_steps").getInt();
+    o["min_lr"] = schedule.getAs<FloatAttr>("min_lr").getValueAsDouble();
+    manifest["lr_schedule"] = std::move(o);
+  }
+  if (auto config = step->getAttrOfType<StringAttr>(SlimDialect::kAdapterConfigAttrName))
+    manifest["adapter_config"] = config.getValue().str();
   // What a batch must satisfy: token ids index the embedding; targets index the logits or
   // are the ignore index.
   step.walk([&](EmbeddingOp op) {

@@ -21,7 +21,7 @@ namespace slimtune::codegen {
 
 struct StepBuffer {
   std::string name;  // parameter or state name, input kind, output name
-  std::string role;  // frozen, trainable, state, tokens, targets, step, output
+  std::string role;  // frozen, trainable, state, tokens, targets, step, lr, output
   std::string dtype; // f32, i32, f64
   std::vector<int64_t> shape;
   int64_t bytes = 0;
@@ -42,8 +42,9 @@ mlir::FailureOr<StepBuffers> collectStepBuffers(mlir::func::FuncOp step);
 // elementwise work is not counted): what achieved FLOP/s is measured against.
 int64_t matmulFlops(mlir::func::FuncOp step);
 
-// The manifest JSON the artifact carries: ABI version, arena size, buffers, matmul FLOPs, and
-// what the runtime needs to validate a batch (vocabulary, ignore index, batch shape).
+// The manifest JSON the artifact carries: ABI version, arena size, buffers, matmul FLOPs, what
+// the runtime needs to validate a batch (vocabulary, ignore index, batch shape), the
+// learning-rate schedule it follows when a caller gives none, and the adapter configuration.
 llvm::json::Object buildManifest(mlir::func::FuncOp step, const StepBuffers &buffers);
 
 } // namespace slimtune::codegen

@@ -45,6 +45,8 @@ public:
     auto func = b_.create<func::FuncOp>(loc("forward"), "forward",
                                         b_.getFunctionType(types, {scalarLoss()}));
     func.setAllArgAttrs(attrs);
+    if (!options_.adapterConfig.empty())
+      func->setAttr(SlimDialect::kAdapterConfigAttrName, b_.getStringAttr(options_.adapterConfig));
     Block *entry = func.addEntryBlock();
     b_.setInsertionPointToStart(entry);
     for (auto [i, a] : llvm::enumerate(args_))

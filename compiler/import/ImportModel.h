@@ -24,6 +24,9 @@ struct ImportOptions {
   int64_t batch = 0;
   int64_t seq = 0;
   double loraDropout = 0; // the adapter config's lora_dropout
+  // The adapter configuration's text (adapter_config.json), recorded on the graph so that
+  // the compiled step carries it into checkpoints (which then export); "" for none.
+  std::string adapterConfig;
 };
 
 // The graph as a module holding `func.func @forward(params..., tokens, targets) -> loss`.

@@ -76,13 +76,19 @@ LogicalResult SlimDialect::verifyRegionArgAttribute(Operation *op, unsigned regi
   if (attrName == kInputAttrName) {
     auto kind = dyn_cast<StringAttr>(attribute.getValue());
     if (!kind || (kind.getValue() != "tokens" && kind.getValue() != "targets" &&
-                  kind.getValue() != "step"))
-      return emit() << "expects \"tokens\", \"targets\" or \"step\", got "
+                  kind.getValue() != "step" && kind.getValue() != "lr"))
+      return emit() << "expects \"tokens\", \"targets\", \"step\" or \"lr\", got "
                     << attribute.getValue();
     auto tensor = dyn_cast<RankedTensorType>(arg.getType());
     if (kind.getValue() == "step") {
       if (!tensor || tensor.getRank() != 0 || !tensor.getElementType().isInteger(32))
         return emit() << "\"step\" expects a tensor<i32> (the optimizer step), got "
+                      << arg.getType();
+      return success();
+    }
+    if (kind.getValue() == "lr") {
+      if (!tensor || tensor.getRank() != 0 || !tensor.getElementType().isF32())
+        return emit() << "\"lr\" expects a tensor<f32> (the learning rate), got "
                       << arg.getType();
       return success();
     }
@@ -120,9 +126,8 @@ LogicalResult SlimDialect::verifyRegionResultAttribute(Operation *op, unsigned r
 
   if (attrName == kOutputAttrName) {
     auto kind = dyn_cast<StringAttr>(attribute.getValue());
-    if (!kind || (kind.getValue() != "loss" && kind.getValue() != "grad_norm" &&
-                  kind.getValue() != "lr"))
-      return emit() << "expects \"loss\", \"grad_norm\" or \"lr\", got " << attribute.getValue();
+    if (!kind || (kind.getValue() != "loss" && kind.getValue() != "grad_norm"))
+      return emit() << "expects \"loss\" or \"grad_norm\", got " << attribute.getValue();
     auto tensor = dyn_cast<RankedTensorType>(type);
     if (!tensor || tensor.getRank() != 0 || !tensor.getElementType().isF32())
       return emit() << "expects a tensor<f32>, got " << type;
@@ -156,4 +161,38 @@ LogicalResult SlimDialect::verifyRegionResultAttribute(Operation *op, unsigned r
 
   return op->emitError() << "result #" << resultIndex << ": unknown slim result attribute '"
                          << attrName << "'";
+}
+
+LogicalResult SlimDialect::verifyOperationAttribute(Operation *op, NamedAttribute attribute) {
+  StringRef attrName = attribute.getName().getValue();
+  auto emit = [&]() { return op->emitError() << "'" << attrName << "' "; };
+  if (attrName == kAdapterConfigAttrName) {
+    if (!isa<StringAttr>(attribute.getValue()))
+      return emit() << "expects the adapter configuration as a string, got "
+                    << attribute.getValue();
+    return success();
+  }
+  if (attrName == kLrScheduleAttrName) {
+    // What the runtime computes learning rates from: checked here, once, for any step.
+    auto dict = dyn_cast<DictionaryAttr>(attribute.getValue());
+    auto kind = dict ? dict.getAs<StringAttr>("kind") : nullptr;
+    auto lr = dict ? dict.getAs<FloatAttr>("lr") : nullptr;
+    auto minLr = dict ? dict.getAs<FloatAttr>("min_lr") : nullptr;
+    auto warmup = dict ? dict.getAs<IntegerAttr>("warmup_steps") : nullptr;
+    auto total = dict ? dict.getAs<IntegerAttr>("total_steps") : nullptr;
+    if (!kind || !lr || !minLr || !warmup || !total)
+      return emit() << "expects {kind, lr, warmup_steps, total_steps, min_lr}, got "
+                    << attribute.getValue();
+    if (kind.getValue() != "constant" && kind.getValue() != "cosine")
+      return emit() << "kind must be \"constant\" or \"cosine\", got " << kind;
+    double rate = lr.getValueAsDouble(), low = minLr.getValueAsDouble();
+    if (!(rate >= 1e-12 && rate < 1e3))
+      return emit() << "lr must be in [1e-12, 1000), got " << rate;
+    if (kind.getValue() == "cosine" &&
+        (warmup.getInt() < 0 || total.getInt() <= warmup.getInt() || !(low >= 0 && low <= rate)))
+      return emit() << "expects 0 <= warmup_steps < total_steps and 0 <= min_lr <= lr for a "
+                       "cosine schedule";
+    return success();
+  }
+  return success(); // the planner's and passes' own (slim.arena_bytes, slim.offsets, ...)
 }

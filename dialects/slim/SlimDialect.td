@@ -40,18 +40,24 @@ def Slim_Dialect : Dialect {
   let useDefaultTypePrinterParser = 1;
   let hasRegionArgAttrVerify = 1;
   let hasRegionResultAttrVerify = 1;
+  let hasOperationAttrVerify = 1;
   let extraClassDeclaration = [{
     /// The argument attribute naming a parameter's checkpoint tensor and role.
     static constexpr ::llvm::StringLiteral kParamAttrName = "slim.param";
-    /// The argument attribute marking a step input: "tokens", "targets" or "step".
+    /// The argument attribute marking a step input: "tokens", "targets", "step" or "lr".
     static constexpr ::llvm::StringLiteral kInputAttrName = "slim.input";
     /// The argument attribute naming an optimizer state tensor ("<param>.exp_avg", ...).
     static constexpr ::llvm::StringLiteral kStateAttrName = "slim.state";
-    /// Result attributes of a training step: a named output ("loss", "grad_norm", "lr"),
+    /// Result attributes of a training step: a named output ("loss", "grad_norm"),
     /// the gradient of a parameter (its name), or the new value of argument #N.
     static constexpr ::llvm::StringLiteral kOutputAttrName = "slim.output";
     static constexpr ::llvm::StringLiteral kGradAttrName = "slim.grad";
     static constexpr ::llvm::StringLiteral kUpdatesAttrName = "slim.updates";
+    /// Function attributes of a step: the learning-rate schedule slim-optimizer was given
+    /// (what the runtime follows when a caller gives no rate), and the adapter configuration
+    /// the graph was imported with (PEFT's adapter_config.json, carried into checkpoints).
+    static constexpr ::llvm::StringLiteral kLrScheduleAttrName = "slim.lr_schedule";
+    static constexpr ::llvm::StringLiteral kAdapterConfigAttrName = "slim.adapter_config";
 
   private:
     void registerAttributes();

@@ -280,27 +280,6 @@ def Slim_CrossEntropyWithGradOp : Slim_Op<"cross_entropy_with_grad"> {
 
 def Slim_StepTensor : 0DTensorOf<[I32]>;
 
-def Slim_LrScheduleOp : Slim_Op<"lr_schedule"> {
-  let summary = "The learning rate at an optimizer step";
-  let description = [{
-    `constant`: `lr`. `cosine`: linear warmup lr·(s+1)/warmup for s < warmup, then cosine
-    decay from lr to min_lr, reached at s = total; s is the step counter (0 at the first step).
-
-    ```mlir
-    %lr = slim.lr_schedule %step lr 2.000000e-04 cosine warmup 10 total 200 min_lr 0.000000e+00 : tensor<i32> -> tensor<f32>
-    ```
-  }];
-  let arguments = (ins Slim_StepTensor:$step, F64Attr:$lr, UnitAttr:$cosine,
-                       DefaultValuedAttr<I64Attr, "0">:$warmup,
-                       DefaultValuedAttr<I64Attr, "0">:$total,
-                       DefaultValuedAttr<F64Attr, "0.0">:$min_lr);
-  let results = (outs Slim_Loss:$result);
-  let assemblyFormat = [{
-    $step `lr` $lr (`cosine` $cosine^ `warmup` $warmup `total` $total `min_lr` $min_lr)?
-    attr-dict `:` type($step) `->` type($result)
-  }];
-}
-
 def Slim_GlobalNormSquaredOp : Slim_Op<"global_norm_squared"> {
   let summary = "The sum of squares of every element of the gradients, in fp64";
   let description = [{

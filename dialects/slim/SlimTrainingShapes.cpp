@@ -154,22 +154,6 @@ LogicalResult CrossEntropyWithGradOp::inferResultTypes(SmallVectorImpl<Type> &ty
   return success();
 }
 
-LogicalResult LrScheduleOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emitError) {
-  if (failed(expectPositiveFinite(emitError, "lr", getLr().convertToDouble())))
-    return failure();
-  if (getCosine()) {
-    int64_t warmup = static_cast<int64_t>(getWarmup()), total = static_cast<int64_t>(getTotal());
-    if (warmup < 0 || total <= warmup)
-      return emitError() << "expects 0 <= warmup < total for a cosine schedule, got warmup "
-                         << warmup << " and total " << total;
-    double minLr = getMinLr().convertToDouble();
-    if (!(minLr >= 0) || minLr > getLr().convertToDouble())
-      return emitError() << "expects 0 <= min_lr <= lr, got " << num(minLr);
-  }
-  types.push_back(RankedTensorType::get({}, Float32Type::get(getContext())));
-  return success();
-}
-
 LogicalResult GlobalNormSquaredOp::inferResultTypes(SmallVectorImpl<Type> &types,
                                                     EmitFn emitError) {
   if (getGradients().empty())

@@ -5,6 +5,7 @@
 #include "slimtune/checkpoint.h"
 
 #include "llvm/ADT/StringRef.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
@@ -12,6 +13,13 @@
 #include <sstream>
 
 namespace slimtune::cli {
+
+Expected<std::string> readTextFile(const std::string &path) {
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
+  if (!buffer)
+    return Status::error(path + ": cannot read: " + buffer.getError().message());
+  return (*buffer)->getBuffer().str();
+}
 
 int fail(const std::string &message) {
   // One line, always: multi-line messages (a parser's caret display) keep their first line.

@@ -20,6 +20,9 @@
 
 namespace slimtune::cli {
 
+// A whole text file (an adapter configuration); errors name the file.
+Expected<std::string> readTextFile(const std::string &path);
+
 // Prints "slimtune: error: <message>" and returns the exit code for errors.
 int fail(const std::string &message);
 int fail(const Status &status);

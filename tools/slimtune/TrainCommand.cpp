@@ -152,13 +152,6 @@ std::string runFolderOf(const std::string &checkpoint) {
   return "";
 }
 
-Expected<std::string> readText(const std::string &path) {
-  auto buffer = llvm::MemoryBuffer::getFile(path);
-  if (!buffer)
-    return Status::error(path + ": cannot read: " + buffer.getError().message());
-  return (*buffer)->getBuffer().str();
-}
-
 // Two JSON texts with the same value (key order, spacing and number spelling aside); texts
 // that are not JSON are compared as text.
 bool sameJson(const std::string &a, const std::string &b) {
@@ -170,13 +163,13 @@ bool sameJson(const std::string &a, const std::string &b) {
 
 bool compileArtifact(const LoadedModel &loaded, const TrainPlan &plan, double dropout,
                      const CompileOptions &options, const std::string &artifact,
-                     const std::string &modelPath) {
+                     const std::string &modelPath, const std::string &adapterText) {
   mlir::DialectRegistry registry;
   registerDialects(registry);
   mlir::MLIRContext context(registry);
   DiagnosticPrinter diagnostics(context, modelPath);
   std::string error;
-  ImportOptions importOptions{plan.batch, plan.seq, dropout};
+  ImportOptions importOptions{plan.batch, plan.seq, dropout, adapterText};
   auto module = importModel(context, loaded.source->spec(), loaded.adapted, importOptions, error);
   if (!module)
     return diagnostics.fail(error), false;
@@ -257,7 +250,7 @@ int runTrain() {
   // The adapter configuration: the file given, which must agree with a checkpoint's copy.
   std::string adapterText;
   if (!adapterPath.empty()) {
-    auto text = readText(adapterPath);
+    auto text = readTextFile(adapterPath);
     if (!text)
       return fail(text.status());
     adapterText = *text;
@@ -318,11 +311,13 @@ int runTrain() {
   // The training step, and an evaluation step (forward only, no dropout) sharing its weights.
   const std::string trainArtifact = work.path + "/step.so", evalArtifact = work.path + "/eval.so";
   const bool validate = data->valSequences() > 0;
-  if (!compileArtifact(*loaded, *plan, loaded->adapter->dropout, *compile, trainArtifact, modelPath))
+  if (!compileArtifact(*loaded, *plan, loaded->adapter->dropout, *compile, trainArtifact, modelPath,
+                       adapterText))
     return 1;
   CompileOptions evalOptions;
-  evalOptions.passes = "slim-plan-memory";
-  if (validate && !compileArtifact(*loaded, *plan, 0.0, evalOptions, evalArtifact, modelPath))
+  evalOptions.pipeline = "eval";
+  if (validate && !compileArtifact(*loaded, *plan, 0.0, evalOptions, evalArtifact, modelPath,
+                                   adapterText))
     return 1;
 
   auto session = Session::open(trainArtifact);

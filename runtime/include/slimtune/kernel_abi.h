@@ -33,8 +33,9 @@ extern "C" {
 
 /* Bumped whenever SLIMTUNE_KERNELS changes: an artifact indexes the runtime's table by id.
  * 2: merge_lora. 3: activation_flags, activation_grad_flags. 4: quantize, dequantize.
- * 5: normalize, normalize_grad, scale_shift, quantize_ema. */
-#define SLIMTUNE_ABI_VERSION 5
+ * 5: normalize, normalize_grad, scale_shift, quantize_ema. 6: lr_schedule removed (the learning
+ * rate is a step input the runtime fills). */
+#define SLIMTUNE_ABI_VERSION 6
 
 /* clang-format off */
 #define SLIMTUNE_KERNELS(X)                                                                        \
@@ -114,9 +115,6 @@ extern "C" {
   X(SUM_SQUARES, sum_squares, "ppl")                                                               \
   /* sqrt_f64(out[f32*], acc[f64*]): *out = sqrt(*acc)                                           */ \
   X(SQRT_F64, sqrt_f64, "pp")                                                                      \
-  /* lr_schedule(lr[f32*], step[i32*], base, warmup, total, min_lr, kind[i32]): kind 0 constant; */ \
-  /* kind 1: base * (s+1)/warmup while s < warmup, then cosine from base to min_lr at total      */ \
-  X(LR_SCHEDULE, lr_schedule, "ppfllfi")                                                           \
   /* adamw(p, m, v, g, n, lr[f32*], step[i32*], sum_squares[f64*]?, max_norm, beta1, beta2,     */ \
   /* eps, weight_decay): decoupled weight decay, bias correction with t = *step + 1; g scaled by */ \
   /* min(1, max_norm / (sqrt(*sum_squares) + 1e-6)) when max_norm > 0; p, m, v in place          */ \

@@ -4,11 +4,13 @@
 #define SLIMTUNE_SESSION_H
 
 #include "slimtune/adapter.h"
+#include "slimtune/lr_schedule.h"
 #include "slimtune/model.h"
 #include "slimtune/status.h"
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,7 +19,7 @@ namespace slimtune {
 // One buffer of the step's manifest.
 struct StepBufferInfo {
   std::string name;
-  std::string role; // frozen, trainable, state, tokens, targets, step, output
+  std::string role; // frozen, trainable, state, tokens, targets, step, lr, output
   std::string dtype; // f32, i32, f64
   std::vector<int64_t> shape;
   int64_t bytes = 0;
@@ -27,7 +29,7 @@ struct StepBufferInfo {
 struct StepResult {
   float loss = 0;
   float gradNorm = 0; // NaN without an optimizer
-  float lr = 0;       // NaN without an optimizer
+  float lr = 0;       // the learning rate used; NaN without an optimizer
   int64_t step = 0;   // optimizer steps taken, this one included
 };
 
@@ -62,7 +64,10 @@ public:
   Status initAdapters(LoraInit init, uint64_t seed);
 
   // One step on [batch, seq] token ids and targets (validated against the manifest first).
-  Expected<StepResult> runStep(const int32_t *tokens, const int32_t *targets);
+  // A training step takes a learning rate: `learningRate`, or else the rate of the schedule
+  // it was compiled with at the current step count. A forward-only step takes none.
+  Expected<StepResult> runStep(const int32_t *tokens, const int32_t *targets,
+                               std::optional<float> learningRate = std::nullopt);
 
   Status readTensor(const std::string &name, float *out, int64_t count) const;
   // Direct access for checkpoints: the buffer's bytes, or null when there is none.
@@ -72,6 +77,12 @@ public:
   int64_t batchSize() const;
   int64_t sequenceLength() const;
   bool hasOptimizer() const;
+  // Whether steps take a learning rate (an optimizer step), and the schedule the step was
+  // compiled with (none for steps compiled before the rate was an input, or forward-only).
+  bool takesLearningRate() const;
+  const std::optional<LrSchedule> &schedule() const;
+  // The adapter configuration (adapter_config.json) the graph was imported with; "" if none.
+  const std::string &adapterConfig() const;
   int64_t stepCount() const;
   void setStepCount(int64_t steps);
   // The plan: arena plus every buffer. The high-water mark of what the session allocated.

@@ -70,8 +70,6 @@ void crossEntropy(float *loss, float *dlogits, const float *logits, const int32_
                   int64_t n, int64_t vocab, int32_t ignoreIndex);
 void sumSquares(double *acc, const float *x, int64_t n);
 void sqrtF64(float *out, const double *acc);
-void lrSchedule(float *lr, const int32_t *step, float base, int64_t warmup, int64_t total,
-                float minLr, int32_t kind);
 void adamw(float *p, float *m, float *v, const float *g, int64_t n, const float *lr,
            const int32_t *step, const double *sumSquares, float maxNorm, float beta1,
            float beta2, float eps, float weightDecay);

@@ -112,11 +112,6 @@ void sumSquares(double *acc, const float *x, int64_t n) {
 
 void sqrtF64(float *out, const double *acc) { *out = static_cast<float>(std::sqrt(*acc)); }
 
-void lrSchedule(float *lr, const int32_t *step, float base, int64_t warmup, int64_t total,
-                float minLr, int32_t kind) {
-  *lr = static_cast<float>(reference::learningRate(*step, base, warmup, total, minLr, kind));
-}
-
 void adamw(float *p, float *m, float *v, const float *g, int64_t n, const float *lr,
            const int32_t *step, const double *sumSquares, float maxNorm, float beta1, float beta2,
            float eps, float weightDecay) {

@@ -1,6 +1,6 @@
-// Plain references of the optimizer kernels (gradient norm, learning-rate schedule, AdamW),
-// templated on the element type so that tests can run them in double precision. Semantics:
-// SUM_SQUARES, SQRT_F64, LR_SCHEDULE and ADAMW in kernel_abi.h.
+// Plain references of the optimizer kernels (gradient norm, AdamW), templated on the element
+// type so that tests can run them in double precision. Semantics: SUM_SQUARES, SQRT_F64 and
+// ADAMW in kernel_abi.h.
 #ifndef SLIMTUNE_KERNELS_CPU_OPTIMIZER_REFERENCE_H
 #define SLIMTUNE_KERNELS_CPU_OPTIMIZER_REFERENCE_H
 
@@ -9,8 +9,6 @@
 #include <cstdint>
 
 namespace slimtune::cpu::reference {
-
-constexpr double kPi = 3.14159265358979323846;
 
 // *acc += sum_i x[i]^2, accumulated in double.
 template <typename T> void sumSquares(double *acc, const T *x, int64_t n) {
@@ -22,26 +20,6 @@ template <typename T> void sumSquares(double *acc, const T *x, int64_t n) {
 
 template <typename T> void sqrtF64(T *out, const double *acc) {
   *out = static_cast<T>(std::sqrt(*acc));
-}
-
-// The learning rate at step s = *step. kind 0: base. kind 1: base (s + 1) / warmup while
-// s < warmup, then a cosine from base (at s = warmup) to minLr (at s = total), minLr after.
-inline double learningRate(int32_t s, double base, int64_t warmup, int64_t total, double minLr,
-                           int32_t kind) {
-  if (kind == 0)
-    return base;
-  if (s < warmup)
-    return base * static_cast<double>(s + 1) / static_cast<double>(warmup);
-  if (s >= total)
-    return minLr;
-  const double progress = static_cast<double>(s - warmup) / static_cast<double>(total - warmup);
-  return minLr + (base - minLr) * 0.5 * (1.0 + std::cos(kPi * progress));
-}
-
-template <typename T>
-void lrSchedule(T *lr, const int32_t *step, T base, int64_t warmup, int64_t total, T minLr,
-                int32_t kind) {
-  *lr = static_cast<T>(learningRate(*step, base, warmup, total, minLr, kind));
 }
 
 // The factor AdamW scales gradients by: min(1, maxNorm / (sqrt(*sumSquares) + 1e-6)) when

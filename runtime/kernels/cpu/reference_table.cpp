@@ -63,7 +63,6 @@ void *const kTable[SLIMTUNE_KERNEL_COUNT] = {
     reinterpret_cast<void *>(&ref::crossEntropy<float>),
     reinterpret_cast<void *>(&ref::sumSquares<float>),
     reinterpret_cast<void *>(&ref::sqrtF64<float>),
-    reinterpret_cast<void *>(&ref::lrSchedule<float>),
     reinterpret_cast<void *>(&ref::adamw<float>),
     reinterpret_cast<void *>(&ref::mergeLora<float>),
     reinterpret_cast<void *>(&ref::normalize<float>),
@@ -72,9 +71,9 @@ void *const kTable[SLIMTUNE_KERNEL_COUNT] = {
     reinterpret_cast<void *>(&ref::quantizeEma),
 };
 // The enum order of kernel_abi.h; the fast table's static checks guard the types.
-static_assert(SLIMTUNE_KERNEL_COUNT == 36, "a kernel was added: extend the reference table");
-static_assert(SLIMTUNE_KERNEL_QUANTIZE_EMA == 35 && SLIMTUNE_KERNEL_SCALE_SHIFT == 34 && SLIMTUNE_KERNEL_NORMALIZE == 32 &&
-                  SLIMTUNE_KERNEL_MERGE_LORA == 31 && SLIMTUNE_KERNEL_ADAMW == 30 &&
+static_assert(SLIMTUNE_KERNEL_COUNT == 35, "a kernel was added: extend the reference table");
+static_assert(SLIMTUNE_KERNEL_QUANTIZE_EMA == 34 && SLIMTUNE_KERNEL_SCALE_SHIFT == 33 && SLIMTUNE_KERNEL_NORMALIZE == 31 &&
+                  SLIMTUNE_KERNEL_MERGE_LORA == 30 && SLIMTUNE_KERNEL_ADAMW == 29 &&
                   SLIMTUNE_KERNEL_FILL_ZERO == 24 && SLIMTUNE_KERNEL_ACTIVATION_FLAGS == 18 &&
                   SLIMTUNE_KERNEL_QUANTIZE == 20 &&
                   SLIMTUNE_KERNEL_ATTENTION == 12,

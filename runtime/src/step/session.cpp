@@ -16,6 +16,7 @@
 #include <dlfcn.h>
 #include <limits>
 #include <map>
+#include <optional>
 #include <set>
 
 namespace slimtune {
@@ -24,8 +25,8 @@ namespace {
 using StepFn = void (*)(const slimtune_step_args *);
 using ManifestFn = const char *(*)();
 
-const std::set<std::string> kRoles = {"frozen", "trainable", "state", "tokens",
-                                      "targets", "step",     "output"};
+const std::set<std::string> kRoles = {"frozen",  "trainable", "state", "tokens",
+                                      "targets", "step",      "lr",    "output"};
 
 int64_t elementSize(const std::string &dtype) {
   return dtype == "f64" ? 8 : (dtype == "f32" || dtype == "i32") ? 4 : 0;
@@ -77,6 +78,8 @@ struct Session::Impl {
   std::vector<bool> bound;
   int64_t steps = 0;
   std::string fingerprint; // of the frozen parameters; "" until asked for, or after a bind
+  std::optional<LrSchedule> schedule; // the manifest's, for steps that take a learning rate
+  std::string adapterConfig;          // the manifest's; "" for none
 
   ~Impl() {
     storage.clear();
@@ -114,6 +117,13 @@ struct Session::Impl {
     classes = classCount;
     ignoreIndex = ignore;
     flops = matmul;
+    if (Status st = readSchedule(m); !st)
+      return st;
+    if (m.contains("adapter_config")) {
+      if (!m["adapter_config"].is_string())
+        return fail("manifest: \"adapter_config\" is not text");
+      adapterConfig = m["adapter_config"].get<std::string>();
+    }
     for (const nlohmann::json &b : m["buffers"]) {
       StepBufferInfo info;
       if (!b.is_object())
@@ -139,6 +149,31 @@ struct Session::Impl {
         return fail("manifest names buffer \"" + info.name + "\" twice");
       buffers.push_back(std::move(info));
     }
+    return Status::ok();
+  }
+
+  // The learning-rate schedule the step was compiled with, checked as the compiler checks it.
+  Status readSchedule(const nlohmann::json &m) {
+    if (!m.contains("lr_schedule"))
+      return Status::ok();
+    const nlohmann::json &o = m["lr_schedule"];
+    if (!o.is_object() || !o.contains("kind") || !o["kind"].is_string() || !o.contains("lr") ||
+        !o["lr"].is_number() || !o.contains("min_lr") || !o["min_lr"].is_number())
+      return fail("manifest: \"lr_schedule\" is malformed");
+    SLIMTUNE_TRY(warmup, integerField(o, "warmup_steps", 0));
+    SLIMTUNE_TRY(total, integerField(o, "total_steps", 0));
+    const std::string kind = o["kind"].get<std::string>();
+    const double lr = o["lr"].get<double>(), minLr = o["min_lr"].get<double>();
+    if ((kind != "constant" && kind != "cosine") || !(lr >= 1e-12 && lr < 1e3) ||
+        (kind == "cosine" && (warmup < 0 || total <= warmup || !(minLr >= 0 && minLr <= lr))))
+      return fail("manifest: \"lr_schedule\" " + o.dump() + " is not a schedule");
+    LrSchedule parsed;
+    parsed.cosine = kind == "cosine";
+    parsed.lr = static_cast<float>(lr);
+    parsed.warmupSteps = warmup;
+    parsed.totalSteps = total;
+    parsed.minLr = static_cast<float>(minLr);
+    schedule = parsed;
     return Status::ok();
   }
 
@@ -376,12 +411,29 @@ Status Session::initAdapters(LoraInit init, uint64_t seed) {
   return Status::ok();
 }
 
-Expected<StepResult> Session::runStep(const int32_t *tokens, const int32_t *targets) {
+Expected<StepResult> Session::runStep(const int32_t *tokens, const int32_t *targets,
+                                      std::optional<float> learningRate) {
   Impl &s = *impl_;
   for (size_t i = 0; i < s.buffers.size(); ++i)
     if (!s.bound[i])
       return s.fail("parameter \"" + s.buffers[i].name + "\" was never bound");
-  size_t tokensAt = 0, targetsAt = 0, stepAt = 0;
+  size_t tokensAt = 0, targetsAt = 0, stepAt = 0, lrAt = 0;
+  const bool takesRate = s.byRole("lr", &lrAt);
+  float lr = std::numeric_limits<float>::quiet_NaN();
+  if (takesRate) {
+    if (learningRate)
+      lr = *learningRate;
+    else if (s.schedule)
+      lr = s.schedule->at(s.steps);
+    else
+      return s.fail("the step takes a learning rate and was compiled without a schedule: "
+                    "give one");
+    if (!(lr >= 0) || !std::isfinite(lr))
+      return s.fail("the learning rate must be a finite number >= 0, got " + std::to_string(lr));
+    *static_cast<float *>(s.pointers[lrAt]) = lr;
+  } else if (learningRate) {
+    return s.fail("the step has no optimizer: it takes no learning rate");
+  }
   s.byRole("tokens", &tokensAt);
   int64_t count = s.buffers[tokensAt].bytes / 4;
   if (Status st = s.validateBatch(tokens, targets, count); !st)
@@ -406,7 +458,7 @@ Expected<StepResult> Session::runStep(const int32_t *tokens, const int32_t *targ
   };
   result.loss = output("loss");
   result.gradNorm = output("grad_norm");
-  result.lr = output("lr");
+  result.lr = lr;
   if (optimizer)
     ++s.steps;
   result.step = s.steps;
@@ -446,6 +498,13 @@ bool Session::hasOptimizer() const {
   size_t at;
   return impl_->byRole("step", &at) != nullptr;
 }
+
+const std::optional<LrSchedule> &Session::schedule() const { return impl_->schedule; }
+bool Session::takesLearningRate() const {
+  size_t at;
+  return impl_->byRole("lr", &at) != nullptr;
+}
+const std::string &Session::adapterConfig() const { return impl_->adapterConfig; }
 
 int64_t Session::stepCount() const { return impl_->steps; }
 void Session::setStepCount(int64_t steps) { impl_->steps = steps; }

@@ -51,7 +51,7 @@ func.func @negative_param_empty_name(%w: tensor<4x4xf32> {slim.param = #slim.par
 
 // -----
 
-// expected-error @+1 {{argument #0: 'slim.input' expects "tokens", "targets" or "step", got "labels"}}
+// expected-error @+1 {{argument #0: 'slim.input' expects "tokens", "targets", "step" or "lr", got "labels"}}
 func.func @negative_input_kind(%ids: tensor<2x16xi32> {slim.input = "labels"}) {
   return
 }

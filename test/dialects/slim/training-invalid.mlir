@@ -113,25 +113,44 @@ func.func @negative_cross_entropy_with_grad(%l: tensor<2x16x96xf32>, %t: tensor<
 
 // -----
 
-func.func @negative_lr_schedule_total(%s: tensor<i32>) {
-  // expected-error @+1 {{'slim.lr_schedule' op expects 0 <= warmup < total for a cosine schedule, got warmup 10 and total 10}}
-  %lr = slim.lr_schedule %s lr 1.0e-3 cosine warmup 10 total 10 min_lr 0.0 : tensor<i32> -> tensor<f32>
+// The schedule a step records is checked as the runtime will use it.
+// expected-error @+1 {{'slim.lr_schedule' expects 0 <= warmup_steps < total_steps and 0 <= min_lr <= lr for a cosine schedule}}
+func.func @negative_lr_schedule_total() attributes {slim.lr_schedule = {kind = "cosine", lr = 1.0e-3 : f64, warmup_steps = 10 : i64, total_steps = 10 : i64, min_lr = 0.0 : f64}} {
   return
 }
 
 // -----
 
-func.func @negative_lr_schedule_min(%s: tensor<i32>) {
-  // expected-error @+1 {{'slim.lr_schedule' op expects 0 <= min_lr <= lr, got 0.01}}
-  %lr = slim.lr_schedule %s lr 1.0e-3 cosine warmup 0 total 10 min_lr 1.0e-2 : tensor<i32> -> tensor<f32>
+// expected-error @+1 {{'slim.lr_schedule' expects 0 <= warmup_steps < total_steps and 0 <= min_lr <= lr for a cosine schedule}}
+func.func @negative_lr_schedule_min() attributes {slim.lr_schedule = {kind = "cosine", lr = 1.0e-3 : f64, warmup_steps = 0 : i64, total_steps = 10 : i64, min_lr = 1.0e-2 : f64}} {
   return
 }
 
 // -----
 
-func.func @negative_lr_schedule_lr(%s: tensor<i32>) {
-  // expected-error @+1 {{'slim.lr_schedule' op expects lr > 0, got 0}}
-  %lr = slim.lr_schedule %s lr 0.0 : tensor<i32> -> tensor<f32>
+// expected-error @+1 {{'slim.lr_schedule' lr must be in [1e-12, 1000), got 0}}
+func.func @negative_lr_schedule_lr() attributes {slim.lr_schedule = {kind = "constant", lr = 0.0 : f64, warmup_steps = 0 : i64, total_steps = 0 : i64, min_lr = 0.0 : f64}} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{'slim.lr_schedule' expects {kind, lr, warmup_steps, total_steps, min_lr}, got "cosine"}}
+func.func @negative_lr_schedule_form() attributes {slim.lr_schedule = "cosine"} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{'slim.adapter_config' expects the adapter configuration as a string, got 3}}
+func.func @negative_adapter_config() attributes {slim.adapter_config = 3} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{argument #0: 'slim.input' "lr" expects a tensor<f32> (the learning rate), got 'tensor<i32>'}}
+func.func @negative_lr_input(%lr: tensor<i32> {slim.input = "lr"}) {
   return
 }
 
@@ -183,7 +202,7 @@ func.func @negative_state_type(%s: tensor<?xf32> {slim.state = "A.exp_avg"}) {
 
 // -----
 
-// expected-error @+1 {{result #0: 'slim.output' expects "loss", "grad_norm" or "lr", got "accuracy"}}
+// expected-error @+1 {{result #0: 'slim.output' expects "loss" or "grad_norm", got "accuracy"}}
 func.func @negative_output_name(%l: tensor<f32>) -> (tensor<f32> {slim.output = "accuracy"}) {
   return %l : tensor<f32>
 }

@@ -41,12 +41,11 @@ func.func @backward(%q: tensor<2x16x64xf32>, %k: tensor<2x16x32xf32>, %v: tensor
 }
 
 // CHECK-LABEL: func.func @optimizer
+// CHECK-SAME: %{{.*}}: tensor<f32> {slim.input = "lr"}
+// CHECK-SAME: attributes {slim.lr_schedule = {kind = "cosine", lr = 2.000000e-04 : f64, min_lr = 1.000000e-05 : f64, total_steps = 100 : i64, warmup_steps = 10 : i64}}
 func.func @optimizer(%p: tensor<8x64xf32>, %g: tensor<8x64xf32>, %m: tensor<8x64xf32>, %v: tensor<8x64xf32>,
-                     %step: tensor<i32> {slim.input = "step"}) {
-  // CHECK: slim.lr_schedule %{{.*}} lr 2.000000e-04 : tensor<i32> -> tensor<f32>
-  %c = slim.lr_schedule %step lr 2.0e-4 : tensor<i32> -> tensor<f32>
-  // CHECK: slim.lr_schedule %{{.*}} lr 2.000000e-04 cosine warmup 10 total 100 min_lr 1.000000e-05 : tensor<i32> -> tensor<f32>
-  %lr = slim.lr_schedule %step lr 2.0e-4 cosine warmup 10 total 100 min_lr 1.0e-5 : tensor<i32> -> tensor<f32>
+                     %step: tensor<i32> {slim.input = "step"}, %lr: tensor<f32> {slim.input = "lr"})
+    attributes {slim.lr_schedule = {kind = "cosine", lr = 2.0e-4 : f64, warmup_steps = 10 : i64, total_steps = 100 : i64, min_lr = 1.0e-5 : f64}} {
   // CHECK: slim.global_norm_squared %{{.*}}, %{{.*}} : tensor<8x64xf32>, tensor<8x64xf32> -> tensor<f64>
   %ss = slim.global_norm_squared %g, %m : tensor<8x64xf32>, tensor<8x64xf32> -> tensor<f64>
   // CHECK: slim.sqrt %{{.*}} : tensor<f64> -> tensor<f32>

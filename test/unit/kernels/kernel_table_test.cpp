@@ -53,7 +53,6 @@ const std::vector<Expected> kExpected = {
     {SLIMTUNE_KERNEL_CROSS_ENTROPY, "cross_entropy", address(crossEntropy)},
     {SLIMTUNE_KERNEL_SUM_SQUARES, "sum_squares", address(sumSquares)},
     {SLIMTUNE_KERNEL_SQRT_F64, "sqrt_f64", address(sqrtF64)},
-    {SLIMTUNE_KERNEL_LR_SCHEDULE, "lr_schedule", address(lrSchedule)},
     {SLIMTUNE_KERNEL_ADAMW, "adamw", address(adamw)},
     {SLIMTUNE_KERNEL_MERGE_LORA, "merge_lora", address(mergeLora)},
     {SLIMTUNE_KERNEL_NORMALIZE, "normalize", address(normalize)},

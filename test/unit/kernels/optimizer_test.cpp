@@ -14,7 +14,6 @@ using namespace slimtune::cpu;
 using namespace slimtune::testing;
 
 namespace {
-constexpr double kPi = 3.14159265358979323846;
 } // namespace
 
 //===-- sum_squares, sqrt_f64 -----------------------------------------------------------===//
@@ -51,61 +50,6 @@ TEST(OptimizerSqrtF64, SquareRoot) {
   EXPECT_EQ(out, 1.5f);
   sqrtF64(&out, &big);
   EXPECT_EQ(out, 1e6f);
-}
-
-//===-- lr_schedule ----------------------------------------------------------------------===//
-
-namespace {
-float scheduled(int32_t step, float base, int64_t warmup, int64_t total, float minLr,
-                int32_t kind) {
-  float lr = -1;
-  lrSchedule(&lr, &step, base, warmup, total, minLr, kind);
-  double ref = -1;
-  reference::lrSchedule<double>(&ref, &step, base, warmup, total, minLr, kind);
-  EXPECT_FLOAT_EQ(lr, static_cast<float>(ref)) << "step " << step;
-  return lr;
-}
-} // namespace
-
-TEST(LrSchedule, ConstantIgnoresStep) {
-  for (int32_t step : {0, 1, 99, 100000})
-    EXPECT_EQ(scheduled(step, 3e-4f, 10, 100, 1e-5f, 0), 3e-4f);
-}
-
-// warmup 10, total 110: base (s+1)/10 for s < 10, cosine from base at s = 10 to minLr at
-// s = 110 (its midpoint at s = 60), minLr after.
-TEST(LrSchedule, WarmupThenCosineThenMinimum) {
-  const float base = 1e-3f, minLr = 1e-5f;
-  EXPECT_FLOAT_EQ(scheduled(0, base, 10, 110, minLr, 1), 1e-4f);
-  EXPECT_FLOAT_EQ(scheduled(4, base, 10, 110, minLr, 1), 5e-4f);
-  EXPECT_FLOAT_EQ(scheduled(9, base, 10, 110, minLr, 1), 1e-3f);  // last warmup step: base
-  EXPECT_FLOAT_EQ(scheduled(10, base, 10, 110, minLr, 1), 1e-3f); // cosine starts at base
-  EXPECT_FLOAT_EQ(scheduled(11, base, 10, 110, minLr, 1),
-                  static_cast<float>(minLr + (base - minLr) * 0.5 * (1 + std::cos(kPi / 100))));
-  EXPECT_FLOAT_EQ(scheduled(60, base, 10, 110, minLr, 1), (base + minLr) / 2);
-  EXPECT_FLOAT_EQ(scheduled(109, base, 10, 110, minLr, 1),
-                  static_cast<float>(minLr + (base - minLr) * 0.5 * (1 + std::cos(kPi * 0.99))));
-  EXPECT_FLOAT_EQ(scheduled(110, base, 10, 110, minLr, 1), minLr);
-  EXPECT_FLOAT_EQ(scheduled(111, base, 10, 110, minLr, 1), minLr);
-  EXPECT_FLOAT_EQ(scheduled(5000, base, 10, 110, minLr, 1), minLr);
-  // Monotone: up through warmup, down through the cosine.
-  for (int32_t s = 0; s < 110; ++s) {
-    const float now = scheduled(s, base, 10, 110, minLr, 1),
-                next = scheduled(s + 1, base, 10, 110, minLr, 1);
-    if (s < 9)
-      EXPECT_LT(now, next) << s;
-    else
-      EXPECT_GE(now, next) << s;
-  }
-}
-
-// No warmup: the cosine starts at step 0; warmup >= total: warmup, then minLr.
-TEST(LrSchedule, DegenerateWarmups) {
-  EXPECT_FLOAT_EQ(scheduled(0, 1e-3f, 0, 100, 0.0f, 1), 1e-3f);
-  EXPECT_FLOAT_EQ(scheduled(50, 1e-3f, 0, 100, 0.0f, 1), 5e-4f);
-  EXPECT_FLOAT_EQ(scheduled(100, 1e-3f, 0, 100, 0.0f, 1), 0.0f);
-  EXPECT_FLOAT_EQ(scheduled(4, 1e-3f, 10, 10, 1e-5f, 1), 5e-4f);
-  EXPECT_FLOAT_EQ(scheduled(10, 1e-3f, 10, 10, 1e-5f, 1), 1e-5f);
 }
 
 //===-- adamw ---------------------------------------------------------------------------===//
