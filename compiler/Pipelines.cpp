@@ -21,6 +21,7 @@ mlir::slim::SlimOptimizerOptions optimizerOptions(const TrainingPipelineOptions 
   opt.warmupSteps = o.warmupSteps;
   opt.totalSteps = o.totalSteps;
   opt.minLearningRate = o.minLr;
+  opt.keepGradients = o.keepGradients;
   return opt;
 }
 } // namespace

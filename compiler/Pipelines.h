@@ -35,6 +35,9 @@ struct TrainingPipelineOptions : public mlir::PassPipelineOptions<TrainingPipeli
                              llvm::cl::init(0)};
   Option<double> minLr{*this, "min-lr", llvm::cl::desc("Final learning rate (cosine)"),
                        llvm::cl::init(0.0)};
+  Option<bool> keepGradients{*this, "keep-gradients",
+                             llvm::cl::desc("Also return the gradients (read as <param>.grad)"),
+                             llvm::cl::init(false)};
 };
 
 // baseline: slim-autodiff, slim-optimizer, slim-plan-memory. The exact reference every other

@@ -27,6 +27,13 @@ config.excludes = ["unit", "fuzz", "fixtures", "Inputs", "scripts", "CMakeLists.
 
 bin_dir = os.path.join(config.slimtune_obj_root, "bin")
 config.substitutions.append(("%slimtune_src", config.slimtune_src_root))
+config.substitutions.append(("%slimtune_build", config.slimtune_obj_root))
+# `cmake --install` of the build into PREFIX, then a C program built against it with
+# pkg-config, as an integrator builds one: %install-c-api PREFIX, %cc-slimtune PREFIX SOURCE -o OUT.
+config.substitutions.append(("%install-c-api", "cmake --install " + config.slimtune_obj_root +
+                             " --component c-api --prefix"))
+config.substitutions.append(("%cc-slimtune", os.path.join(config.slimtune_src_root, "test",
+                                                          "scripts", "cc_slimtune.sh")))
 config.substitutions.append(("%fixtures", os.path.join(config.slimtune_obj_root, "fixtures")))
 config.substitutions.append(("%scripts", os.path.join(config.slimtune_src_root, "test", "scripts")))
 # A command that must fail with one "slimtune: error:" line (see scripts/one_error.py).

@@ -104,7 +104,7 @@ Expected<CompileOptions> PipelineSettings::compileOptions(int64_t totalSteps) co
   // A pass list spells slim-optimizer itself: flags would be silently ignored, so refuse them.
   if (!passPipeline.empty() || !passes.empty()) {
     if (!lr.empty() || !schedule.empty() || !warmup.empty() || !weightDecay.empty() ||
-        !maxGradNorm.empty())
+        !maxGradNorm.empty() || keepGradients)
       return Status::error(std::string(passes.empty() ? "--pass-pipeline" : "--passes") +
                            " takes the optimizer's settings as pass options "
                            "(slim-optimizer{lr=...}), not as flags");
@@ -134,13 +134,19 @@ Expected<CompileOptions> PipelineSettings::compileOptions(int64_t totalSteps) co
     if (schedule != "constant" && schedule != "cosine")
       return Status::error("--schedule must be constant or cosine, got '" + schedule + "'");
     add("schedule", schedule);
-    if (schedule == "cosine")
+    if (schedule == "cosine") {
+      if (totalSteps <= 0)
+        return Status::error("--schedule cosine needs --steps N: the schedule decays over the "
+                             "run's steps");
       add("total-steps", std::to_string(totalSteps));
+    }
   }
   if (!warmup.empty()) {
     SLIMTUNE_TRY(w, positiveInteger("warmup-steps", warmup));
     add("warmup-steps", std::to_string(w));
   }
+  if (keepGradients)
+    add("keep-gradients", "true");
   if (!options.empty())
     result.pipeline = name + "{" + options + "}";
   return result;

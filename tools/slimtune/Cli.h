@@ -57,6 +57,7 @@ Expected<FoundCheckpoint> openCheckpoint(const std::string &path, const std::str
 // NAME or --passes a,b,c, and the optimizer's settings, which become the pipeline's options.
 struct PipelineSettings {
   std::string pipelineName, passes, passPipeline, lr, schedule, warmup, weightDecay, maxGradNorm;
+  bool keepGradients = false; // compile --keep-gradients
   // The passes to run: options.pipeline, e.g. "baseline{lr=0.001 schedule=cosine ...}", or
   // options.passes.
   Expected<CompileOptions> compileOptions(int64_t totalSteps = 0) const;

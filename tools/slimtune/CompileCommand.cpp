@@ -1,6 +1,7 @@
 //===- CompileCommand.cpp - slimtune compile ----------------------------------------------===//
 //
 // slimtune compile step.mlir [--pipeline NAME | --passes a,b,c | --pass-pipeline P]
+//                  [--lr LR] [--schedule constant|cosine --steps N] [--warmup-steps N] ...
 //                  [--target cpu] [--memory-report] [--memory-timeline FILE.svg]
 //                  [--memory-budget BYTES] [--print-ir-after-all | --print-ir-after PASS]
 //                  [-o ARTIFACT]
@@ -55,6 +56,14 @@ cl::opt<bool> printAfterAll("print-ir-after-all",
 cl::list<std::string> printAfter("print-ir-after",
                                  cl::desc("Print the IR after this pass (to stderr; repeatable)"),
                                  cl::value_desc("PASS"), cl::sub(compileCommand));
+cl::opt<std::string> stepsText("steps",
+                                cl::desc("Optimizer steps of the run: the length of a cosine "
+                                         "schedule (--schedule cosine needs it)"),
+                                cl::value_desc("N"), cl::sub(compileCommand));
+cl::opt<bool> keepGradients("keep-gradients",
+                             cl::desc("Keep each gradient in a buffer of its own, readable after "
+                                      "the step as <param>.grad (C API: slimtune_read_tensor)"),
+                             cl::sub(compileCommand));
 PipelineFlags flags(compileCommand);
 
 // The pipeline as text, the form slimtune-opt --pass-pipeline replays.
@@ -100,7 +109,16 @@ int runCompile() {
       return fail(parsed.status());
     budget = *parsed;
   }
-  auto options = flags.settings().compileOptions();
+  int64_t totalSteps = 0;
+  if (const std::string text = stepsText; !text.empty()) {
+    auto steps = positiveInteger("steps", text);
+    if (!steps)
+      return fail(steps.status());
+    totalSteps = *steps;
+  }
+  PipelineSettings settings = flags.settings();
+  settings.keepGradients = keepGradients;
+  auto options = settings.compileOptions(totalSteps);
   if (!options)
     return fail(options.status());
 

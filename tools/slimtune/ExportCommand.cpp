@@ -48,8 +48,11 @@ int runExport() {
   nlohmann::json trainer = nlohmann::json::parse(contents->trainerJson, nullptr, false);
   std::string modelPath = modelOverride;
   if (modelPath.empty() && trainer.is_object() && trainer.contains("settings") &&
-      trainer["settings"].is_object())
-    modelPath = trainer["settings"].value("model", "");
+      trainer["settings"].is_object() && trainer["settings"].contains("model") &&
+      trainer["settings"]["model"].is_string())
+    modelPath = trainer["settings"]["model"].get<std::string>();
+  if (modelPath.empty())
+    modelPath = contents->baseModelPath; // a checkpoint saved through the C API
 
   // Writing into the base model's or the checkpoint's own folder would replace what the
   // export reads (and, for the model, the user's only copy of it).

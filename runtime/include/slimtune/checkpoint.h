@@ -5,6 +5,7 @@
 //   optimizer.safetensors      optimizer state ("<param>.exp_avg", "<param>.exp_avg_sq", fp32)
 //   trainer_state.json         {"format": "slimtune-checkpoint", "version": 1, "step": N,
 //                               "base_model_sha256": "...", (the frozen weights trained on)
+//                               "base_model_path": "...", (where they were read from)
 //                               "trainer": {...the trainer's own fields...}}
 //   adapter_config.json        the adapter configuration trained with (when given)
 //   checksums.sha256           SHA-256 of each file above, as `sha256sum -c` reads it
@@ -28,6 +29,7 @@ struct CheckpointContents {
   std::string trainerJson = "{}"; // a JSON object the trainer owns (data position, settings)
   std::string adapterConfig;      // adapter_config.json text; "" for none
   std::string baseModelSha256;    // Session::frozenFingerprint() when saved; "" if unknown
+  std::string baseModelPath;      // where the base model was read from; "" if not known
 };
 
 // Writes the session's trainable parameters, optimizer state and step, with `contents`, to

@@ -147,6 +147,11 @@ Expected<CheckpointContents> parseTrainerState(std::string_view text, const std:
       return Status::error(path + ": \"base_model_sha256\" is not a SHA-256 digest");
     contents.baseModelSha256 = sha.get<std::string>();
   }
+  if (state.contains("base_model_path")) {
+    if (!state["base_model_path"].is_string())
+      return Status::error(path + ": \"base_model_path\" is not text");
+    contents.baseModelPath = state["base_model_path"].get<std::string>();
+  }
   return contents;
 }
 
@@ -179,6 +184,8 @@ Status saveCheckpoint(const Session &session, const std::string &folder,
     // a load into a session with other weights of the same shapes is refused.
     if (session.allBound("frozen"))
       state["base_model_sha256"] = session.frozenFingerprint();
+    if (!contents.baseModelPath.empty())
+      state["base_model_path"] = contents.baseModelPath;
     if (Status s = writeText(temp + "/" + kState, state.dump(2) + "\n"); !s)
       return s;
     if (!contents.adapterConfig.empty()) {

@@ -468,8 +468,14 @@ Expected<StepResult> Session::runStep(const int32_t *tokens, const int32_t *targ
 Status Session::readTensor(const std::string &name, float *out, int64_t count) const {
   size_t at;
   const StepBufferInfo *b = impl_->find(name, &at);
-  if (!b)
-    return impl_->fail("the step has no buffer \"" + name + "\"");
+  if (!b) {
+    const bool gradient = name.size() > 5 && name.compare(name.size() - 5, 5, ".grad") == 0;
+    return impl_->fail("the step has no buffer \"" + name + "\"" +
+                       (gradient && hasOptimizer()
+                            ? " (a training step keeps its gradients only when compiled with "
+                              "--keep-gradients)"
+                            : ""));
+  }
   if (count * 4 != b->bytes || b->dtype != "f32")
     return impl_->fail("\"" + name + "\" holds " + std::to_string(b->bytes) + " bytes of " +
                        b->dtype + ", not " + std::to_string(count) + " floats");

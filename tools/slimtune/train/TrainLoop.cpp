@@ -130,7 +130,12 @@ int runTrainingLoop(TrainRun &run, MetricsLog &log) {
                               {"loss", lastLoss},
                               {"val_loss", lastVal}};
     std::string folder = checkpointFolder(run.runFolder, step);
-    if (Status s = saveCheckpoint(session, folder, {step, trainer.dump(), run.adapterConfig}); !s)
+    CheckpointContents contents;
+    contents.step = step;
+    contents.trainerJson = trainer.dump();
+    contents.adapterConfig = run.adapterConfig;
+    contents.baseModelPath = run.settings.get("model");
+    if (Status s = saveCheckpoint(session, folder, contents); !s)
       return s;
     run.lastCheckpoint = folder;
     prune(run.runFolder, plan.keepCheckpoints);
