@@ -10,8 +10,9 @@
 // With range=ema each encoded stash also gets its moving range (Mesa's EMA per site and
 // channel group) as a new step argument, read and updated in place by the quantize kernel.
 //
-// Which stashes qualify (the policy): float stashes of at least `min-bytes` whose last
-// dimension `group` divides, not already encoded, and made by one of `producers` when given.
+// Which stashes qualify (the policy): float stashes of at least `min-bytes`, not already
+// encoded, and made by one of `producers` when given. A row whose width `group` does not
+// divide ends in a shorter group (a model of width 48 is compressed too).
 // Integer stashes (Approx-BP's 2-bit flags, token ids) are already cheaper than any code, and
 // small ones (attention's per-row logsumexp) are not worth their error.
 //
@@ -64,14 +65,11 @@ struct CompressStashesPass
       if (stash.getEncodingAttr() || !type.getElementType().isF32() || !type.hasStaticShape() ||
           stash.getStoredBytes() < static_cast<int64_t>(minBytes) || !chosenProducer(stash))
         return;
-      if (type.getRank() == 0 || type.getShape().back() % static_cast<int64_t>(group) != 0) {
-        stash.emitRemark() << "slim-compress-stashes: left exact: group " << static_cast<int64_t>(group)
-                           << " does not divide the last dimension of " << type;
-        return;
-      }
+      if (type.getRank() == 0)
+        return; // a scalar: nothing to group
       stash.setEncodingAttr(encoding);
       if (*rangeMode == QuantRange::ema)
-        stash.getRangeStateMutable().assign(addRangeState(func, type, sites++));
+        stash.getRangeStateMutable().assign(addRangeState(func, stash, type, sites++));
     });
   }
 
@@ -86,10 +84,12 @@ struct CompressStashesPass
   // The moving range of one stash site: a step argument ([channels / group, 2]: minimum,
   // maximum) named "stash<site>.range", which the runtime keeps with the optimizer state,
   // checkpoints and restores, so a resumed run quantizes as the uninterrupted one would.
-  BlockArgument addRangeState(func::FuncOp func, RankedTensorType type, int64_t site) {
+  BlockArgument addRangeState(func::FuncOp func, StashOp stash, RankedTensorType type,
+                              int64_t site) {
     OpBuilder b(func.getContext());
     auto stateType = RankedTensorType::get(
-        {type.getShape().back() / static_cast<int64_t>(group), 2}, b.getF32Type());
+        {cast<QuantEncodingAttr>(stash.getEncodingAttr()).getGroupsPerRow(type.getShape().back()), 2},
+        b.getF32Type());
     unsigned index = func.getNumArguments();
     func.insertArgument(index, stateType,
                         b.getDictionaryAttr(b.getNamedAttr(

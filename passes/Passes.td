@@ -182,17 +182,17 @@ def SlimCompressStashes : Pass<"slim-compress-stashes", "::mlir::func::FuncOp"> 
   let summary = "Keep stashed activations as 8-bit (or 4/2-bit) codes per group (Mesa)";
   let description = [{
     Mesa (arXiv 2111.11124, TECHNIQUES.md §1). Every qualifying `slim.stash` gets a
-    `#slim.quant` encoding: per group of `group` consecutive elements, an fp32 step and
+    `#slim.quant` encoding: per group of `group` consecutive elements of a row (the row's
+    last group shorter when `group` does not divide its width), an fp32 step and
     minimum and one `bits`-wide code per element, q = clamp(floor((x − min)/step + u)) with
     u = 0.5 (nearest) or a counter-based uniform draw (stochastic; reproducible, and a resumed
     run draws the same). Values are clamped to the codes' range (Mesa's code wraps). The
     forward is exact; the backward reads decoded values. Run after slim-autodiff.
 
-    Qualify: float stashes of at least `min-bytes` whose last dimension `group` divides,
-    not already encoded (Approx-BP's flags are integers and stay), and, when `producers`
-    lists ops, only values one of them produced (Mesa's choice of sites, e.g.
-    `producers=slim.gelu,slim.attention_with_lse`). Others are left exact (a
-    remark where only the group does not fit).
+    Qualify: float stashes of rank >= 1 and at least `min-bytes`, not already encoded
+    (Approx-BP's flags are integers and stay), and, when `producers` lists ops, only values
+    one of them produced (Mesa's choice of sites, e.g.
+    `producers=slim.gelu,slim.attention_with_lse`). Others are left exact.
 
     Approximate: with nearest rounding each value is off by at most half a step,
     (max − min)/(2·(2^bits − 1)) of its group.

@@ -251,16 +251,15 @@ private:
             return LogicalResult(o.emitOpError() << "has an encoding code generation does not know");
           // Each stash site its own random stream for stochastic rounding.
           if (quant.getRange() == QuantRange::ema) {
-            int64_t channels = cols(o.getInput());
             call(loc, SLIMTUNE_KERNEL_QUANTIZE_EMA,
-                 {R(), P(o.getInput()), P(o.getRangeState()), l(count(o.getInput()) / channels),
-                  l(channels), l(quant.getGroup()), i(quant.getBits()),
+                 {R(), P(o.getInput()), P(o.getRangeState()), l(rows(o.getInput())),
+                  l(cols(o.getInput())), l(quant.getGroup()), i(quant.getBits()),
                   i(quant.getRounding() == Rounding::stochastic), l(stashSites_++),
                   p(stepOrZero(loc)), f(kMesaRangeDecay)});
             return success();
           }
           call(loc, SLIMTUNE_KERNEL_QUANTIZE,
-               {R(), P(o.getInput()), l(count(o.getInput()) / quant.getGroup()),
+               {R(), P(o.getInput()), l(rows(o.getInput())), l(cols(o.getInput())),
                 l(quant.getGroup()), i(quant.getBits()),
                 i(quant.getRounding() == Rounding::stochastic), l(stashSites_++),
                 p(stepOrZero(loc))});
@@ -271,7 +270,7 @@ private:
             return success();
           auto quant = cast<QuantEncodingAttr>(o.getHandle().getDefiningOp<StashOp>().getEncodingAttr());
           call(loc, SLIMTUNE_KERNEL_DEQUANTIZE,
-               {R(), P(o.getHandle()), l(count(o.getResult()) / quant.getGroup()),
+               {R(), P(o.getHandle()), l(rows(o.getResult())), l(cols(o.getResult())),
                 l(quant.getGroup()), i(quant.getBits())});
           return success();
         })

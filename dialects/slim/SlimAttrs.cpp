@@ -44,13 +44,19 @@ LogicalResult QuantEncodingAttr::verify(function_ref<InFlightDiagnostic()> emitE
   return success();
 }
 
+int64_t QuantEncodingAttr::getGroupsPerRow(int64_t channels) const {
+  return (channels + getGroup() - 1) / getGroup();
+}
+
 int64_t QuantEncodingAttr::getStoredBytes(RankedTensorType type) const {
-  if (!type.hasStaticShape())
+  if (!type.hasStaticShape() || type.getRank() == 0)
     return -1;
   int64_t elements = type.getNumElements();
+  int64_t channels = type.getShape().back();
   int64_t codeBytes = (elements * getBits() + 7) / 8;
-  // One fp32 scale and one fp32 shift per group.
-  int64_t groups = elements / getGroup();
+  // One fp32 scale and one fp32 shift per group: ceil(channels / group) groups per row, the
+  // last one shorter when group does not divide the channels.
+  int64_t groups = channels ? elements / channels * getGroupsPerRow(channels) : 0;
   return codeBytes + groups * 2 * static_cast<int64_t>(sizeof(float));
 }
 
@@ -60,9 +66,5 @@ LogicalResult QuantEncodingAttr::verifyFor(RankedTensorType type,
     return emitError() << "#slim.quant encodes float tensors, not " << type;
   if (type.getRank() == 0)
     return emitError() << "#slim.quant needs a tensor of rank >= 1, got " << type;
-  int64_t last = type.getShape().back();
-  if (!ShapedType::isDynamic(last) && last % getGroup() != 0)
-    return emitError() << "#slim.quant group " << getGroup()
-                       << " does not divide the last dimension (" << last << ")";
-  return success();
+  return success(); // any last dimension: a row's last group may be shorter
 }

@@ -40,8 +40,10 @@ def Slim_QuantEncodingAttr : Slim_Attr<"QuantEncoding", "quant",
     [DeclareAttrInterfaceMethods<Slim_StashEncodingAttrInterface>]> {
   let summary = "A stash kept as b-bit codes with a per-group scale and shift";
   let description = [{
-    The stashed tensor is split along its last dimension into groups of `group` elements;
-    each group keeps fp32 scale and shift and one `bits`-wide code per element:
+    The stashed tensor is split along its last dimension into groups of `group` elements
+    (the last group of each row shorter when `group` does not divide the dimension, so a
+    model of any width is compressed); each group keeps fp32 scale and shift and one
+    `bits`-wide code per element:
     q = clamp(round((x − shift)·scale), 0, 2^bits − 1). `rounding` is nearest or stochastic
     (counter-based, reproducible); `range` takes each group's range from the current batch
     (`batch`: each row's group its own minimum and maximum, nothing clamped), or from an
@@ -61,6 +63,10 @@ def Slim_QuantEncodingAttr : Slim_Attr<"QuantEncoding", "quant",
   );
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// Groups in a row of `channels`: ceil(channels / group).
+    int64_t getGroupsPerRow(int64_t channels) const;
+  }];
 }
 
 #endif // SLIM_ATTRS_TD

@@ -348,7 +348,7 @@ LogicalResult StashOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emi
   if (auto encoding = getEncodingAttr())
     if (failed(encoding.verifyFor(in, emitError)))
       return failure();
-  // A moving range exactly when the encoding asks for one: [channels / group, 2].
+  // A moving range exactly when the encoding asks for one: [ceil(channels / group), 2].
   auto quant = dyn_cast_or_null<QuantEncodingAttr>(getEncodingAttr());
   bool ema = quant && quant.getRange() == QuantRange::ema;
   if (ema != static_cast<bool>(getRangeState()))
@@ -358,7 +358,7 @@ LogicalResult StashOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emi
     auto state = getRangeState().getType();
     int64_t channels = in.getRank() ? lastDim(in) : 1;
     auto expected = RankedTensorType::get(
-        {isDyn(channels) ? ShapedType::kDynamic : channels / quant.getGroup(), 2},
+        {isDyn(channels) ? ShapedType::kDynamic : quant.getGroupsPerRow(channels), 2},
         state.getElementType());
     if (failed(expectGradientOf(emitError, "range state", state, expected)))
       return failure();

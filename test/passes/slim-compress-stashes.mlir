@@ -1,7 +1,8 @@
-// slim-compress-stashes: float stashes of at least min-bytes whose last dimension the group
-// divides get a #slim.quant encoding; integer stashes (Approx-BP flags), small ones and ones
-// already encoded stay; bad options are refused. range=ema gives each encoded stash its moving
-// range as a new step argument (state, [channels / group, 2]) named after the site.
+// slim-compress-stashes: float stashes of at least min-bytes get a #slim.quant encoding (a row
+// whose width the group does not divide ends in a shorter group); integer stashes (Approx-BP
+// flags), small ones and ones already encoded stay; bad options are refused. range=ema gives
+// each encoded stash its moving range as a new step argument (state, [ceil(channels / group),
+// 2]) named after the site.
 // RUN: slimtune-opt %s -split-input-file -verify-diagnostics --slim-compress-stashes="min-bytes=1024" | FileCheck %s
 // RUN: slimtune-opt %s -split-input-file --slim-compress-stashes="min-bytes=0 bits=4 group=8 rounding=stochastic" | FileCheck %s --check-prefix=OPTIONS
 // RUN: slimtune-opt %s -split-input-file --slim-compress-stashes="min-bytes=0 group=8 range=ema" | FileCheck %s --check-prefix=EMA
@@ -47,13 +48,20 @@ func.func @policy(%x: tensor<4x128xf32>, %y: tensor<4x16xf32>, %f: tensor<512xi8
 
 // -----
 
-// The group must divide the last dimension.
-// CHECK-LABEL: func.func @group_does_not_fit
-// CHECK: slim.stash %{{.*}} : tensor<4x96xf32>
-func.func @group_does_not_fit(%x: tensor<4x96xf32>) -> tensor<4x96xf32> {
+// A group that does not divide the last dimension: each row ends in a shorter group, so the
+// stash is compressed all the same (96 = 64 + 32: two groups per row; with range=ema the
+// moving range has ceil(96 / 8) = 12 channel groups; a width of 48 with group 64: one group).
+// CHECK-LABEL: func.func @ragged_groups
+// CHECK: slim.stash %{{.*}} encoding(#slim.quant<bits = 8, group = 64, rounding = nearest, range = batch>) : tensor<4x96xf32>
+// CHECK: slim.stash %{{.*}} encoding(#slim.quant<bits = 8, group = 64, rounding = nearest, range = batch>) : tensor<8x48xf32>
+// EMA-LABEL: func.func @ragged_groups
+// EMA-SAME: tensor<12x2xf32> {slim.state = "stash0.range"}, %{{.*}}: tensor<6x2xf32> {slim.state = "stash1.range"})
+func.func @ragged_groups(%x: tensor<4x96xf32>, %y: tensor<8x48xf32>) -> (tensor<4x96xf32>, tensor<8x48xf32>) {
   %a = slim.silu %x : tensor<4x96xf32>
-  // expected-remark @+1 {{slim-compress-stashes: left exact: group 64 does not divide the last dimension of 'tensor<4x96xf32>'}}
   %h = slim.stash %a : tensor<4x96xf32>
+  %b = slim.silu %y : tensor<8x48xf32>
+  %hb = slim.stash %b : tensor<8x48xf32>
   %a2 = slim.unstash %h : !slim.stash<tensor<4x96xf32>>
-  return %a2 : tensor<4x96xf32>
+  %b2 = slim.unstash %hb : !slim.stash<tensor<8x48xf32>>
+  return %a2, %b2 : tensor<4x96xf32>, tensor<8x48xf32>
 }

@@ -34,7 +34,8 @@ extern "C" {
 /* Bumped whenever SLIMTUNE_KERNELS changes: an artifact indexes the runtime's table by id.
  * 2: merge_lora. 3: activation_flags, activation_grad_flags. 4: quantize, dequantize.
  * 5: normalize, normalize_grad, scale_shift, quantize_ema. 6: lr_schedule removed (the learning
- * rate is a step input the runtime fills). */
+ * rate is a step input the runtime fills); quantize, dequantize take rows and channels (a
+ * row's last group may be shorter). */
 #define SLIMTUNE_ABI_VERSION 6
 
 /* clang-format off */
@@ -90,15 +91,17 @@ extern "C" {
   X(ACTIVATION_FLAGS, activation_flags, "ppli")                                                    \
   /* activation_grad_flags(dx, dy, flags[u8*], n, kind[i32]): dx = dy * level(flag)             */ \
   X(ACTIVATION_GRAD_FLAGS, activation_grad_flags, "pppli")                                         \
-  /* quantize(out[u8*], x, groups, group, bits[i32], stochastic[i32], seed, step[i32*]): Mesa  */ \
-  /*   stash codes; per group of `group` consecutive elements lo = min, a = max - lo,          */ \
-  /*   step = a / (2^bits - 1) (0 when a = 0); q = clamp(floor((x - lo) / step + u), 0,        */ \
-  /*   2^bits - 1), u = 0.5, or slimtune_counter_uniform(seed, *step, i) when stochastic;     */ \
-  /*   out = [f32 step, f32 lo] per group, then the codes packed bits-wide, element i at bit   */ \
-  /*   i*bits of the code bytes (low bits first)                                               */ \
-  X(QUANTIZE, quantize, "pplliilp")                                                                \
-  /* dequantize(y, in[u8*], groups, group, bits[i32]): y = q * step + lo                      */ \
-  X(DEQUANTIZE, dequantize, "pplli")                                                               \
+  /* quantize(out[u8*], x, rows, channels, group, bits[i32], stochastic[i32], seed, step[i32*]):*/ \
+  /*   Mesa stash codes of a [rows, channels] tensor in groups of `group` channels of a row   */ \
+  /*   (a row's last group shorter when group does not divide channels; group k is row        */ \
+  /*   k / ceil(channels / group)); per group lo = min, a = max - lo, step = a / (2^bits - 1) */ \
+  /*   (0 when a = 0); q = clamp(floor((x - lo) / step + u), 0, 2^bits - 1), u = 0.5, or      */ \
+  /*   slimtune_counter_uniform(seed, *step, i) when stochastic; out = [f32 step, f32 lo] per */ \
+  /*   group, then the codes packed bits-wide, element i at bit i*bits of the code bytes     */ \
+  /*   (low bits first)                                                                        */ \
+  X(QUANTIZE, quantize, "ppllliilp")                                                               \
+  /* dequantize(y, in[u8*], rows, channels, group, bits[i32]): y = q * step + lo               */ \
+  X(DEQUANTIZE, dequantize, "ppllli")                                                              \
   /* add(y, a, b, n), mul(y, a, b, n): elementwise; y may alias a or b                         */ \
   X(ADD, add, "pppl")                                                                              \
   X(MUL, mul, "pppl")                                                                              \
@@ -133,7 +136,8 @@ extern "C" {
   X(SCALE_SHIFT, scale_shift, "ppppll")                                                           \
   /* quantize_ema(out[u8*], x, range, rows, channels, group, bits[i32], stochastic[i32], seed,  */ \
   /*   step[i32*], decay): quantize with Mesa's moving range per channel group c (channels   */ \
-  /*   [c*group, (c+1)*group) of every row): range[2c], range[2c+1] = the batch's min and max */ \
+  /*   [c*group, (c+1)*group) of every row, the last one shorter when group does not divide  */ \
+  /*   channels): range[2c], range[2c+1] = the batch's min and max                          */ \
   /*   over all rows at step 0, else decay * range + (1 - decay) * the batch's; every row's   */ \
   /*   group is then coded as quantize does with lo = range[2c], a = range[2c+1] - lo (values */ \
   /*   outside clamp); same output layout, read by dequantize; range updated in place        */ \

@@ -55,9 +55,10 @@ void geluGrad(float *dx, const float *dy, const float *x, int64_t n, int32_t tan
 void activationFlags(uint8_t *flags, const float *x, int64_t n, int32_t kind);
 void activationGradFlags(float *dx, const float *dy, const uint8_t *flags, int64_t n,
                          int32_t kind);
-void quantize(uint8_t *out, const float *x, int64_t groups, int64_t group, int32_t bits,
-              int32_t stochastic, int64_t seed, const int32_t *step);
-void dequantize(float *y, const uint8_t *in, int64_t groups, int64_t group, int32_t bits);
+void quantize(uint8_t *out, const float *x, int64_t rows, int64_t channels, int64_t group,
+              int32_t bits, int32_t stochastic, int64_t seed, const int32_t *step);
+void dequantize(float *y, const uint8_t *in, int64_t rows, int64_t channels, int64_t group,
+                int32_t bits);
 void quantizeEma(uint8_t *out, const float *x, float *range, int64_t rows, int64_t channels,
                  int64_t group, int32_t bits, int32_t stochastic, int64_t seed,
                  const int32_t *step, float decay);

@@ -1,8 +1,9 @@
 // The Mesa stash codec, fast versions (references: quantize_reference.h): groups in parallel
 // on both cores, each group's range in one pass and its codes in a second; with a moving range
-// (quantize_ema), the batch's range per channel group first, then every group's codes. Groups
-// run in parallel only when each starts on a byte boundary (group * bits % 8 == 0); otherwise
-// two groups would write the same byte.
+// (quantize_ema), the batch's range per channel group first, then every group's codes. A group
+// is `group` channels of one row; a row's last group is shorter when `group` does not divide
+// the channels. Groups run in parallel only when each starts on a byte boundary; otherwise two
+// groups would write the same byte.
 #include "kernels/cpu/kernels.h"
 #include "slimtune/kernel_abi.h"
 
@@ -45,14 +46,15 @@ nearest8(uint8_t *q, const float *v, int64_t group, float levels, float *params)
 }
 
 // One group's codes for a given range, any width and rounding; values outside the range
-// clamp to the end codes. Writes the group's step and minimum.
-void encodeGroup(uint8_t *codes, float *params, const float *v, int64_t g, int64_t group,
+// clamp to the end codes. The group is `length` elements from flat index `first` (a row's
+// last group may be shorter). Writes the group's step and minimum.
+void encodeGroup(uint8_t *codes, float *params, const float *v, int64_t first, int64_t length,
                  int32_t bits, int32_t stochastic, int64_t seed, int32_t at, float levels,
                  GroupRange r) {
   params[0] = r.step;
   params[1] = r.lo;
-  for (int64_t j = 0; j < group; ++j) {
-    const int64_t i = g * group + j;
+  for (int64_t j = 0; j < length; ++j) {
+    const int64_t i = first + j;
     const float u = stochastic ? slimtune_counter_uniform(static_cast<uint64_t>(seed), at,
                                                           static_cast<uint64_t>(i))
                                : 0.5f;
@@ -65,49 +67,67 @@ void encodeGroup(uint8_t *codes, float *params, const float *v, int64_t g, int64
 }
 // The code bytes after the groups' [step, minimum] pairs; narrower codes are OR-ed into their
 // bytes, so those are cleared first (8-bit codes overwrite theirs).
-uint8_t *codeBytes(uint8_t *out, int64_t groups, int64_t group, int32_t bits) {
+uint8_t *codeBytes(uint8_t *out, int64_t groups, int64_t elements, int32_t bits) {
   uint8_t *codes = out + groups * 2 * sizeof(float);
   if (bits != 8)
-    std::memset(codes, 0, static_cast<size_t>((groups * group * bits + 7) / 8));
+    std::memset(codes, 0, static_cast<size_t>((elements * bits + 7) / 8));
   return codes;
+}
+
+// Group k of a [rows, channels] tensor in groups of `group` channels per row (the last one of
+// each row shorter when `group` does not divide `channels`): its first element and length.
+struct GroupSpan {
+  int64_t first, length, channelGroup;
+};
+inline GroupSpan spanOf(int64_t k, int64_t channels, int64_t group, int64_t perRow) {
+  const int64_t row = k / perRow, c = k % perRow;
+  return {row * channels + c * group, std::min(group, channels - c * group), c};
+}
+
+// Groups may be coded in parallel only when each starts on a byte boundary (otherwise two
+// would write the same byte): every row and every group must start on one.
+inline bool parallelGroups(int64_t elements, int64_t channels, int64_t group, int32_t bits) {
+  return elements >= kParallelMin && (group * bits) % 8 == 0 && (channels * bits) % 8 == 0;
 }
 } // namespace
 
-void quantize(uint8_t *out, const float *x, int64_t groups, int64_t group, int32_t bits,
-              int32_t stochastic, int64_t seed, const int32_t *step) {
+void quantize(uint8_t *out, const float *x, int64_t rows, int64_t channels, int64_t group,
+              int32_t bits, int32_t stochastic, int64_t seed, const int32_t *step) {
+  const int64_t perRow = (channels + group - 1) / group, groups = rows * perRow;
   auto *params = reinterpret_cast<float *>(out);
-  uint8_t *codes = codeBytes(out, groups, group, bits);
+  uint8_t *codes = codeBytes(out, groups, rows * channels, bits);
   const float levels = static_cast<float>((1 << bits) - 1);
   const int32_t at = step ? *step : 0;
-  const bool parallel = groups * group >= kParallelMin && (group * bits) % 8 == 0;
-#pragma omp parallel for schedule(static) if (parallel)
-  for (int64_t g = 0; g < groups; ++g) {
-    const float *v = x + g * group;
+#pragma omp parallel for schedule(static) if (parallelGroups(rows * channels, channels, group, bits))
+  for (int64_t k = 0; k < groups; ++k) {
+    const GroupSpan g = spanOf(k, channels, group, perRow);
+    const float *v = x + g.first;
     if (bits == 8 && !stochastic) {
-      nearest8(codes + g * group, v, group, levels, &params[2 * g]);
+      nearest8(codes + g.first, v, g.length, levels, &params[2 * k]);
       continue;
     }
-    encodeGroup(codes, &params[2 * g], v, g, group, bits, stochastic, seed, at, levels,
-                rangeOf(v, group, levels));
+    encodeGroup(codes, &params[2 * k], v, g.first, g.length, bits, stochastic, seed, at, levels,
+                rangeOf(v, g.length, levels));
   }
 }
 
 void quantizeEma(uint8_t *out, const float *x, float *range, int64_t rows, int64_t channels,
                  int64_t group, int32_t bits, int32_t stochastic, int64_t seed,
                  const int32_t *step, float decay) {
-  const int64_t channelGroups = channels / group, groups = rows * channelGroups;
+  const int64_t perRow = (channels + group - 1) / group, groups = rows * perRow;
   auto *params = reinterpret_cast<float *>(out);
-  uint8_t *codes = codeBytes(out, groups, group, bits);
+  uint8_t *codes = codeBytes(out, groups, rows * channels, bits);
   const float levels = static_cast<float>((1 << bits) - 1);
   const int32_t at = step ? *step : 0;
   // The batch's range per channel group, over all rows, folded into the moving one.
 #pragma omp parallel for schedule(static) if (rows * channels >= kParallelMin)
-  for (int64_t c = 0; c < channelGroups; ++c) {
+  for (int64_t c = 0; c < perRow; ++c) {
+    const int64_t length = std::min(group, channels - c * group);
     float lo = x[c * group], hi = lo;
     for (int64_t r = 0; r < rows; ++r) {
       const float *v = x + r * channels + c * group;
 #pragma omp simd reduction(min : lo) reduction(max : hi)
-      for (int64_t j = 0; j < group; ++j) {
+      for (int64_t j = 0; j < length; ++j) {
         lo = std::min(lo, v[j]);
         hi = std::max(hi, v[j]);
       }
@@ -120,33 +140,36 @@ void quantizeEma(uint8_t *out, const float *x, float *range, int64_t rows, int64
       range[2 * c + 1] = decay * range[2 * c + 1] + (1.0f - decay) * hi;
     }
   }
-  const bool parallel = groups * group >= kParallelMin && (group * bits) % 8 == 0;
-#pragma omp parallel for schedule(static) if (parallel)
-  for (int64_t g = 0; g < groups; ++g) {
-    const float lo = range[2 * (g % channelGroups)], width = range[2 * (g % channelGroups) + 1] - lo;
+#pragma omp parallel for schedule(static) if (parallelGroups(rows * channels, channels, group, bits))
+  for (int64_t k = 0; k < groups; ++k) {
+    const GroupSpan g = spanOf(k, channels, group, perRow);
+    const float lo = range[2 * g.channelGroup], width = range[2 * g.channelGroup + 1] - lo;
     const GroupRange r{lo, width > 0 ? width / levels : 0.0f, width > 0 ? levels / width : 0.0f};
-    encodeGroup(codes, &params[2 * g], x + g * group, g, group, bits, stochastic, seed, at,
-                levels, r);
+    encodeGroup(codes, &params[2 * k], x + g.first, g.first, g.length, bits, stochastic, seed,
+                at, levels, r);
   }
 }
 
-void dequantize(float *y, const uint8_t *in, int64_t groups, int64_t group, int32_t bits) {
+void dequantize(float *y, const uint8_t *in, int64_t rows, int64_t channels, int64_t group,
+                int32_t bits) {
+  const int64_t perRow = (channels + group - 1) / group, groups = rows * perRow;
   const auto *params = reinterpret_cast<const float *>(in);
   const uint8_t *codes = in + groups * 2 * sizeof(float);
   const unsigned mask = (1u << bits) - 1;
-#pragma omp parallel for schedule(static) if (groups * group >= kParallelMin)
-  for (int64_t g = 0; g < groups; ++g) {
-    const float stepSize = params[2 * g], lo = params[2 * g + 1];
-    float *row = y + g * group;
+#pragma omp parallel for schedule(static) if (rows * channels >= kParallelMin)
+  for (int64_t k = 0; k < groups; ++k) {
+    const GroupSpan g = spanOf(k, channels, group, perRow);
+    const float stepSize = params[2 * k], lo = params[2 * k + 1];
+    float *out = y + g.first;
     if (bits == 8) {
-      const uint8_t *q = codes + g * group;
+      const uint8_t *q = codes + g.first;
 #pragma omp simd
-      for (int64_t j = 0; j < group; ++j)
-        row[j] = static_cast<float>(q[j]) * stepSize + lo;
+      for (int64_t j = 0; j < g.length; ++j)
+        out[j] = static_cast<float>(q[j]) * stepSize + lo;
     } else {
-      for (int64_t j = 0; j < group; ++j) {
-        const int64_t i = g * group + j;
-        row[j] = static_cast<float>((codes[i * bits / 8] >> (i * bits % 8)) & mask) * stepSize + lo;
+      for (int64_t j = 0; j < g.length; ++j) {
+        const int64_t i = g.first + j;
+        out[j] = static_cast<float>((codes[i * bits / 8] >> (i * bits % 8)) & mask) * stepSize + lo;
       }
     }
   }

@@ -12,75 +12,92 @@
 
 namespace slimtune::cpu::reference {
 
+// The groups of a [rows, channels] tensor: `group` channels of one row each, a row's last
+// group shorter when `group` does not divide `channels`; group k = row k / perRow.
+inline int64_t groupsPerRow(int64_t channels, int64_t group) { return (channels + group - 1) / group; }
+inline int64_t groupLength(int64_t k, int64_t channels, int64_t group) {
+  return std::min(group, channels - (k % groupsPerRow(channels, group)) * group);
+}
+inline int64_t groupFirst(int64_t k, int64_t channels, int64_t group) {
+  const int64_t perRow = groupsPerRow(channels, group);
+  return (k / perRow) * channels + (k % perRow) * group;
+}
+
 // One group's codes for the range [lo, lo + width]: its step and minimum into params, the
 // codes OR-ed into the (zeroed) code bytes, values outside clamped.
-inline void encodeGroup(uint8_t *codes, float *params, const float *v, int64_t g, int64_t group,
-                        int32_t bits, int32_t stochastic, int64_t seed, const int32_t *step,
-                        float lo, float width) {
+inline void encodeGroup(uint8_t *codes, float *params, const float *x, int64_t first,
+                        int64_t length, int32_t bits, int32_t stochastic, int64_t seed,
+                        const int32_t *step, float lo, float width) {
   const float levels = static_cast<float>((1 << bits) - 1);
   const float scale = width > 0 ? levels / width : 0.0f;
   params[0] = width > 0 ? width / levels : 0.0f;
   params[1] = lo;
-  for (int64_t j = 0; j < group; ++j) {
-    int64_t i = g * group + j;
+  for (int64_t i = first; i < first + length; ++i) {
     float u = stochastic ? slimtune_counter_uniform(static_cast<uint64_t>(seed), step ? *step : 0,
                                                     static_cast<uint64_t>(i))
                          : 0.5f;
-    float q = std::floor((v[j] - lo) * scale + u);
+    float q = std::floor((x[i] - lo) * scale + u);
     q = std::min(std::max(q, 0.0f), levels); // clamp: Mesa's code wraps around instead
     codes[i * bits / 8] |= static_cast<uint8_t>(static_cast<unsigned>(q) << (i * bits % 8));
   }
 }
 
-inline void quantize(uint8_t *out, const float *x, int64_t groups, int64_t group, int32_t bits,
-                     int32_t stochastic, int64_t seed, const int32_t *step) {
+inline void quantize(uint8_t *out, const float *x, int64_t rows, int64_t channels, int64_t group,
+                     int32_t bits, int32_t stochastic, int64_t seed, const int32_t *step) {
+  const int64_t groups = rows * groupsPerRow(channels, group);
   auto *params = reinterpret_cast<float *>(out);
   uint8_t *codes = out + groups * 2 * sizeof(float);
-  std::memset(codes, 0, static_cast<size_t>((groups * group * bits + 7) / 8));
-  for (int64_t g = 0; g < groups; ++g) {
-    const float *v = x + g * group;
-    float lo = v[0], hi = v[0];
-    for (int64_t j = 1; j < group; ++j)
-      lo = std::min(lo, v[j]), hi = std::max(hi, v[j]);
-    encodeGroup(codes, &params[2 * g], v, g, group, bits, stochastic, seed, step, lo, hi - lo);
+  std::memset(codes, 0, static_cast<size_t>((rows * channels * bits + 7) / 8));
+  for (int64_t k = 0; k < groups; ++k) {
+    const int64_t first = groupFirst(k, channels, group), length = groupLength(k, channels, group);
+    float lo = x[first], hi = x[first];
+    for (int64_t i = first; i < first + length; ++i)
+      lo = std::min(lo, x[i]), hi = std::max(hi, x[i]);
+    encodeGroup(codes, &params[2 * k], x, first, length, bits, stochastic, seed, step, lo, hi - lo);
   }
 }
 
-// Mesa's moving range: per channel group c (channels c*group .. (c+1)*group - 1 of every
-// row) the batch's minimum and maximum over all rows; range[c] = that at step 0, else
-// decay * range[c] + (1 - decay) * that; then every row's group is coded with range[c],
-// clamped.
+// Mesa's moving range: per channel group c (channels c*group .. of every row) the batch's
+// minimum and maximum over all rows; range[c] = that at step 0, else decay * range[c] +
+// (1 - decay) * that; then every row's group is coded with range[c], clamped.
 inline void quantizeEma(uint8_t *out, const float *x, float *range, int64_t rows,
                         int64_t channels, int64_t group, int32_t bits, int32_t stochastic,
                         int64_t seed, const int32_t *step, float decay) {
-  const int64_t channelGroups = channels / group, groups = rows * channelGroups;
+  const int64_t perRow = groupsPerRow(channels, group), groups = rows * perRow;
   auto *params = reinterpret_cast<float *>(out);
   uint8_t *codes = out + groups * 2 * sizeof(float);
-  std::memset(codes, 0, static_cast<size_t>((groups * group * bits + 7) / 8));
-  for (int64_t c = 0; c < channelGroups; ++c) {
+  std::memset(codes, 0, static_cast<size_t>((rows * channels * bits + 7) / 8));
+  for (int64_t c = 0; c < perRow; ++c) {
+    const int64_t length = groupLength(c, channels, group);
     float lo = x[c * group], hi = lo;
     for (int64_t r = 0; r < rows; ++r)
-      for (int64_t j = 0; j < group; ++j)
+      for (int64_t j = 0; j < length; ++j)
         lo = std::min(lo, x[r * channels + c * group + j]),
         hi = std::max(hi, x[r * channels + c * group + j]);
     const bool first = !step || *step == 0;
     range[2 * c] = first ? lo : decay * range[2 * c] + (1.0f - decay) * lo;
     range[2 * c + 1] = first ? hi : decay * range[2 * c + 1] + (1.0f - decay) * hi;
   }
-  for (int64_t g = 0; g < groups; ++g) {
-    const float lo = range[2 * (g % channelGroups)];
-    encodeGroup(codes, &params[2 * g], x + g * group, g, group, bits, stochastic, seed, step, lo,
-                range[2 * (g % channelGroups) + 1] - lo);
+  for (int64_t k = 0; k < groups; ++k) {
+    const float lo = range[2 * (k % perRow)];
+    encodeGroup(codes, &params[2 * k], x, groupFirst(k, channels, group),
+                groupLength(k, channels, group), bits, stochastic, seed, step, lo,
+                range[2 * (k % perRow) + 1] - lo);
   }
 }
 
-inline void dequantize(float *y, const uint8_t *in, int64_t groups, int64_t group, int32_t bits) {
+inline void dequantize(float *y, const uint8_t *in, int64_t rows, int64_t channels,
+                       int64_t group, int32_t bits) {
+  const int64_t groups = rows * groupsPerRow(channels, group);
   const auto *params = reinterpret_cast<const float *>(in);
   const uint8_t *codes = in + groups * 2 * sizeof(float);
   const unsigned mask = (1u << bits) - 1;
-  for (int64_t i = 0; i < groups * group; ++i) {
-    unsigned q = (codes[i * bits / 8] >> (i * bits % 8)) & mask;
-    y[i] = static_cast<float>(q) * params[2 * (i / group)] + params[2 * (i / group) + 1];
+  for (int64_t k = 0; k < groups; ++k) {
+    const int64_t first = groupFirst(k, channels, group), length = groupLength(k, channels, group);
+    for (int64_t i = first; i < first + length; ++i) {
+      unsigned q = (codes[i * bits / 8] >> (i * bits % 8)) & mask;
+      y[i] = static_cast<float>(q) * params[2 * k] + params[2 * k + 1];
+    }
   }
 }
 

@@ -92,9 +92,11 @@ func.func @negative_quant_group(%x: tensor<2x64xf32>) {
 
 // -----
 
-func.func @negative_quant_group_divides(%x: tensor<2x100xf32>) {
-  // expected-error @+1 {{'slim.stash' op #slim.quant group 64 does not divide the last dimension (100)}}
-  %h = slim.stash %x encoding(#slim.quant<bits = 8, group = 64, rounding = nearest, range = batch>) : tensor<2x100xf32>
+// A group that does not divide the width is fine (a shorter last group per row), but the
+// moving range must then have ceil(100 / 64) = 2 channel groups.
+func.func @negative_quant_ragged_range(%x: tensor<2x100xf32>, %r: tensor<1x2xf32>) {
+  // expected-error @+1 {{'slim.stash' op range state has type 'tensor<1x2xf32>', expected 'tensor<2x2xf32>'}}
+  %h = slim.stash %x range(%r : tensor<1x2xf32>) encoding(#slim.quant<bits = 8, group = 64, rounding = nearest, range = ema>) : tensor<2x100xf32>
   return
 }
 

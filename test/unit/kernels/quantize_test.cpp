@@ -24,9 +24,9 @@ std::vector<float> roundTrip(const std::vector<float> &x, int64_t group, int bit
                              int32_t step = 0) {
   int64_t groups = static_cast<int64_t>(x.size()) / group;
   std::vector<uint8_t> codes(encodedBytes(groups, group, bits));
-  quantize(codes.data(), x.data(), groups, group, bits, stochastic, 42, &step);
+  quantize(codes.data(), x.data(), groups, group, group, bits, stochastic, 42, &step);
   std::vector<float> y(x.size());
-  dequantize(y.data(), codes.data(), groups, group, bits);
+  dequantize(y.data(), codes.data(), groups, group, group, bits);
   return y;
 }
 
@@ -70,7 +70,7 @@ TEST(Quantize, PacksCodesLowBitsFirst) {
   std::vector<float> x = {0.0f, 1.0f, 2.0f, 3.0f};
   std::vector<uint8_t> out(encodedBytes(1, 4, 2));
   int32_t step = 0;
-  quantize(out.data(), x.data(), 1, 4, 2, 0, 0, &step);
+  quantize(out.data(), x.data(), 1, 4, 4, 2, 0, 0, &step);
   EXPECT_EQ(out[8], 0 | 1 << 2 | 2 << 4 | 3 << 6);
   float params[2];
   std::memcpy(params, out.data(), 8);
@@ -101,12 +101,12 @@ TEST(Quantize, FastKernelsEqualTheReferences) {
         int32_t step = 3;
         std::vector<uint8_t> fast(encodedBytes(groups, group, bits), 0xaa);
         std::vector<uint8_t> slow(fast.size(), 0x55);
-        quantize(fast.data(), x.data(), groups, group, bits, stochastic, 11, &step);
-        reference::quantize(slow.data(), x.data(), groups, group, bits, stochastic, 11, &step);
+        quantize(fast.data(), x.data(), groups, group, group, bits, stochastic, 11, &step);
+        reference::quantize(slow.data(), x.data(), groups, group, group, bits, stochastic, 11, &step);
         ASSERT_EQ(fast, slow) << "bits " << bits << " groups " << groups << "x" << group;
         std::vector<float> yFast(x.size()), ySlow(x.size());
-        dequantize(yFast.data(), fast.data(), groups, group, bits);
-        reference::dequantize(ySlow.data(), slow.data(), groups, group, bits);
+        dequantize(yFast.data(), fast.data(), groups, group, group, bits);
+        reference::dequantize(ySlow.data(), slow.data(), groups, group, group, bits);
         ASSERT_EQ(yFast, ySlow);
       }
 }
@@ -166,7 +166,7 @@ TEST(QuantizeEma, WithinHalfAStepInsideAndClampedOutside) {
   std::vector<float> before = range;
   std::vector<uint8_t> codes = quantizeEmaAt(wide, range, 8, 0, 1, false);
   std::vector<float> y(wide.size());
-  dequantize(y.data(), codes.data(), kRows * kChannelGroups, kGroup, 8);
+  dequantize(y.data(), codes.data(), kRows, kChannels, kGroup, 8);
   const float lo0 = range[0], hi0 = range[1];
   EXPECT_LT(hi0, 50.0f);
   EXPECT_GT(lo0, -50.0f);
@@ -195,4 +195,87 @@ TEST(QuantizeEma, FastEqualsReference) {
         EXPECT_EQ(fastRange, refRange);
       }
     }
+}
+
+//===-- A row's last group shorter than the others --------------------------------------===//
+
+namespace {
+int64_t raggedBytes(int64_t rows, int64_t channels, int64_t group, int bits) {
+  const int64_t groups = rows * ((channels + group - 1) / group);
+  return groups * 2 * 4 + (rows * channels * bits + 7) / 8;
+}
+} // namespace
+
+// Widths the group does not divide (48 with group 64: one short group per row; 100 with 64:
+// 64 + 36; 13 with 4: three of 4 and one of 1): the fast kernels equal the references byte for
+// byte, including widths whose rows do not start on a byte (13 channels at 2 bits), and the
+// round trip is within half of each group's own step.
+TEST(QuantizeRagged, FastEqualsReferenceAndWithinHalfAStep) {
+  struct Shape {
+    int64_t rows, channels, group;
+  };
+  for (int bits : {2, 4, 8})
+    for (int stochastic : {0, 1})
+      for (Shape s : {Shape{7, 48, 64}, Shape{9, 100, 64}, Shape{600, 100, 64}, Shape{5, 13, 4}}) {
+        SCOPED_TRACE(::testing::Message() << "bits " << bits << " stochastic " << stochastic
+                                          << " " << s.rows << "x" << s.channels << " group " << s.group);
+        std::vector<float> x = randomVector(s.rows * s.channels, 31 + s.channels, 3.0f);
+        int32_t step = 2;
+        std::vector<uint8_t> fast(raggedBytes(s.rows, s.channels, s.group, bits), 0xaa);
+        std::vector<uint8_t> slow(fast.size(), 0x55);
+        quantize(fast.data(), x.data(), s.rows, s.channels, s.group, bits, stochastic, 5, &step);
+        reference::quantize(slow.data(), x.data(), s.rows, s.channels, s.group, bits, stochastic, 5, &step);
+        ASSERT_EQ(fast, slow);
+        std::vector<float> yFast(x.size()), ySlow(x.size());
+        dequantize(yFast.data(), fast.data(), s.rows, s.channels, s.group, bits);
+        reference::dequantize(ySlow.data(), slow.data(), s.rows, s.channels, s.group, bits);
+        ASSERT_EQ(yFast, ySlow);
+        if (stochastic)
+          continue;
+        for (int64_t r = 0; r < s.rows; ++r)
+          for (int64_t c0 = 0; c0 < s.channels; c0 += s.group) {
+            const int64_t c1 = std::min(c0 + s.group, s.channels);
+            float lo = x[r * s.channels + c0], hi = lo;
+            for (int64_t c = c0; c < c1; ++c)
+              lo = std::min(lo, x[r * s.channels + c]), hi = std::max(hi, x[r * s.channels + c]);
+            const float half = (hi - lo) / ((1 << bits) - 1) / 2;
+            for (int64_t c = c0; c < c1; ++c)
+              ASSERT_LE(std::fabs(yFast[r * s.channels + c] - x[r * s.channels + c]),
+                        half * 1.0001f + 1e-6f)
+                  << "row " << r << " channel " << c;
+          }
+      }
+}
+
+// Where the group divides the width, the per-row layout is the old flat one: the same bytes
+// as coding rows * channels / group groups of `group` consecutive elements.
+TEST(QuantizeRagged, DividingGroupsKeepTheFlatLayout) {
+  std::vector<float> x = randomVector(6 * 128, 3, 2.0f);
+  int32_t step = 0;
+  std::vector<uint8_t> perRow(raggedBytes(6, 128, 64, 4)), flat(perRow.size());
+  quantize(perRow.data(), x.data(), 6, 128, 64, 4, 0, 0, &step);
+  quantize(flat.data(), x.data(), 12, 64, 64, 4, 0, 0, &step);
+  EXPECT_EQ(perRow, flat);
+}
+
+// The moving range with a short last channel group (10 channels in groups of 4: 4, 4, 2):
+// fast equals reference, and the short group's range covers only its own two channels.
+TEST(QuantizeRagged, MovingRangeWithAShortLastGroup) {
+  const int64_t rows = 6, channels = 10, group = 4, perRow = 3;
+  std::vector<float> x = randomVector(rows * channels, 41, 1.0f);
+  for (int64_t r = 0; r < rows; ++r)
+    x[r * channels + 8] = x[r * channels + 9] = 100.0f + r; // only the short group sees these
+  for (int bits : {2, 8}) {
+    std::vector<float> fastRange(2 * perRow), refRange(2 * perRow);
+    int32_t step = 0;
+    std::vector<uint8_t> fast(raggedBytes(rows, channels, group, bits)), slow(fast.size());
+    quantizeEma(fast.data(), x.data(), fastRange.data(), rows, channels, group, bits, 0, 3, &step, 0.9f);
+    reference::quantizeEma(slow.data(), x.data(), refRange.data(), rows, channels, group, bits, 0, 3,
+                           &step, 0.9f);
+    EXPECT_EQ(fast, slow) << "bits " << bits;
+    EXPECT_EQ(fastRange, refRange);
+    EXPECT_EQ(fastRange[4], 100.0f);
+    EXPECT_EQ(fastRange[5], 105.0f);
+    EXPECT_LT(fastRange[1], 50.0f); // the first group never sees 100
+  }
 }
