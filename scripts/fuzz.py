@@ -4,7 +4,8 @@
   scripts/fuzz.py --seconds 15 [--junit report.xml]     (the test command's bounded run)
   scripts/fuzz.sh 600                                    (a longer run)
 
-Each target starts from its seeds (test/fuzz/seeds/<target>, plus the generated fixture files
+Then the files the hostile-input suite (test/hostile) wrote for each target run through it once,
+under the same sanitizers. Each target starts from its seeds (test/fuzz/seeds/<target>, plus the generated fixture files
 for the binary formats and tokenizer.json) and keeps its corpus in build-fuzz/corpus/<target>
 across runs. A crash, leak, sanitizer report or timeout fails the target; its reproducer is
 left in build-fuzz/artifacts/.
@@ -62,12 +63,27 @@ def run(target, seconds, build_dir, fixtures):
     return ok, execs, result.stdout
 
 
+def run_hostile(target, build_dir, corpus):
+    """Runs the hostile-input suite's files for this target (test/hostile) through it once each,
+    under ASan/UBSan; returns (ok, count, log)."""
+    folder = os.path.join(corpus, target)
+    files = sorted(glob.glob(os.path.join(folder, "*"))) if os.path.isdir(folder) else []
+    if not files:
+        return True, 0, ""
+    binary = os.path.join(build_dir, "bin", "fuzz-" + target)
+    result = subprocess.run([binary, "-rss_limit_mb=2048", "-timeout=10"] + files,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return result.returncode == 0, len(files), result.stdout
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--build-dir", default=os.path.join(ROOT, "build-fuzz"))
     parser.add_argument("--fixtures", default=os.path.join(ROOT, "build", "fixtures"))
     parser.add_argument("--junit")
+    parser.add_argument("--hostile-corpus", default=os.path.join(ROOT, "build", "hostile-corpus"),
+                        help="files the hostile-input suite wrote, per target, to run under ASan")
     args = parser.parse_args()
     try:
         build(args.build_dir)
@@ -79,7 +95,11 @@ def main():
     failed = 0
     for target in TARGETS:
         ok, execs, log = run(target, args.seconds, args.build_dir, args.fixtures)
-        print(f"fuzz-{target}: {execs} executions in {args.seconds} s, {'clean' if ok else 'FAILED'}", flush=True)
+        hostile_ok, hostile, hostile_log = run_hostile(target, args.build_dir, args.hostile_corpus)
+        if not hostile_ok:
+            ok, log = False, hostile_log
+        print(f"fuzz-{target}: {execs} executions in {args.seconds} s"
+              f"{f', {hostile} hostile inputs' if hostile else ''}, {'clean' if ok else 'FAILED'}", flush=True)
         case = ET.SubElement(suite, "testcase", classname="fuzz", name=target)
         if not ok:
             failed += 1

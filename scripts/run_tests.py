@@ -79,7 +79,8 @@ def main():
         xml = os.path.join(reports, "fuzz.xml")
         suites.append((f"fuzz targets ({seconds} s each, ASan/UBSan)",
                        [sys.executable, os.path.join(ROOT, "scripts", "fuzz.py"), "--seconds", seconds,
-                        "--fixtures", os.path.join(build, "fixtures"), "--junit", xml], xml))
+                        "--fixtures", os.path.join(build, "fixtures"), "--junit", xml,
+                        "--hostile-corpus", os.path.join(build, "hostile-corpus")], xml))
     totals = [0, 0, 0]
     for name, command, xml in suites:
         for i, n in enumerate(run_suite(name, command, xml)):

@@ -1,5 +1,6 @@
 //===- SlimAttrs.cpp - attributes of the slim dialect ------------------------------------===//
 
+#include "llvm/Support/JSON.h"
 #include "dialects/slim/SlimDialect.h"
 
 #include "llvm/ADT/TypeSwitch.h"
@@ -27,6 +28,9 @@ LogicalResult ParamAttr::verify(function_ref<InFlightDiagnostic()> emitError, St
                                 ParamRole) {
   if (name.empty())
     return emitError() << "#slim.param needs a non-empty checkpoint tensor name";
+  // Names travel into the artifact's manifest (JSON) and checkpoints (safetensors headers).
+  if (!llvm::json::isUTF8(name))
+    return emitError() << "#slim.param name is not valid UTF-8";
   return success();
 }
 

@@ -14,6 +14,7 @@
 #include "mlir/IR/TypeUtilities.h"
 
 #include <cmath>
+#include <limits>
 #include <sstream>
 #include <string>
 
@@ -77,10 +78,15 @@ inline LogicalResult expectSameElementType(EmitFn emitError, StringRef what, Ran
                      << reference.getElementType() << ", got " << t.getElementType();
 }
 
+// A positive attribute the kernels take as fp32 (an epsilon, a RoPE base, a scale): it must
+// stay positive and finite once rounded to fp32 (1e-50 would become 0, 1e40 infinity).
 inline LogicalResult expectPositiveFinite(EmitFn emitError, StringRef what, double value) {
-  if (std::isfinite(value) && value > 0)
-    return success();
-  return emitError() << "expects " << what << " > 0, got " << num(value);
+  if (!(std::isfinite(value) && value > 0))
+    return emitError() << "expects " << what << " > 0, got " << num(value);
+  if (value < std::numeric_limits<float>::min() || value > std::numeric_limits<float>::max())
+    return emitError() << "expects " << what << " within fp32's range (the kernels take it in "
+                       << "fp32), got " << num(value);
+  return success();
 }
 
 // A per-channel vector (norm scale/shift, bias) of shape [channels].

@@ -114,8 +114,8 @@ LogicalResult mlir::slim::shape::inferLora(EmitFn emitError, SmallVectorImpl<Typ
   if (!agree(a.getDimSize(0), b.getDimSize(1)))
     return emitError() << "lora_a has rank " << dim(a.getDimSize(0)) << " but lora_b of shape "
                        << showShape(b.getShape()) << " has rank " << dim(b.getDimSize(1));
-  if (!std::isfinite(scale))
-    return emitError() << "expects a finite scale, got " << num(scale);
+  if (!std::isfinite(scale) || std::fabs(scale) > std::numeric_limits<float>::max())
+    return emitError() << "expects a finite scale within fp32's range, got " << num(scale);
   if (!(dropout >= 0.0 && dropout < 1.0))
     return emitError() << "expects dropout in [0, 1), got " << num(dropout);
   types.push_back(withLastDim(in, b.getDimSize(0)));

@@ -29,7 +29,11 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
 #include <filesystem>
+#include <sys/file.h>
 #include <unistd.h>
 
 namespace cl = llvm::cl;
@@ -120,11 +124,32 @@ struct RunFolderCleanup {
     if (path.empty() || !listCheckpoints(path).empty())
       return;
     std::error_code ec;
-    for (const char *file : {"step.so", "eval.so"})
+    for (const char *file : {"step.so", "eval.so", ".lock"})
       std::filesystem::remove(path + "/" + file, ec);
     std::filesystem::remove(path + "/checkpoints", ec); // only when empty
     if (createdFolder)
       std::filesystem::remove(path, ec); // only when empty
+  }
+};
+
+// One run per run folder: a second `slimtune train` in the same folder (a resume started
+// twice) would write and prune the same checkpoints. The lock is the process's: released at
+// exit however it ends (kill -9 included), so a stale lock cannot block a resume.
+struct RunFolderLock {
+  int fd = -1;
+  ~RunFolderLock() {
+    if (fd >= 0)
+      ::close(fd);
+  }
+  Status acquire(const std::string &folder) {
+    std::string path = folder + "/.lock";
+    fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+      return Status::error(path + ": cannot create: " + std::strerror(errno));
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0)
+      return Status::error(folder + ": another slimtune train is running in this run folder; "
+                                    "wait for it, or choose another --out");
+    return Status::ok();
   }
 };
 
@@ -247,8 +272,15 @@ int runTrain() {
     };
   }
 
-  // The adapter configuration: the file given, which must agree with a checkpoint's copy.
+  // The adapter configuration: the file given, which must agree with a checkpoint's copy
+  // (itself first read as the configuration it must be).
   std::string adapterText;
+  if (resumed && !resumed->adapterConfig.empty()) {
+    std::vector<std::string> ignored;
+    if (auto own = parseAdapterConfigText(resumed->adapterConfig, checkpoint + "/adapter_config.json", ignored);
+        !own)
+      return fail(own.status());
+  }
   if (!adapterPath.empty()) {
     auto text = readTextFile(adapterPath);
     if (!text)
@@ -281,19 +313,33 @@ int runTrain() {
 
   WorkFolder work;
   RunFolderCleanup cleanup;
+  RunFolderLock lock; // declared after the cleanup: released before it runs
   const std::string runFolder = settings.get("out");
   if (!runFolder.empty()) {
-    // A fresh run would mix its checkpoints with another run's and prune them.
-    if (auto existing = listCheckpoints(runFolder); !resumed && !existing.empty())
+    // A fresh run would mix its checkpoints with another run's and prune them; so would a
+    // resume of an older checkpoint into a folder that went further (a branch of the run).
+    auto existing = listCheckpoints(runFolder);
+    if (!resumed && !existing.empty())
       return fail(runFolder + ": already holds checkpoints of a run (the newest is " +
                   existing.back() + "); continue it with --resume " + runFolder +
                   ", or choose another --out");
+    if (resumed && !existing.empty()) {
+      auto newest = verifyCheckpoint(existing.back());
+      if (newest && newest->step > resumed->step)
+        return fail(runFolder + ": holds checkpoints past step " + std::to_string(resumed->step) +
+                    " (the newest is " + existing.back() + "): resuming " + checkpoint +
+                    " there would mix two runs; give the new branch its own --out");
+    }
     std::error_code ec;
     const bool existed = std::filesystem::exists(runFolder, ec);
     if (Status s = prepareRunFolder(runFolder); !s)
       return fail(s);
     cleanup.path = runFolder;
     cleanup.createdFolder = !existed;
+    if (Status s = lock.acquire(runFolder); !s) {
+      cleanup.path.clear(); // the folder is the other run's
+      return fail(s);
+    }
     for (const std::string &removed : removeUnfinishedCheckpoints(runFolder))
       llvm::outs() << "removed an unfinished checkpoint of an interrupted run: " << removed << "\n";
     work.path = runFolder;
@@ -323,6 +369,9 @@ int runTrain() {
   auto session = Session::open(trainArtifact);
   if (!session)
     return fail(session.status());
+  if (!(*session)->hasOptimizer())
+    return fail(trainArtifact + ": the step applies no gradients (its passes have no "
+                "slim-optimizer); train needs a training step: add slim-optimizer to --passes");
   if (Status s = (*session)->bindModel(*loaded->source); !s)
     return fail(s);
   if (Status s = (*session)->initAdapters(loaded->adapter->init, plan->seed); !s)

@@ -39,9 +39,11 @@ Expected<PackedDataset> PackedDataset::create(const TokenizedDocuments &document
   int64_t held = static_cast<int64_t>(std::ceil(valFraction * static_cast<double>(windows)));
   if (windows - held < 1)
     return Status::error(name + ": " + std::to_string(tokens) + " tokens make " +
-                         std::to_string(windows) + " training sequences of " + std::to_string(seq) +
-                         " tokens" + (held ? " after the validation split" : "") +
-                         "; give more data or a shorter --seq");
+                         std::to_string(windows) + " sequences of " + std::to_string(seq) +
+                         " tokens" +
+                         (held ? ", " + std::to_string(held) + " of them held out for validation" : "") +
+                         ": none to train on; give more data or a shorter --seq" +
+                         (held ? " (or a smaller --val-fraction)" : ""));
   for (int64_t w = 0; w < windows; ++w)
     d.windowStarts_.push_back(w * seq);
   d.trainCount_ = windows - held;

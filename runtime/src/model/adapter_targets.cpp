@@ -4,6 +4,7 @@
 #include "slimtune/adapter.h"
 
 #include <cmath>
+#include <cstdio>
 
 namespace slimtune {
 namespace {
@@ -184,9 +185,12 @@ Expected<std::vector<AdaptedLinear>> resolveAdapters(const AdapterConfig &c, con
     double scale = c.useRslora ? alpha / std::sqrt(static_cast<double>(rank)) : alpha / rank;
     // The kernels take the scale as fp32: beyond 1e30 it is infinite or overflows at once.
     if (!(std::fabs(scale) <= 1e30))
-      return Status::error(c.path + ": lora_alpha " + std::to_string(alpha) + " gives \"" +
-                           m.name + "\" a scale of " + std::to_string(scale) +
-                           "; it must be at most 1e30 in magnitude");
+    {
+      char text[96];
+      std::snprintf(text, sizeof text, "lora_alpha %g gives a scale of %g", alpha, scale);
+      return Status::error(c.path + ": " + text + " for \"" + m.name +
+                           "\"; it must be at most 1e30 in magnitude");
+    }
     std::string prefix = "base_model.model." + m.name;
     adapted.push_back({m.linear, rank, alpha, scale, prefix + ".lora_A.weight", prefix + ".lora_B.weight"});
   }

@@ -31,7 +31,7 @@ Status checkConfigLimits(const ModelConfig &c, const std::string &source) {
     return Status::error(source + ": the norm epsilon is " + formatReal(c.normEps) +
                          "; it must be a number in [1e-30, 1]");
   if (c.family == ModelFamily::Llama && !(c.ropeTheta >= 1e-30 && c.ropeTheta <= 1e30))
-    return Status::error(source + ": the RoPE base (rope_theta) is " + formatReal(c.ropeTheta) +
+    return Status::error(source + ": the RoPE base (rope_theta, rope.freq_base) is " + formatReal(c.ropeTheta) +
                          "; it must be a positive number below 1e30");
   struct Limit {
     const char *what;

@@ -128,8 +128,7 @@ Expected<AdapterConfig> parseAdapterConfigText(const std::string &text, const st
     const std::string &key = it.key();
     if (auto refused = kRefusedWhenSet.find(key); refused != kRefusedWhenSet.end()) {
       if (!isDefault(*it))
-        return f.error(key, "is " + it->dump() + ": " + refused->second +
-                                " is not supported by slimtune");
+        return f.error(key, "is " + it->dump() + ": slimtune does not support " + refused->second);
     } else if (!kApplied.count(key) && !kInformational.count(key)) {
       warnings.push_back(path + ": unknown key \"" + key + "\" is ignored");
     }

@@ -138,7 +138,7 @@ TEST_F(AdapterTest, NonLinearTargetsAreRefused) {
 
 TEST_F(AdapterTest, MathChangingKeysAreRefusedByName) {
   std::string path = dir_.path("adapter_config.json");
-  EXPECT_EQ(error(R"({"use_dora":true})"), path + ": \"use_dora\" is true: DoRA adapters is not supported by slimtune");
+  EXPECT_EQ(error(R"({"use_dora":true})"), path + ": \"use_dora\" is true: slimtune does not support DoRA adapters");
   EXPECT_NE(error(R"({"modules_to_save":["lm_head"]})").find("\"modules_to_save\" is [\"lm_head\"]"), std::string::npos);
   EXPECT_NE(error(R"({"bias":"lora_only"})").find("\"bias\" is \"lora_only\""), std::string::npos);
   EXPECT_NE(error(R"({"init_lora_weights":"pissa"})").find("\"init_lora_weights\" is \"pissa\""), std::string::npos);

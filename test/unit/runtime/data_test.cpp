@@ -166,7 +166,7 @@ TEST(PackedDataset, ValidationIsHeldOutAndPadded) {
 TEST(PackedDataset, TooLittleDataIsAnError) {
   auto tiny = PackedDataset::create({{1, 2, 3}, {3}}, -1, 8, 0.0, 0, "tiny.u32");
   ASSERT_FALSE(tiny);
-  EXPECT_NE(tiny.status().message().find("tiny.u32: 3 tokens make 0 training sequences of 8"),
+  EXPECT_NE(tiny.status().message().find("tiny.u32: 3 tokens make 0 sequences of 8 tokens: none to train on"),
             std::string::npos) << tiny.status().message();
   std::vector<int32_t> stream(17, 1);
   // Two windows: holding out one leaves one to train on; holding out both leaves none.
