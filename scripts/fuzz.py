@@ -3,6 +3,7 @@
 
   scripts/fuzz.py --seconds 15 [--junit report.xml]     (the test command's bounded run)
   scripts/fuzz.sh 600                                    (a longer run)
+  scripts/fuzz.py --runs 1000000                          (a million executions per target)
 
 Then the files the hostile-input suite (test/hostile) wrote for each target run through it once,
 under the same sanitizers. Each target starts from its seeds (test/fuzz/seeds/<target>, plus the generated fixture files
@@ -21,8 +22,9 @@ import xml.etree.ElementTree as ET
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGETS = ["safetensors", "gguf", "config_json", "adapter_config", "tokenizer_json", "text_documents",
-           "checkpoint_state"]
-FIXTURE_SEEDS = {"safetensors": "*/*.safetensors", "gguf": "*.gguf", "tokenizer_json": "*/tokenizer.json"}
+           "checkpoint_state", "step_manifest", "gguf_model", "token_file", "safetensors_index", "slim_ir"]
+FIXTURE_SEEDS = {"safetensors": "*/*.safetensors", "gguf": "*.gguf", "gguf_model": "*.gguf",
+                 "tokenizer_json": "*/tokenizer.json"}
 
 
 def build(build_dir):
@@ -49,12 +51,13 @@ def corpus_for(target, build_dir, fixtures):
     return corpus
 
 
-def run(target, seconds, build_dir, fixtures):
+def run(target, seconds, build_dir, fixtures, runs=0):
     binary = os.path.join(build_dir, "bin", "fuzz-" + target)
     artifacts = os.path.join(build_dir, "artifacts") + "/"
     os.makedirs(artifacts, exist_ok=True)
     corpus = corpus_for(target, build_dir, fixtures)
-    command = [binary, corpus, f"-max_total_time={seconds}", "-rss_limit_mb=2048", "-timeout=10",
+    limit = f"-runs={runs}" if runs else f"-max_total_time={seconds}"
+    command = [binary, corpus, limit, "-rss_limit_mb=2048", "-timeout=10",
                "-max_len=65536", f"-artifact_prefix={artifacts}{target}-", "-print_final_stats=1"]
     result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     runs = re.findall(r"Done (\d+) runs", result.stdout)
@@ -79,6 +82,9 @@ def run_hostile(target, build_dir, corpus):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--runs", type=int, default=0,
+                        help="run each target this many executions instead of --seconds")
+    parser.add_argument("--targets", help="comma-separated subset of the targets")
     parser.add_argument("--build-dir", default=os.path.join(ROOT, "build-fuzz"))
     parser.add_argument("--fixtures", default=os.path.join(ROOT, "build", "fixtures"))
     parser.add_argument("--junit")
@@ -93,12 +99,15 @@ def main():
         return 1
     suite = ET.Element("testsuite", name="fuzz")
     failed = 0
-    for target in TARGETS:
-        ok, execs, log = run(target, args.seconds, args.build_dir, args.fixtures)
+    import time
+    for target in (args.targets.split(",") if args.targets else TARGETS):
+        began = time.time()
+        ok, execs, log = run(target, args.seconds, args.build_dir, args.fixtures, args.runs)
+        seconds = args.seconds if not args.runs else round(time.time() - began)
         hostile_ok, hostile, hostile_log = run_hostile(target, args.build_dir, args.hostile_corpus)
         if not hostile_ok:
             ok, log = False, hostile_log
-        print(f"fuzz-{target}: {execs} executions in {args.seconds} s"
+        print(f"fuzz-{target}: {execs} executions in {seconds} s"
               f"{f', {hostile} hostile inputs' if hostile else ''}, {'clean' if ok else 'FAILED'}", flush=True)
         case = ET.SubElement(suite, "testcase", classname="fuzz", name=target)
         if not ok:

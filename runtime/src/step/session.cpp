@@ -2,7 +2,7 @@
 // parameters bound by name, and steps run through the kernel table.
 #include "slimtune/session.h"
 
-#include "formats/json_input.h"
+#include "step/step_manifest.h"
 #include "kernels/cpu/kernels.h"
 #include "slimtune/kernel_abi.h"
 #include "step/tracked_memory.h"
@@ -24,13 +24,6 @@ namespace {
 
 using StepFn = void (*)(const slimtune_step_args *);
 using ManifestFn = const char *(*)();
-
-const std::set<std::string> kRoles = {"frozen",  "trainable", "state", "tokens",
-                                      "targets", "step",      "lr",    "output"};
-
-int64_t elementSize(const std::string &dtype) {
-  return dtype == "f64" ? 8 : (dtype == "f32" || dtype == "i32") ? 4 : 0;
-}
 
 bool endsWith(const std::string &s, const std::string &suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -91,101 +84,23 @@ struct Session::Impl {
   Status fail(const std::string &what) const { return Status::error(path + ": " + what); }
 
   Status readManifest(const char *text) {
-    auto parsed = parseJsonStrict(text, text + std::strlen(text));
-    if (!parsed)
-      return fail("manifest: " + parsed.status().message());
-    const nlohmann::json &m = *parsed;
-    if (!m.is_object() || !m.contains("format") || m["format"] != "slimtune-step")
-      return fail("not a slimtune step artifact (manifest format)");
-    // Sizes are read as 64-bit integers (a plan of 2 GiB or more is common) and every field
-    // is type-checked: nlohmann's value() would convert to the default's type (int) or throw.
-    SLIMTUNE_TRY(abi, integerField(m, "abi_version", -1));
-    if (abi != SLIMTUNE_ABI_VERSION)
-      return fail("built for kernel ABI " + std::to_string(abi) + ", this runtime has " +
-                  std::to_string(SLIMTUNE_ABI_VERSION) + ": recompile it");
-    SLIMTUNE_TRY(arena, integerField(m, "arena_bytes", -1));
-    if (arena < 0 || !m.contains("buffers") || !m["buffers"].is_array())
-      return fail("manifest lacks arena_bytes or buffers");
-    arenaBytes = arena;
-    SLIMTUNE_TRY(vocabSize, integerField(m, "vocab", -1));
-    SLIMTUNE_TRY(classCount, integerField(m, "classes", -1));
-    SLIMTUNE_TRY(ignore, integerField(m, "ignore_index", -100));
-    SLIMTUNE_TRY(matmul, integerField(m, "matmul_flops", 0));
-    if (ignore < INT32_MIN || ignore > INT32_MAX)
-      return fail("manifest: ignore_index " + std::to_string(ignore) + " is not a 32-bit id");
-    vocab = vocabSize;
-    classes = classCount;
-    ignoreIndex = ignore;
-    flops = matmul;
-    if (Status st = readSchedule(m); !st)
-      return st;
-    if (m.contains("adapter_config")) {
-      if (!m["adapter_config"].is_string())
-        return fail("manifest: \"adapter_config\" is not text");
-      adapterConfig = m["adapter_config"].get<std::string>();
-    }
-    for (const nlohmann::json &b : m["buffers"]) {
-      StepBufferInfo info;
-      if (!b.is_object())
-        return fail("manifest buffer " + b.dump() + " is malformed");
-      for (auto [key, field] : {std::pair{"name", &info.name}, std::pair{"role", &info.role},
-                                std::pair{"dtype", &info.dtype}, std::pair{"grad_of", &info.gradOf}})
-        if (b.contains(key) && b[key].is_string())
-          *field = b[key].get<std::string>();
-      SLIMTUNE_TRY(bytes, integerField(b, "bytes", -1));
-      info.bytes = bytes;
-      if (b.contains("shape") && b["shape"].is_array())
-        for (const nlohmann::json &d : b["shape"])
-          info.shape.push_back(d.is_number_integer() ? d.get<int64_t>() : -1);
-      // numel * element size must not overflow: every dimension is positive and the product
-      // is checked step by step.
-      int64_t numel = 1;
-      for (int64_t d : info.shape)
-        numel = d <= 0 || numel < 0 || numel > (int64_t{1} << 52) / d ? -1 : numel * d;
-      if (info.name.empty() || !kRoles.count(info.role) || !elementSize(info.dtype) ||
-          numel < 0 || info.bytes != numel * elementSize(info.dtype))
-        return fail("manifest buffer \"" + info.name + "\" is malformed");
+    auto manifest = parseStepManifest(std::string_view(text, std::strlen(text)));
+    if (!manifest)
+      return fail(manifest.status().message());
+    StepManifest &m = *manifest;
+    arenaBytes = m.arenaBytes;
+    vocab = m.vocab;
+    classes = m.classes;
+    ignoreIndex = m.ignoreIndex;
+    flops = m.matmulFlops;
+    schedule = m.schedule;
+    adapterConfig = std::move(m.adapterConfig);
+    for (StepBufferInfo &info : m.buffers) {
       if (!index.emplace(info.name, buffers.size()).second)
         return fail("manifest names buffer \"" + info.name + "\" twice");
       buffers.push_back(std::move(info));
     }
     return Status::ok();
-  }
-
-  // The learning-rate schedule the step was compiled with, checked as the compiler checks it.
-  Status readSchedule(const nlohmann::json &m) {
-    if (!m.contains("lr_schedule"))
-      return Status::ok();
-    const nlohmann::json &o = m["lr_schedule"];
-    if (!o.is_object() || !o.contains("kind") || !o["kind"].is_string() || !o.contains("lr") ||
-        !o["lr"].is_number() || !o.contains("min_lr") || !o["min_lr"].is_number())
-      return fail("manifest: \"lr_schedule\" is malformed");
-    SLIMTUNE_TRY(warmup, integerField(o, "warmup_steps", 0));
-    SLIMTUNE_TRY(total, integerField(o, "total_steps", 0));
-    const std::string kind = o["kind"].get<std::string>();
-    const double lr = o["lr"].get<double>(), minLr = o["min_lr"].get<double>();
-    if ((kind != "constant" && kind != "cosine") || !(lr >= 1e-12 && lr < 1e3) ||
-        (kind == "cosine" && (warmup < 0 || total <= warmup || !(minLr >= 0 && minLr <= lr))))
-      return fail("manifest: \"lr_schedule\" " + o.dump() + " is not a schedule");
-    LrSchedule parsed;
-    parsed.cosine = kind == "cosine";
-    parsed.lr = static_cast<float>(lr);
-    parsed.warmupSteps = warmup;
-    parsed.totalSteps = total;
-    parsed.minLr = static_cast<float>(minLr);
-    schedule = parsed;
-    return Status::ok();
-  }
-
-  // An integer field of a manifest object as int64, `fallback` when absent.
-  Expected<int64_t> integerField(const nlohmann::json &object, const char *key,
-                                 int64_t fallback) const {
-    if (!object.contains(key))
-      return fallback;
-    const nlohmann::json &v = object[key];
-    if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<uint64_t>() > INT64_MAX))
-      return fail(std::string("manifest: \"") + key + "\" must be an integer, got " + v.dump());
-    return v.get<int64_t>();
   }
 
   Status allocate(const Session *shareWith) {

@@ -19,6 +19,7 @@ def cases(c):
     def inspect(name, content, *expect):
         path = c.write(name + ".gguf", content)
         c.to_corpus("gguf", name, path)
+        c.to_corpus("gguf_model", name, path)
         out.append(Case(name, [c.slimtune, "inspect", "--model", path], [name + ".gguf", *expect]))
 
     # The file itself.

@@ -1,0 +1,121 @@
+// Reading a compiled step's manifest (step_manifest.h).
+#include "step/step_manifest.h"
+
+#include "formats/json_input.h"
+#include "slimtune/kernel_abi.h"
+
+#include <cstdint>
+#include <set>
+
+namespace slimtune {
+namespace {
+
+const std::set<std::string> kRoles = {"frozen",  "trainable", "state", "tokens",
+                                      "targets", "step",      "lr",    "output"};
+
+int64_t elementSize(const std::string &dtype) {
+  return dtype == "f64" ? 8 : (dtype == "f32" || dtype == "i32") ? 4 : 0;
+}
+
+// An integer field of an object as int64, `fallback` when absent. (nlohmann's value() would
+// convert to the default's type, int, truncating any plan of 2 GiB or more, or throw.)
+Expected<int64_t> integerField(const nlohmann::json &object, const char *key, int64_t fallback) {
+  if (!object.contains(key))
+    return fallback;
+  const nlohmann::json &v = object[key];
+  if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<uint64_t>() > INT64_MAX))
+    return Status::error(std::string("manifest: \"") + key + "\" must be an integer, got " + v.dump());
+  return v.get<int64_t>();
+}
+
+// The learning-rate schedule the step was compiled with, checked as the compiler checks it.
+Expected<std::optional<LrSchedule>> readSchedule(const nlohmann::json &m) {
+  if (!m.contains("lr_schedule"))
+    return std::optional<LrSchedule>();
+  const nlohmann::json &o = m["lr_schedule"];
+  if (!o.is_object() || !o.contains("kind") || !o["kind"].is_string() || !o.contains("lr") ||
+      !o["lr"].is_number() || !o.contains("min_lr") || !o["min_lr"].is_number())
+    return Status::error("manifest: \"lr_schedule\" is malformed");
+  SLIMTUNE_TRY(warmup, integerField(o, "warmup_steps", 0));
+  SLIMTUNE_TRY(total, integerField(o, "total_steps", 0));
+  const std::string kind = o["kind"].get<std::string>();
+  const double lr = o["lr"].get<double>(), minLr = o["min_lr"].get<double>();
+  if ((kind != "constant" && kind != "cosine") || !(lr >= 1e-12 && lr < 1e3) ||
+      (kind == "cosine" && (warmup < 0 || total <= warmup || !(minLr >= 0 && minLr <= lr))))
+    return Status::error("manifest: \"lr_schedule\" " + o.dump() + " is not a schedule");
+  LrSchedule schedule;
+  schedule.cosine = kind == "cosine";
+  schedule.lr = static_cast<float>(lr);
+  schedule.warmupSteps = warmup;
+  schedule.totalSteps = total;
+  schedule.minLr = static_cast<float>(minLr);
+  return std::optional<LrSchedule>(schedule);
+}
+
+Expected<StepBufferInfo> readBuffer(const nlohmann::json &b) {
+  StepBufferInfo info;
+  if (!b.is_object())
+    return Status::error("manifest buffer " + b.dump() + " is malformed");
+  for (auto [key, field] : {std::pair{"name", &info.name}, std::pair{"role", &info.role},
+                            std::pair{"dtype", &info.dtype}, std::pair{"grad_of", &info.gradOf}})
+    if (b.contains(key) && b[key].is_string())
+      *field = b[key].get<std::string>();
+  SLIMTUNE_TRY(bytes, integerField(b, "bytes", -1));
+  info.bytes = bytes;
+  if (b.contains("shape") && b["shape"].is_array())
+    for (const nlohmann::json &d : b["shape"])
+      info.shape.push_back(d.is_number_integer() ? d.get<int64_t>() : -1);
+  // numel * element size must not overflow: every dimension positive, the product checked as
+  // it grows (2^52 elements is far beyond any memory).
+  int64_t numel = 1;
+  for (int64_t d : info.shape)
+    numel = d <= 0 || numel < 0 || numel > (int64_t{1} << 52) / d ? -1 : numel * d;
+  if (info.name.empty() || !kRoles.count(info.role) || !elementSize(info.dtype) || numel < 0 ||
+      info.bytes != numel * elementSize(info.dtype))
+    return Status::error("manifest buffer \"" + info.name + "\" is malformed");
+  return info;
+}
+
+} // namespace
+
+Expected<StepManifest> parseStepManifest(std::string_view text) {
+  auto parsed = parseJsonStrict(text.data(), text.data() + text.size());
+  if (!parsed)
+    return Status::error("manifest: " + parsed.status().message());
+  const nlohmann::json &m = *parsed;
+  if (!m.is_object() || !m.contains("format") || m["format"] != "slimtune-step")
+    return Status::error("not a slimtune step artifact (manifest format)");
+  SLIMTUNE_TRY(abi, integerField(m, "abi_version", -1));
+  if (abi != SLIMTUNE_ABI_VERSION)
+    return Status::error("built for kernel ABI " + std::to_string(abi) + ", this runtime has " +
+                         std::to_string(SLIMTUNE_ABI_VERSION) + ": recompile it");
+  StepManifest manifest;
+  SLIMTUNE_TRY(arena, integerField(m, "arena_bytes", -1));
+  if (arena < 0 || !m.contains("buffers") || !m["buffers"].is_array())
+    return Status::error("manifest lacks arena_bytes or buffers");
+  manifest.arenaBytes = arena;
+  SLIMTUNE_TRY(vocab, integerField(m, "vocab", -1));
+  SLIMTUNE_TRY(classes, integerField(m, "classes", -1));
+  SLIMTUNE_TRY(ignore, integerField(m, "ignore_index", -100));
+  SLIMTUNE_TRY(flops, integerField(m, "matmul_flops", 0));
+  if (ignore < INT32_MIN || ignore > INT32_MAX)
+    return Status::error("manifest: ignore_index " + std::to_string(ignore) + " is not a 32-bit id");
+  manifest.vocab = vocab;
+  manifest.classes = classes;
+  manifest.ignoreIndex = ignore;
+  manifest.matmulFlops = flops;
+  SLIMTUNE_TRY(schedule, readSchedule(m));
+  manifest.schedule = schedule;
+  if (m.contains("adapter_config")) {
+    if (!m["adapter_config"].is_string())
+      return Status::error("manifest: \"adapter_config\" is not text");
+    manifest.adapterConfig = m["adapter_config"].get<std::string>();
+  }
+  for (const nlohmann::json &b : m["buffers"]) {
+    SLIMTUNE_TRY(info, readBuffer(b));
+    manifest.buffers.push_back(std::move(info));
+  }
+  return manifest;
+}
+
+} // namespace slimtune
