@@ -388,7 +388,7 @@ func.func @negative_lora_dropout(%x: tensor<2x16x64xf32>, %a: tensor<8x64xf32>, 
 // -----
 
 func.func @negative_lora_scale(%x: tensor<2x16x64xf32>, %a: tensor<8x64xf32>, %b: tensor<64x8xf32>) {
-  // expected-error @+1 {{'slim.lora' op expects a finite scale, got inf}}
+  // expected-error @+1 {{'slim.lora' op expects a finite scale within fp32's range, got inf}}
   %y = slim.lora %x, %a, %b scale 0x7FF0000000000000 : (tensor<2x16x64xf32>, tensor<8x64xf32>, tensor<64x8xf32>) -> tensor<2x16x64xf32>
   return
 }
