@@ -2,6 +2,7 @@
 #include "slimtune/progress.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <vector>
 
@@ -12,6 +13,12 @@ std::string printf1(const char *format, double value) {
   char buffer[64];
   std::snprintf(buffer, sizeof buffer, format, value);
   return buffer;
+}
+
+// A loss or norm: four decimals, or four significant digits when it is huge (a diverging run's
+// 5e37 would otherwise print 38 digits).
+std::string metric(double value) {
+  return printf1(std::fabs(value) < 1e6 || !std::isfinite(value) ? "%.4f" : "%.4g", value);
 }
 
 // Columns a UTF-8 string takes (each code point one column: the bar uses no wide characters).
@@ -75,9 +82,9 @@ std::string formatBytes(int64_t bytes) {
 
 std::string formatStepLine(const ProgressState &s) {
   char buffer[256];
-  std::snprintf(buffer, sizeof buffer, "step %lld/%lld  loss %.4f  grad_norm %.4f  lr %.3g  %.0f tok/s",
-                static_cast<long long>(s.step), static_cast<long long>(s.totalSteps), s.loss,
-                s.gradNorm, s.lr, s.tokensPerSecond);
+  std::snprintf(buffer, sizeof buffer, "step %lld/%lld  loss %s  grad_norm %s  lr %.3g  %.0f tok/s",
+                static_cast<long long>(s.step), static_cast<long long>(s.totalSteps),
+                metric(s.loss).c_str(), metric(s.gradNorm).c_str(), s.lr, s.tokensPerSecond);
   return buffer;
 }
 
@@ -89,9 +96,9 @@ std::string formatProgressBar(const ProgressState &s, int width, bool unicode) {
   double fraction = s.totalSteps > 0 ? static_cast<double>(s.step) / s.totalSteps : 0;
   std::string percent = printf1("%3.0f%%", 100 * fraction);
   // Fields after the bar, most important first; dropped from the end when space runs out.
-  std::vector<std::string> fields = {"loss " + printf1("%.4f", s.loss)};
+  std::vector<std::string> fields = {"loss " + metric(s.loss)};
   if (std::isfinite(s.valLoss))
-    fields.push_back("val " + printf1("%.4f", s.valLoss));
+    fields.push_back("val " + metric(s.valLoss));
   fields.push_back(printf1("%.0f", s.tokensPerSecond) + " tok/s");
   fields.push_back("ETA " + formatDuration(s.secondsLeft));
   fields.push_back(formatBytes(s.memoryBytes));

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace slimtune {
 namespace {
 
@@ -44,6 +46,14 @@ TEST(Progress, Bytes) {
 TEST(Progress, StepLineFollowsTheContract) {
   EXPECT_EQ(formatStepLine(sample()),
             "step 12/200  loss 2.3457  grad_norm 0.5000  lr 0.0002  231 tok/s");
+}
+
+// A diverging run's numbers stay readable: significant digits past a million, and NaN as is.
+TEST(Progress, StepLineShortensHugeNumbers) {
+  ProgressState s = sample();
+  s.loss = 4.976923e37f;
+  s.gradNorm = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_EQ(formatStepLine(s), "step 12/200  loss 4.977e+37  grad_norm nan  lr 0.0002  231 tok/s");
 }
 
 TEST(Progress, BarShowsEverythingWhenWide) {
