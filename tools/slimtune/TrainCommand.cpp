@@ -11,6 +11,7 @@
 #include "Cli.h"
 #include "MemoryReport.h"
 #include "train/MetricsLog.h"
+#include "train/RunFolder.h"
 #include "train/TrainData.h"
 #include "train/TrainLoop.h"
 #include "train/TrainSettings.h"
@@ -25,16 +26,9 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "llvm/Support/FileSystem.h"
-#include "llvm/Support/MemoryBuffer.h"
-#include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
-#include <cerrno>
-#include <cstring>
-#include <fcntl.h>
 #include <filesystem>
-#include <sys/file.h>
-#include <unistd.h>
 
 namespace cl = llvm::cl;
 
@@ -101,80 +95,6 @@ TrainSettings givenSettings() {
   s.values["weight-decay"] = p.weightDecay;
   s.values["max-grad-norm"] = p.maxGradNorm;
   return s;
-}
-
-// A folder for the compiled steps: the run folder, or a temporary one removed at the end.
-struct WorkFolder {
-  std::string path;
-  bool temporary = false;
-  ~WorkFolder() {
-    if (temporary)
-      llvm::sys::fs::remove_directories(path);
-  }
-};
-
-// What a run that fails before its first checkpoint leaves in its run folder is removed
-// again: the compiled steps, the empty checkpoints folder, and the run folder itself when
-// this run created it and nothing else (a --log file, say) is in it. A run that saved a
-// checkpoint, or resumed one, keeps everything.
-struct RunFolderCleanup {
-  std::string path;
-  bool createdFolder = false;
-  ~RunFolderCleanup() {
-    if (path.empty() || !listCheckpoints(path).empty())
-      return;
-    std::error_code ec;
-    for (const char *file : {"step.so", "eval.so", ".lock"})
-      std::filesystem::remove(path + "/" + file, ec);
-    std::filesystem::remove(path + "/checkpoints", ec); // only when empty
-    if (createdFolder)
-      std::filesystem::remove(path, ec); // only when empty
-  }
-};
-
-// One run per run folder: a second `slimtune train` in the same folder (a resume started
-// twice) would write and prune the same checkpoints. The lock is the process's: released at
-// exit however it ends (kill -9 included), so a stale lock cannot block a resume.
-struct RunFolderLock {
-  int fd = -1;
-  ~RunFolderLock() {
-    if (fd >= 0)
-      ::close(fd);
-  }
-  Status acquire(const std::string &folder) {
-    std::string path = folder + "/.lock";
-    fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0)
-      return Status::error(path + ": cannot create: " + std::strerror(errno));
-    if (::flock(fd, LOCK_EX | LOCK_NB) != 0)
-      return Status::error(folder + ": another slimtune train is running in this run folder; "
-                                    "wait for it, or choose another --out");
-    return Status::ok();
-  }
-};
-
-// The run folder must exist and take files before any time is spent training.
-Status prepareRunFolder(const std::string &path) {
-  std::error_code ec;
-  std::filesystem::create_directories(path + "/checkpoints", ec);
-  if (ec)
-    return Status::error(path + ": cannot create the run folder: " + ec.message());
-  std::string probe = path + "/.write-test." + std::to_string(::getpid());
-  FILE *f = std::fopen(probe.c_str(), "w");
-  if (!f || std::fputs("ok", f) < 0 || std::fclose(f) != 0)
-    return Status::error(path + ": cannot write to the run folder: " + std::strerror(errno));
-  std::remove(probe.c_str());
-  return Status::ok();
-}
-
-// The run folder a checkpoint belongs to: <run>/checkpoints/step-N.
-std::string runFolderOf(const std::string &checkpoint) {
-  std::filesystem::path p = std::filesystem::path(checkpoint).lexically_normal();
-  if (p.filename().empty())
-    p = p.parent_path();
-  if (p.parent_path().filename() == "checkpoints")
-    return p.parent_path().parent_path().string();
-  return "";
 }
 
 // Two JSON texts with the same value (key order, spacing and number spelling aside); texts
