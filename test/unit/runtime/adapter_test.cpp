@@ -148,7 +148,9 @@ TEST_F(AdapterTest, MathChangingKeysAreRefusedByName) {
   EXPECT_NE(error(R"({"r":0})").find("\"r\" must be a positive integer, got 0"), std::string::npos);
   EXPECT_NE(error(R"({"target_modules":"(q"})").find("\"target_modules\" is an invalid regular expression"), std::string::npos);
   EXPECT_NE(error(R"({"target_modules":"q.*","layers_to_transform":[0]})").find("cannot be used with a regex"), std::string::npos);
-  EXPECT_NE(error(R"({"rank_pattern":{"q_proj":"big"}})").find("not a positive integer"), std::string::npos);
+  EXPECT_NE(error(R"({"rank_pattern":{"q_proj":"big"}})").find("not a rank in [1, 65536]"), std::string::npos);
+  EXPECT_NE(error(R"({"r":1099511627776})").find("\"r\" is 1099511627776; slimtune's limit is 65536"),
+            std::string::npos);
   EXPECT_NE(error(R"({"r":8,"r":9})").find("duplicate key \"r\""), std::string::npos);
 }
 
