@@ -142,7 +142,10 @@ Expected<CompileOptions> PipelineSettings::compileOptions(int64_t totalSteps) co
     }
   }
   if (!warmup.empty()) {
-    SLIMTUNE_TRY(w, positiveInteger("warmup-steps", warmup));
+    // 0 (no warmup, the default) may be given too.
+    int64_t w = 0;
+    if (llvm::StringRef(warmup).getAsInteger(10, w) || w < 0)
+      return Status::error("--warmup-steps must be a non-negative integer, got '" + warmup + "'");
     add("warmup-steps", std::to_string(w));
   }
   if (keepGradients)
