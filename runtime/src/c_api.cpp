@@ -11,6 +11,7 @@
 #include <limits>
 #include <new>
 #include <string>
+#include <utility>
 
 struct slimtune_session {
   std::unique_ptr<slimtune::Session> session;
@@ -38,21 +39,15 @@ int invalid(const std::string &what) {
 }
 
 slimtune_role roleOf(const std::string &role) {
-  if (role == "frozen")
-    return SLIMTUNE_ROLE_FROZEN;
-  if (role == "trainable")
-    return SLIMTUNE_ROLE_TRAINABLE;
-  if (role == "state")
-    return SLIMTUNE_ROLE_STATE;
-  if (role == "tokens")
-    return SLIMTUNE_ROLE_TOKENS;
-  if (role == "targets")
-    return SLIMTUNE_ROLE_TARGETS;
-  if (role == "step")
-    return SLIMTUNE_ROLE_STEP;
-  if (role == "lr")
-    return SLIMTUNE_ROLE_LR;
-  return SLIMTUNE_ROLE_OUTPUT;
+  static const std::pair<const char *, slimtune_role> kRoles[] = {
+      {"frozen", SLIMTUNE_ROLE_FROZEN}, {"trainable", SLIMTUNE_ROLE_TRAINABLE},
+      {"state", SLIMTUNE_ROLE_STATE},   {"tokens", SLIMTUNE_ROLE_TOKENS},
+      {"targets", SLIMTUNE_ROLE_TARGETS}, {"step", SLIMTUNE_ROLE_STEP},
+      {"lr", SLIMTUNE_ROLE_LR}};
+  for (auto [name, value] : kRoles)
+    if (role == name)
+      return value;
+  return SLIMTUNE_ROLE_OUTPUT; // the manifest reader admits no other role
 }
 
 int runStep(slimtune_session *session, const int32_t *tokens, const int32_t *targets,

@@ -128,12 +128,10 @@ for trial in range(args.trials):
             process.communicate()
             break
         kills.append(where)
-    # Resume (or start) until the run completes.
-    for attempt in range(3):
-        process = start(run, "none")
-        out, err = process.communicate(timeout=300)
-        if process.returncode == 0:
-            break
+    # Resume (or start) once more: the run must complete.
+    process = start(run, "none")
+    out, err = process.communicate(timeout=300)
+    if process.returncode != 0:
         sys.exit(f"kill_resume.py: trial {trial}: the run after kills {kills} failed "
                  f"(status {process.returncode}): {err.strip()}")
     leftovers = glob.glob(os.path.join(run, "checkpoints", "*.partial.*")) + \

@@ -193,19 +193,19 @@ int runTrain() {
   }
 
   // The adapter configuration: the file given, which must agree with a checkpoint's copy
-  // (itself first read as the configuration it must be).
+  // (itself first read as the configuration it must be: a damaged copy is named as such, not
+  // reported as a difference). Without a file, the copy is read as the configuration below.
   std::string adapterText;
-  if (resumed && !resumed->adapterConfig.empty()) {
-    std::vector<std::string> ignored;
-    if (auto own = parseAdapterConfigText(resumed->adapterConfig, checkpoint + "/adapter_config.json", ignored);
-        !own)
-      return fail(own.status());
-  }
   if (!adapterPath.empty()) {
     auto text = readTextFile(adapterPath);
     if (!text)
       return fail(text.status());
     adapterText = *text;
+    std::vector<std::string> ignored;
+    if (resumed && !resumed->adapterConfig.empty())
+      if (auto own = parseAdapterConfigText(resumed->adapterConfig, checkpoint + "/adapter_config.json", ignored);
+          !own)
+        return fail(own.status());
     if (resumed && !resumed->adapterConfig.empty() && !sameJson(resumed->adapterConfig, adapterText))
       return fail(adapterPath + ": differs from the adapter configuration of " + checkpoint +
                   "; a resumed run must keep its adapter");
@@ -243,9 +243,10 @@ int runTrain() {
       return fail(runFolder + ": already holds checkpoints of a run (the newest is " +
                   existing.back() + "); continue it with --resume " + runFolder +
                   ", or choose another --out");
+    // (listCheckpoints gives step-N folders, oldest first: the newest's N is its step.)
     if (resumed && !existing.empty()) {
-      auto newest = verifyCheckpoint(existing.back());
-      if (newest && newest->step > resumed->step)
+      const std::string &newest = existing.back();
+      if (std::stoll(newest.substr(newest.rfind("step-") + 5)) > resumed->step)
         return fail(runFolder + ": holds checkpoints past step " + std::to_string(resumed->step) +
                     " (the newest is " + existing.back() + "): resuming " + checkpoint +
                     " there would mix two runs; give the new branch its own --out");

@@ -5,7 +5,6 @@
 #define SLIMTUNE_LR_SCHEDULE_H
 
 #include <cstdint>
-#include <string>
 
 namespace slimtune {
 
@@ -21,8 +20,6 @@ struct LrSchedule {
   // s < warmup, then a cosine from lr (at s = warmup) to minLr (at s = total), minLr after.
   // Computed in double and rounded once.
   float at(int64_t s) const;
-  // "cosine (lr 0.001, warmup 10, total 200, min 0)" or "constant (lr 0.0002)".
-  std::string describe() const;
 };
 
 } // namespace slimtune

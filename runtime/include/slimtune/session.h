@@ -77,9 +77,7 @@ public:
   int64_t batchSize() const;
   int64_t sequenceLength() const;
   bool hasOptimizer() const;
-  // Whether steps take a learning rate (an optimizer step), and the schedule the step was
-  // compiled with (none for steps compiled before the rate was an input, or forward-only).
-  bool takesLearningRate() const;
+  // The learning-rate schedule the step was compiled with (none for a forward-only step).
   const std::optional<LrSchedule> &schedule() const;
   // The adapter configuration (adapter_config.json) the graph was imported with; "" if none.
   const std::string &adapterConfig() const;

@@ -2,7 +2,6 @@
 #include "slimtune/lr_schedule.h"
 
 #include <cmath>
-#include <sstream>
 
 namespace slimtune {
 
@@ -18,16 +17,6 @@ float LrSchedule::at(int64_t s) const {
   const double progress =
       static_cast<double>(s - warmupSteps) / static_cast<double>(totalSteps - warmupSteps);
   return static_cast<float>(low + (base - low) * 0.5 * (1.0 + std::cos(kPi * progress)));
-}
-
-std::string LrSchedule::describe() const {
-  std::ostringstream os;
-  if (cosine)
-    os << "cosine (lr " << lr << ", warmup " << warmupSteps << ", total " << totalSteps
-       << ", min " << minLr << ")";
-  else
-    os << "constant (lr " << lr << ")";
-  return os.str();
 }
 
 } // namespace slimtune

@@ -17,7 +17,6 @@
 #include <limits>
 #include <map>
 #include <optional>
-#include <set>
 
 namespace slimtune {
 namespace {
@@ -244,16 +243,13 @@ Status Session::bindModel(const ModelSource &model) {
 }
 
 Status Session::bindTensor(const std::string &name, const float *data, int64_t count) {
-  Impl &s = *impl_;
-  size_t at;
-  const StepBufferInfo *b = s.find(name, &at);
-  if (!b || (b->role != "frozen" && b->role != "trainable" && b->role != "state"))
-    return s.fail("the step has no parameter or optimizer state \"" + name + "\"");
-  if (count < 0 || count * 4 != b->bytes)
-    return s.fail("\"" + name + "\" holds " + std::to_string(b->bytes / 4) + " values, not " +
-                  std::to_string(count));
-  if (Status st = s.store(at, data, b->bytes); !st)
-    return s.fail("\"" + name + "\" " + st.message());
+  // The count in values (what a caller of the C API gave), then the bytes as bindBytes binds them.
+  const StepBufferInfo *b = impl_->find(name);
+  if (b && (count < 0 || count > INT64_MAX / 4 || count * 4 != b->bytes))
+    return impl_->fail("\"" + name + "\" holds " + std::to_string(b->bytes / 4) + " values, not " +
+                       std::to_string(count));
+  if (Status st = bindBytes(name, data, b ? b->bytes : 0); !st)
+    return impl_->fail(st.message());
   return Status::ok();
 }
 
@@ -421,10 +417,6 @@ bool Session::hasOptimizer() const {
 }
 
 const std::optional<LrSchedule> &Session::schedule() const { return impl_->schedule; }
-bool Session::takesLearningRate() const {
-  size_t at;
-  return impl_->byRole("lr", &at) != nullptr;
-}
 const std::string &Session::adapterConfig() const { return impl_->adapterConfig; }
 
 int64_t Session::stepCount() const { return impl_->steps; }

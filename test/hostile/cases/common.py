@@ -17,8 +17,6 @@ class Case:
     expect: list
     env: dict = field(default_factory=dict)
     timeout: int = 120
-    cwd: str = None
-    stdout_allowed: bool = False
     category: str = ""
 
 

@@ -22,12 +22,9 @@ const std::set<std::string> kMustMatch = {"doc-separator", "batch",         "seq
                                           "warmup-steps",  "weight-decay",  "max-grad-norm",
                                           "pass-pipeline"};
 
-// The value a setting takes effect with, in one spelling, so that settings are compared by
-// what they do: a number as the number it parses to ("0.010" and "0.01" are one learning
-// rate), and a setting not given as its default (giving the default explicitly changes
-// nothing). The defaults are the pipeline's and the plan's own.
-std::string effective(const std::string &key, const std::string &given) {
-  static const std::map<std::string, std::string> defaults = [] {
+// What a setting not given means: the pipeline's and the plan's own defaults, as text.
+const std::map<std::string, std::string> &defaults() {
+  static const std::map<std::string, std::string> table = [] {
     const TrainingPipelineOptions pipeline;
     const TrainPlan plan;
     return std::map<std::string, std::string>{
@@ -40,9 +37,17 @@ std::string effective(const std::string &key, const std::string &given) {
         {"val-fraction", number(plan.valFraction)},
         {"pipeline", CompileOptions().pipeline}};
   }();
+  return table;
+}
+
+// The value a setting takes effect with, in one spelling, so that settings are compared by
+// what they do: a number as the number it parses to ("0.010" and "0.01" are one learning
+// rate), and a setting not given as its default (giving the default explicitly changes
+// nothing).
+std::string effective(const std::string &key, const std::string &given) {
   std::string value = given;
   if (value.empty())
-    if (auto it = defaults.find(key); it != defaults.end())
+    if (auto it = defaults().find(key); it != defaults().end())
       value = it->second;
   double parsed;
   if (!value.empty() && !llvm::StringRef(value).getAsDouble(parsed)) {
@@ -99,8 +104,11 @@ Status TrainSettings::resumeFrom(const nlohmann::json &saved, std::vector<std::s
     const std::string now = get(key), before = savedValue(key);
     if (now.empty() || effective(key, now) == effective(key, before))
       continue;
-    return Status::error("--" + key + " " + now + " differs from the checkpoint's " +
-                         (before.empty() ? effective(key, before) + " (the default)" : before) +
+    auto fallback = defaults().find(key);
+    std::string was = !before.empty()                 ? before
+                      : fallback != defaults().end() ? fallback->second + " (the default)"
+                                                      : "(not set)";
+    return Status::error("--" + key + " " + now + " differs from the checkpoint's " + was +
                          "; a resumed run must keep it (start a new run to change it)");
   }
   const std::string schedule = get("schedule").empty() ? savedValue("schedule") : get("schedule");
