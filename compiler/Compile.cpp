@@ -3,10 +3,10 @@
 #include "compiler/Compile.h"
 
 #include "compiler/codegen/EmitLibrary.h"
-#include "compiler/codegen/LowerToLLVM.h"
+#include "compiler/codegen/KernelCalls.h"
 #include "compiler/codegen/StepBuffers.h"
 #include "dialects/slim/SlimOps.h"
-#include "passes/MemoryPlan.h"
+#include "passes/ArenaPlanner.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -78,16 +78,20 @@ bool compileStep(mlir::ModuleOp module, const CompileOptions &options, const std
     error = "the step's arguments cannot be bound by the runtime";
     return false;
   }
+  const mlir::slim::KernelTarget &target = mlir::slim::defaultKernelTarget();
   std::string manifest;
   llvm::raw_string_ostream manifestStream(manifest);
-  manifestStream << llvm::json::Value(codegen::buildManifest(step, *buffers));
+  manifestStream << llvm::json::Value(codegen::buildManifest(step, *buffers, target));
   manifestStream.flush();
-  mlir::OwningOpRef<mlir::ModuleOp> llvmModule =
-      codegen::lowerStepToLLVM(step, *buffers, manifest);
-  if (!llvmModule) {
-    error = "lowering to LLVM failed";
+  // Code generation works on a copy: the caller's module stays the slim step.
+  mlir::OwningOpRef<mlir::ModuleOp> llvmModule = mlir::ModuleOp::create(step.getLoc());
+  llvmModule->push_back(step.clone());
+  auto copy = *llvmModule->getOps<mlir::func::FuncOp>().begin();
+  if (mlir::failed(codegen::convertStepToKernelCalls(copy, target))) {
+    error = "code generation failed (see the diagnostics above)";
     return false;
   }
+  codegen::addManifestFunction(*llvmModule, manifest);
   return codegen::emitSharedLibrary(*llvmModule, output, error);
 }
 

@@ -3,6 +3,7 @@
 #include "compiler/Registration.h"
 
 #include "compiler/Pipelines.h"
+#include "compiler/codegen/KernelCalls.h"
 
 #include "dialects/slim/SlimOps.h"
 #include "passes/Passes.h"
@@ -18,6 +19,7 @@ void slimtune::registerDialects(mlir::DialectRegistry &registry) {
 
 void slimtune::registerPasses() {
   mlir::slim::registerSlimPasses();
+  codegen::registerConvertSlimToKernelCallsPass();
   // Upstream clean-ups used between slim passes.
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();

@@ -1,6 +1,6 @@
 //===- ApproxActivationGrad.cpp - slim-approx-activation-grad ---------------------------===//
 //
-// Approx-BP (TECHNIQUES.md §2): the backward of SiLU and GELU reads 2-bit segment flags of the
+// Approx-BP (docs/techniques.md, Approx-BP): the backward of SiLU and GELU reads 2-bit segment flags of the
 // activation's input instead of the input itself. For each slim.silu_grad / slim.gelu_grad
 // whose input comes through a stash, the forward computes slim.activation_flags of that input
 // right where it is stashed and stashes the flags instead; the backward becomes

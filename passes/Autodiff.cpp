@@ -4,15 +4,15 @@
 // returns the gradient of the loss with respect to every trainable parameter: reverse mode
 // over the single block, backward ops appended after the forward ones.
 //
-// Memory is the point of slimtune, so what the backward keeps is explicit and minimal:
+// This pass is a driver: each op builds its own backward (DifferentiableOpInterface, the rules
+// in dialects/slim/SlimBackward.cpp) and may first be replaced by a training forward that
+// yields what its backward needs (attention with its logsumexp, the loss fused with its
+// gradient). The driver owns the policy the rules share:
 // - a forward value the backward reads is stashed once (slim.stash right after its
 //   definition, slim.unstash before its first backward use), however many backward ops read
-//   it (the q- and v-adapters of a layer share the stash of their input);
-// - a frozen linear's backward (dx = dy·W) reads only W, so its input is not stashed;
-// - attention becomes slim.attention_with_lse and its backward keeps q, k, v, the output and
-//   the per-row logsumexp: no T×T matrix across the step;
-// - the loss and its gradient are fused (slim.cross_entropy_with_grad), so the logits are not
-//   stashed and their buffer can become the gradient's.
+//   it (the q- and v-adapters of a layer share the stash of their input), unless its op is
+//   cheaper to recompute from saved values (isRecomputedForBackward);
+// - gradient contributions to one value are summed, slices of one value assembled.
 //
 //===-------------------------------------------------------------------------------------===//
 
@@ -21,6 +21,7 @@
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
+#include "mlir/IR/IRMapping.h"
 
 namespace mlir::slim {
 #define GEN_PASS_DEF_SLIMAUTODIFF
@@ -38,7 +39,7 @@ struct SlicePart {
   Value grad;
 };
 
-class Differentiator {
+class Differentiator : public BackwardBuilder {
 public:
   explicit Differentiator(func::FuncOp func) : func_(func), b_(func.getContext()) {}
 
@@ -49,7 +50,7 @@ public:
     if (!active_.contains(loss_))
       return func_.emitError() << "slim-autodiff: the loss does not depend on any trainable "
                                   "parameter";
-    replaceForwardOps();
+    buildTrainingForwards();
     Operation *ret = func_.getBody().front().getTerminator();
     b_.setInsertionPoint(ret);
 
@@ -98,54 +99,56 @@ private:
     return success();
   }
 
-  // Forward ops whose backward needs more than their result: attention also yields its
-  // logsumexp; the loss comes fused with its gradient.
-  void replaceForwardOps() {
-    SmallVector<AttentionOp> attentions;
-    func_.walk([&](AttentionOp op) {
-      if (active_.contains(op.getResult()))
-        attentions.push_back(op);
+  // Ops whose backward needs more than their result are replaced by their training forward
+  // (attention also yields its logsumexp; the loss comes fused with its gradient).
+  void buildTrainingForwards() {
+    SmallVector<DifferentiableOpInterface> ops;
+    func_.walk([&](DifferentiableOpInterface op) {
+      if (llvm::any_of(op->getResults(), [&](Value r) { return active_.contains(r); }))
+        ops.push_back(op);
     });
-    for (AttentionOp op : attentions) {
+    for (DifferentiableOpInterface op : ops) {
       OpBuilder fb(op);
-      auto with = createInferred<AttentionWithLseOp>(
-          fb, op.getLoc(), op.getQuery(), op.getKey(), op.getValue(), op.getNumHeadsAttr(),
-          op.getNumKvHeadsAttr(), op.getScaleAttr());
-      op.getResult().replaceAllUsesWith(with.getResult());
-      active_.insert(with.getResult());
-      active_.insert(with.getLse());
-      op.erase();
+      Operation *training = op.buildTrainingForward(fb);
+      if (!training)
+        continue;
+      if (op->getResult(0) == loss_)
+        loss_ = training->getResult(0);
+      for (auto [before, after] : llvm::zip(op->getResults(), training->getResults()))
+        before.replaceAllUsesWith(after);
+      for (Value r : training->getResults())
+        active_.insert(r);
+      op->erase();
     }
-    auto ce = loss_.getDefiningOp<CrossEntropyOp>();
-    OpBuilder fb(ce);
-    auto fused = createInferred<CrossEntropyWithGradOp>(fb, ce.getLoc(), ce.getLogits(),
-                                                        ce.getTargets(), ce.getIgnoreIndexAttr());
-    ce.getLoss().replaceAllUsesWith(fused.getLoss());
-    ce.erase();
-    loss_ = fused.getLoss();
-    active_.insert(loss_);
-    // The seed: d(loss)/d(logits) comes out of the fused op itself.
-    adjoint_[fused.getLogits()] = fused.getLogitsGrad();
   }
 
   //===-- Values the backward reads -------------------------------------------===//
 
   // The forward value `v` as the backward sees it: arguments directly, anything else through
   // one stash per value.
-  Value saved(Value v) {
+  OpBuilder &builder() override { return b_; }
+  bool isActive(Value v) const override { return v && active_.contains(v); }
+
+  Value saved(Value v) override {
+    if (recomputing_ == 0)
+      reads_.insert(v);
     if (isa<BlockArgument>(v))
       return v;
     if (Value u = unstashed_.lookup(v))
       return u;
     // A norm's affine part (slim-share-norm-stash) is recomputed from the normalized value,
     // which the norm's own backward keeps anyway, rather than kept as a second copy.
-    if (auto affine = v.getDefiningOp<ScaleShiftOp>()) {
-      Value shift = affine.getShift();
-      auto value = createInferred<ScaleShiftOp>(b_, v.getLoc(), saved(affine.getInput()),
-                                                saved(affine.getScale()),
-                                                shift ? saved(shift) : Value());
-      unstashed_[v] = value.getResult();
-      return value.getResult();
+    auto producer = v.getDefiningOp<DifferentiableOpInterface>();
+    if (producer && producer.isRecomputedForBackward()) {
+      IRMapping operands;
+      ++recomputing_; // the recomputed op's reads, not the caller's
+      for (Value operand : producer->getOperands())
+        operands.map(operand, saved(operand));
+      --recomputing_;
+      Operation *again = b_.clone(*producer, operands);
+      Value value = again->getResult(cast<OpResult>(v).getResultNumber());
+      unstashed_[v] = value;
+      return value;
     }
     OpBuilder sb(v.getContext());
     sb.setInsertionPointAfterValue(v);
@@ -157,12 +160,19 @@ private:
 
   //===-- Adjoints -------------------------------------------------------------===//
 
-  void accumulate(Value v, Value grad, Location loc) {
+  void accumulate(Value v, Value grad) override {
     if (!active_.contains(v) || !grad)
       return;
     Value &slot = adjoint_[v];
-    slot = slot ? createInferred<AddOp>(b_, loc, slot, grad).getResult() : grad;
+    slot = slot ? createInferred<AddOp>(b_, loc_, slot, grad).getResult() : grad;
   }
+
+  void accumulateSlice(Value v, int64_t start, int64_t end, Value grad) override {
+    if (active_.contains(v) && grad)
+      sliceParts_[v].push_back({start, end, grad});
+  }
+
+  Value resultGrad(Value result) override { return adjointOf(result, loc_); }
 
   // The total gradient of `v`: whole contributions plus the slices' parts, assembled.
   Value adjointOf(Value v, Location loc) {
@@ -213,160 +223,37 @@ private:
 
   //===-- Backward of each op ---------------------------------------------------===//
 
-  LogicalResult unsupported(Operation *op, StringRef why) {
-    return op->emitOpError() << "slim-autodiff: " << why;
+  LogicalResult backward(Operation *op) {
+    if (llvm::none_of(op->getResults(), [&](Value r) { return active_.contains(r); }))
+      return success();
+    loc_ = op->getLoc();
+    if (auto differentiable = dyn_cast<DifferentiableOpInterface>(op)) {
+      reads_.clear();
+      if (failed(differentiable.buildBackward(*this)))
+        return failure();
+      return checkReads(differentiable);
+    }
+    if (!adjointOf(op->getResult(0), loc_))
+      return success(); // the result does not reach the loss
+    return op->emitOpError() << "slim-autodiff: has no backward rule";
   }
 
-  LogicalResult backward(Operation *op) {
-    if (op->getNumResults() == 0 || llvm::none_of(op->getResults(), [&](Value r) {
-          return active_.contains(r);
-        }))
-      return success();
-    Location loc = op->getLoc();
-    if (isa<CrossEntropyWithGradOp>(op))
-      return success(); // its gradient is the seed
-    Value dy = adjointOf(op->getResult(0), loc);
-    if (!dy && !isa<AttentionWithLseOp>(op))
-      return success(); // the result does not reach the loss
-    // Ops with one differentiable input: nothing to build when that input needs no gradient
-    // (building it anyway would also stash forward values for nothing).
-    if (isa<RMSNormOp, LayerNormOp, NormalizeOp, ScaleShiftOp, RopeOp, SiluOp, GeluOp>(op) &&
-        !active_.contains(op->getOperand(0)))
-      return success();
-
-    if (auto add = dyn_cast<AddOp>(op)) {
-      accumulate(add.getLhs(), dy, loc);
-      accumulate(add.getRhs(), dy, loc);
-      return success();
-    }
-    if (auto mul = dyn_cast<MulOp>(op)) {
-      if (active_.contains(mul.getLhs()))
-        accumulate(mul.getLhs(), createInferred<MulOp>(b_, loc, dy, saved(mul.getRhs())), loc);
-      if (active_.contains(mul.getRhs()))
-        accumulate(mul.getRhs(), createInferred<MulOp>(b_, loc, dy, saved(mul.getLhs())), loc);
-      return success();
-    }
-    if (auto linear = dyn_cast<LinearOp>(op)) {
-      bool outIn = linear.getLayout() == WeightLayout::out_in;
-      if (active_.contains(linear.getInput())) {
-        // dx = dy·W: a linear with the other layout; the input is not needed.
-        Value dx = createInferred<LinearOp>(b_, loc, dy, saved(linear.getWeight()), Value(),
-                                            outIn ? WeightLayout::in_out : WeightLayout::out_in);
-        accumulate(linear.getInput(), dx, loc);
-      }
-      if (active_.contains(linear.getWeight()))
-        accumulate(linear.getWeight(),
-                   createInferred<WeightGradOp>(b_, loc, dy, saved(linear.getInput()),
-                                                linear.getLayout()),
-                   loc);
-      if (Value bias = linear.getBias(); bias && active_.contains(bias))
-        accumulate(bias, createInferred<SumRowsOp>(b_, loc, dy), loc);
-      return success();
-    }
-    if (auto lora = dyn_cast<LoraOp>(op)) {
-      auto grads = createInferred<LoraGradOp>(b_, loc, dy, saved(lora.getInput()),
-                                              saved(lora.getLoraA()), saved(lora.getLoraB()),
-                                              lora.getScaleAttr(), lora.getDropoutAttr(),
-                                              lora.getSeedAttr());
-      accumulate(lora.getInput(), grads.getInputGrad(), loc);
-      accumulate(lora.getLoraA(), grads.getLoraAGrad(), loc);
-      accumulate(lora.getLoraB(), grads.getLoraBGrad(), loc);
-      return success();
-    }
-    if (auto norm = dyn_cast<RMSNormOp>(op)) {
-      if (Value s = norm.getScale(); s && active_.contains(s))
-        return unsupported(op, "a trainable norm scale is not supported");
-      accumulate(norm.getInput(),
-                 createInferred<RMSNormGradOp>(b_, loc, dy, saved(norm.getInput()),
-                                               norm.getScale() ? saved(norm.getScale()) : Value(),
-                                               norm.getEpsilonAttr()),
-                 loc);
-      return success();
-    }
-    if (auto norm = dyn_cast<LayerNormOp>(op)) {
-      if ((norm.getScale() && active_.contains(norm.getScale())) ||
-          (norm.getShift() && active_.contains(norm.getShift())))
-        return unsupported(op, "a trainable norm scale or shift is not supported");
-      accumulate(norm.getInput(),
-                 createInferred<LayerNormGradOp>(b_, loc, dy, saved(norm.getInput()),
-                                                 norm.getScale() ? saved(norm.getScale()) : Value(),
-                                                 norm.getEpsilonAttr()),
-                 loc);
-      return success();
-    }
-    if (auto normalize = dyn_cast<NormalizeOp>(op)) {
-      // From the output and rstd: the input need not be kept (MS-BP).
-      accumulate(normalize.getInput(),
-                 createInferred<NormalizeGradOp>(b_, loc, dy, saved(normalize.getResult()),
-                                                 saved(normalize.getRstd()),
-                                                 normalize.getKindAttr()),
-                 loc);
-      return success();
-    }
-    if (auto affine = dyn_cast<ScaleShiftOp>(op)) {
-      if (active_.contains(affine.getScale()) ||
-          (affine.getShift() && active_.contains(affine.getShift())))
-        return unsupported(op, "a trainable scale or shift is not supported");
-      // dx = dy · scale: the op again, without the shift.
-      accumulate(affine.getInput(),
-                 createInferred<ScaleShiftOp>(b_, loc, dy, saved(affine.getScale()), Value()),
-                 loc);
-      return success();
-    }
-    if (auto rope = dyn_cast<RopeOp>(op)) {
-      // A rotation's transpose is the opposite rotation.
-      accumulate(rope.getInput(),
-                 createInferred<RopeOp>(b_, loc, dy, rope.getHeadDimAttr(), rope.getThetaAttr(),
-                                        rope.getInverse() ? UnitAttr() : b_.getUnitAttr()),
-                 loc);
-      return success();
-    }
-    if (auto attention = dyn_cast<AttentionWithLseOp>(op)) {
-      if (!dy)
-        return success();
-      auto grads = createInferred<AttentionGradOp>(
-          b_, loc, saved(attention.getQuery()), saved(attention.getKey()),
-          saved(attention.getValue()), saved(attention.getResult()), saved(attention.getLse()), dy,
-          attention.getNumHeadsAttr(), attention.getNumKvHeadsAttr(), attention.getScaleAttr());
-      accumulate(attention.getQuery(), grads.getQueryGrad(), loc);
-      accumulate(attention.getKey(), grads.getKeyGrad(), loc);
-      accumulate(attention.getValue(), grads.getValueGrad(), loc);
-      return success();
-    }
-    if (auto silu = dyn_cast<SiluOp>(op)) {
-      accumulate(silu.getInput(), createInferred<SiluGradOp>(b_, loc, dy, saved(silu.getInput())),
-                 loc);
-      return success();
-    }
-    if (auto gelu = dyn_cast<GeluOp>(op)) {
-      accumulate(gelu.getInput(),
-                 createInferred<GeluGradOp>(b_, loc, dy, saved(gelu.getInput()),
-                                            gelu.getApproximateAttr()),
-                 loc);
-      return success();
-    }
-    if (auto slice = dyn_cast<SliceOp>(op)) {
-      if (active_.contains(slice.getInput()))
-        sliceParts_[slice.getInput()].push_back(
-            {static_cast<int64_t>(slice.getStart()), static_cast<int64_t>(slice.getEnd()), dy});
-      return success();
-    }
-    if (auto concat = dyn_cast<ConcatOp>(op)) {
-      int64_t offset = 0;
-      for (Value part : concat.getInputs()) {
-        int64_t width = cast<RankedTensorType>(part.getType()).getShape().back();
-        if (active_.contains(part))
-          accumulate(part,
-                     createInferred<SliceOp>(b_, loc, dy, static_cast<uint64_t>(offset),
-                                             static_cast<uint64_t>(offset + width)),
-                     loc);
-        offset += width;
-      }
-      return success();
-    }
-    if (isa<EmbeddingOp, PositionEmbeddingOp>(op))
-      return unsupported(op, "a trainable embedding table is not supported");
-    return unsupported(op, "has no backward rule");
+  // What the op says its backward reads (slim-share-norm-stash decides from that, before the
+  // backward exists) must be what its rule just read: checked on every op of every run.
+  LogicalResult checkReads(DifferentiableOpInterface op) {
+    if (!adjoint_.lookup(op->getResult(0)))
+      return success(); // built nothing: its result does not reach the loss
+    auto isActive = [&](Value v) { return active_.contains(v); };
+    for (OpOperand &operand : op->getOpOperands())
+      if (op.backwardReadsOperand(operand.getOperandNumber(), isActive) !=
+          reads_.contains(operand.get()))
+        return op->emitOpError() << "slim-autodiff: backwardReadsOperand(" << operand.getOperandNumber()
+                                 << ") disagrees with the backward rule";
+    for (OpResult result : op->getResults())
+      if (op.backwardReadsResult(result.getResultNumber(), isActive) != reads_.contains(result))
+        return op->emitOpError() << "slim-autodiff: backwardReadsResult(" << result.getResultNumber()
+                                 << ") disagrees with the backward rule";
+    return success();
   }
 
   //===-- Results ---------------------------------------------------------------===//
@@ -403,6 +290,9 @@ private:
   DenseMap<Value, Value> adjoint_;
   DenseMap<Value, SmallVector<SlicePart>> sliceParts_;
   DenseMap<Value, Value> unstashed_;
+  DenseSet<Value> reads_; // what the current op's rule read through saved()
+  int recomputing_ = 0;
+  Location loc_ = UnknownLoc::get(func_.getContext()); // of the op whose backward is built
 };
 
 struct AutodiffPass : public mlir::slim::impl::SlimAutodiffBase<AutodiffPass> {

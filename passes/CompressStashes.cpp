@@ -1,6 +1,6 @@
 //===- CompressStashes.cpp - slim-compress-stashes ---------------------------------------===//
 //
-// Mesa (TECHNIQUES.md §1): values stashed for the backward are kept as b-bit codes with an
+// Mesa (docs/techniques.md, Mesa): values stashed for the backward are kept as b-bit codes with an
 // fp32 step and minimum per group of `group` consecutive elements; the forward is untouched
 // (it reads the exact values before they are stashed), the backward reads the decoded ones.
 // The pass only sets each qualifying stash's `#slim.quant` encoding; planning gives the codes
@@ -56,7 +56,8 @@ struct CompressStashesPass
       }
     auto encoding = QuantEncodingAttr::getChecked(
         [&] { return func.emitError() << "slim-compress-stashes: "; }, func.getContext(),
-        static_cast<unsigned>(bits), static_cast<int64_t>(group), *roundingMode, *rangeMode);
+        static_cast<unsigned>(bits), static_cast<int64_t>(group), *roundingMode, *rangeMode,
+        RangeDecay{static_cast<double>(decay)});
     if (!encoding)
       return signalPassFailure();
 

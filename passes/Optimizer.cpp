@@ -119,14 +119,9 @@ struct OptimizerPass : public mlir::slim::impl::SlimOptimizerBase<OptimizerPass>
     BlockArgument lr = addArgument(RankedTensorType::get({}, b.getF32Type()),
                                    b.getNamedAttr(SlimDialect::kInputAttrName, b.getStringAttr("lr")));
     bool cosine = schedule == "cosine";
-    func->setAttr(SlimDialect::kLrScheduleAttrName,
-                  b.getDictionaryAttr({
-                      b.getNamedAttr("kind", b.getStringAttr(schedule)),
-                      b.getNamedAttr("lr", b.getF64FloatAttr(learningRate)),
-                      b.getNamedAttr("warmup_steps", b.getI64IntegerAttr(cosine ? warmupSteps : 0)),
-                      b.getNamedAttr("total_steps", b.getI64IntegerAttr(cosine ? totalSteps : 0)),
-                      b.getNamedAttr("min_lr", b.getF64FloatAttr(cosine ? minLearningRate : 0.0)),
-                  }));
+    LrScheduleSpec recorded{schedule, learningRate, cosine ? int64_t(warmupSteps) : 0,
+                            cosine ? int64_t(totalSteps) : 0, cosine ? double(minLearningRate) : 0.0};
+    func->setAttr(SlimDialect::kLrScheduleAttrName, recorded.toAttr(b.getContext()));
 
     b.setInsertionPoint(ret);
     SmallVector<Value> grads;

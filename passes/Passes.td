@@ -151,8 +151,9 @@ def SlimPlanMemory : Pass<"slim-plan-memory", "::mlir::func::FuncOp"> {
   let description = [{
     Static memory planning of a training step, so that the peak is a number known before
     anything runs and the runtime allocates exactly it. Values sharing a buffer (a stash and
-    its unstash; a result computed in place of an operand that dies there: add, mul, rope,
-    merge_lora, the loss gradient over the logits) form one storage; a storage is live from
+    its unstash; a result computed in place of an operand that dies there, where the op's
+    kernel allows it: add, mul, rope, scale_shift, merge_lora, the loss gradient over the
+    logits) form one storage; a storage is live from
     its first definition to its last use in op order; storages are placed greedily by size,
     each in the smallest gap left by the storages live at the same time. Arguments, returned
     values and in-place updates of arguments live outside the arena.
@@ -175,13 +176,15 @@ def SlimPlanMemory : Pass<"slim-plan-memory", "::mlir::func::FuncOp"> {
   let options = [
     Option<"reorder", "reorder", "bool", /*default=*/"true",
            "Sink ops to just before their first reader where that shortens lifetimes">,
+    Option<"target", "target", "std::string", /*default=*/"\"cpu\"",
+           "The kernel backend whose workspace sizes to plan (KernelTarget.h)">,
   ];
 }
 
 def SlimCompressStashes : Pass<"slim-compress-stashes", "::mlir::func::FuncOp"> {
   let summary = "Keep stashed activations as 8-bit (or 4/2-bit) codes per group (Mesa)";
   let description = [{
-    Mesa (arXiv 2111.11124, TECHNIQUES.md §1). Every qualifying `slim.stash` gets a
+    Mesa (arXiv 2111.11124, docs/techniques.md, Mesa). Every qualifying `slim.stash` gets a
     `#slim.quant` encoding: per group of `group` consecutive elements of a row (the row's
     last group shorter when `group` does not divide its width), an fp32 step and
     minimum and one `bits`-wide code per element, q = clamp(floor((x − min)/step + u)) with
@@ -216,6 +219,8 @@ def SlimCompressStashes : Pass<"slim-compress-stashes", "::mlir::func::FuncOp"> 
            "nearest or stochastic">,
     Option<"range", "range", "std::string", /*default=*/"\"batch\"",
            "batch (each group's current range) or ema (a moving range per site)">,
+    Option<"decay", "decay", "double", /*default=*/"0.9",
+           "With range=ema: the old range's weight in the moving average, in [0, 1)">,
     Option<"minBytes", "min-bytes", "int64_t", /*default=*/"65536",
            "Stashes smaller than this stay exact">,
     ListOption<"producers", "producers", "std::string",
@@ -227,7 +232,7 @@ def SlimCompressStashes : Pass<"slim-compress-stashes", "::mlir::func::FuncOp"> 
 def SlimApproxActivationGrad : Pass<"slim-approx-activation-grad", "::mlir::func::FuncOp"> {
   let summary = "Backward of SiLU/GELU from 2-bit flags instead of the stashed input (Approx-BP)";
   let description = [{
-    Approx-BP (arXiv 2406.16282, TECHNIQUES.md §2). The forward stays exact; the derivative of
+    Approx-BP (arXiv 2406.16282, docs/techniques.md, Approx-BP). The forward stays exact; the derivative of
     SiLU (GELU) is replaced by that of ReSiLU2 (ReGELU2), a 4-level step function, so the
     backward needs only each input element's segment: 2 bits instead of 32. For every
     `slim.silu_grad` / `slim.gelu_grad` whose input is read through a stash, the input's
@@ -262,7 +267,7 @@ def SlimApproxActivationGrad : Pass<"slim-approx-activation-grad", "::mlir::func
 def SlimShareNormStash : Pass<"slim-share-norm-stash", "::mlir::func::FuncOp"> {
   let summary = "Norms whose backward reads their output and rstd, shared with the consumers' stash (MS-BP)";
   let description = [{
-    Memory-sharing backprop (arXiv 2406.16282, TECHNIQUES.md §3), on a forward graph: run
+    Memory-sharing backprop (arXiv 2406.16282, docs/techniques.md, MS-BP), on a forward graph: run
     before slim-autodiff. A `slim.rms_norm` / `slim.layer_norm` becomes `slim.normalize`
     (z and rstd, one fp32 per row) followed by `slim.scale_shift` with its γ and β. Then
     slim-autodiff differentiates the norm from z and rstd (`slim.normalize_grad`), so the

@@ -2,14 +2,14 @@
 //
 // Static memory planning of a training step: every intermediate tensor and kernel workspace
 // gets an offset in one arena, decided before anything runs, so the planned peak is exact.
-// The plan itself (liveness, in-place results, best-fit offsets) is MemoryPlan.cpp; this pass
+// The plan itself (liveness, in-place results, best-fit offsets) is ArenaPlanner.cpp; this pass
 // first shortens lifetimes by a cheap reordering, then records the plan as attributes:
 // `slim.offsets` (one byte offset per result, -1 when outside the arena) and
 // `slim.workspace` (offset, bytes) on ops; `slim.arena_bytes` on the function.
 //
 //===-------------------------------------------------------------------------------------===//
 
-#include "passes/MemoryPlan.h"
+#include "passes/ArenaPlanner.h"
 #include "passes/Passes.h"
 
 #include "dialects/slim/SlimOps.h"
@@ -87,9 +87,14 @@ struct PlanMemoryPass : public mlir::slim::impl::SlimPlanMemoryBase<PlanMemoryPa
     });
     if (walk.wasInterrupted())
       return signalPassFailure();
+    const KernelTarget *kernels = lookupKernelTarget(target);
+    if (!kernels) {
+      func.emitError() << "slim-plan-memory: unknown target \"" << target << "\"";
+      return signalPassFailure();
+    }
     if (reorder)
       sinkToFirstUse(func.getBody().front());
-    annotateMemoryPlan(func, planMemory(func));
+    annotateMemoryPlan(func, planMemory(func, *kernels));
   }
 };
 

@@ -1,6 +1,6 @@
 //===- ShareNormStash.cpp - slim-share-norm-stash ------------------------------------------===//
 //
-// MS-BP (TECHNIQUES.md §3) on the forward graph: each norm whose backward would keep its input
+// MS-BP (docs/techniques.md, MS-BP) on the forward graph: each norm whose backward would keep its input
 // while a consumer keeps its output is split into slim.normalize (z, rstd) and
 // slim.scale_shift (γ, β). slim-autodiff then keeps z and rstd only: the norm's gradient comes
 // from them (slim.normalize_grad), and the consumers' backward recomputes z·γ + β from z
@@ -8,9 +8,8 @@
 //
 // The decision needs to know what the backward will keep, before there is a backward: a value
 // is active when it depends on a trainable parameter (ActiveValues.h, shared with
-// slim-autodiff), and `keepsForBackward` lists which
-// operands each op's backward rule in slim-autodiff reads. The two must agree; the lit test
-// and the numerical test (stashed bytes, gradients) check that they do.
+// slim-autodiff), and each consumer says which of its operands its backward reads
+// (DifferentiableOpInterface::backwardReadsOperand, beside the rule slim-autodiff builds).
 //
 //===-------------------------------------------------------------------------------------===//
 
@@ -47,21 +46,12 @@ public:
 private:
   bool active(Value v) const { return v && active_.contains(v); }
 
-  // Whether slim-autodiff's backward of `use`'s owner reads that operand.
+  // Whether the backward of `use`'s owner reads that operand: the op's own rule
+  // (DifferentiableOpInterface), the one slim-autodiff will build.
   bool keepsForBackward(OpOperand &use) const {
-    Operation *op = use.getOwner();
-    unsigned i = use.getOperandNumber();
-    if (auto lora = dyn_cast<LoraOp>(op)) // lora_grad reads x whenever it runs (dA = du^T x)
-      return use.get() == lora.getInput() && active(lora.getResult());
-    if (auto linear = dyn_cast<LinearOp>(op)) // dW = dy^T x; a frozen linear keeps nothing
-      return use.get() == linear.getInput() && active(linear.getWeight());
-    if (isa<MulOp>(op)) // each side's gradient reads the other side
-      return active(op->getOperand(1 - i));
-    if (isa<AttentionOp>(op)) // the backward reads q, k and v
-      return active(op->getResult(0));
-    if (isa<SiluOp, GeluOp, RMSNormOp, LayerNormOp>(op))
-      return active(op->getResult(0));
-    return false;
+    auto op = dyn_cast<DifferentiableOpInterface>(use.getOwner());
+    return op && op.backwardReadsOperand(use.getOperandNumber(),
+                                         [&](Value v) { return active(v); });
   }
 
   void leaveAlone(Operation *norm, const Twine &why) {

@@ -3,7 +3,7 @@
 #include "compiler/codegen/StepBuffers.h"
 
 #include "dialects/slim/SlimOps.h"
-#include "passes/MemoryPlan.h"
+#include "passes/ArenaPlanner.h"
 
 #include "slimtune/kernel_abi.h"
 
@@ -83,41 +83,13 @@ FailureOr<StepBuffers> collectStepBuffers(func::FuncOp step) {
 }
 
 int64_t matmulFlops(func::FuncOp step) {
-  auto rows = [](Value v) {
-    auto t = cast<RankedTensorType>(v.getType());
-    return t.getNumElements() / t.getShape().back();
-  };
-  auto last = [](Value v) { return cast<RankedTensorType>(v.getType()).getShape().back(); };
-  // Causal attention: each of its matrix products touches t(t+1)/2 of the t x t pairs.
-  auto attention = [](Value q, int64_t heads, int64_t products) {
-    auto t = cast<RankedTensorType>(q.getType());
-    int64_t b = t.getDimSize(0), n = t.getDimSize(1), d = t.getShape().back() / heads;
-    return products * 2 * b * heads * d * (n * (n + 1) / 2);
-  };
   int64_t flops = 0;
-  step.walk([&](Operation *op) {
-    if (auto o = dyn_cast<LinearOp>(op))
-      flops += 2 * rows(o.getInput()) * o.getInFeatures() * o.getOutFeatures();
-    else if (auto o = dyn_cast<WeightGradOp>(op))
-      flops += 2 * rows(o.getInput()) * last(o.getInput()) * last(o.getResultGrad());
-    else if (auto o = dyn_cast<LoraOp>(op))
-      flops += 2 * rows(o.getInput()) * o.getRank() * (last(o.getInput()) + last(o.getResult()));
-    else if (auto o = dyn_cast<LoraGradOp>(op)) // u recomputed, then dB, du, dA, dx
-      flops += 2 * rows(o.getInput()) * cast<RankedTensorType>(o.getLoraA().getType()).getDimSize(0) *
-               (3 * last(o.getInput()) + 2 * last(o.getResultGrad()));
-    else if (auto o = dyn_cast<MergeLoraOp>(op)) // B·A, once per step
-      flops += 2 * o.getOutFeatures() * o.getRank() * o.getInFeatures();
-    else if (auto o = dyn_cast<AttentionOp>(op))
-      flops += attention(o.getQuery(), static_cast<int64_t>(o.getNumHeads()), 2);
-    else if (auto o = dyn_cast<AttentionWithLseOp>(op))
-      flops += attention(o.getQuery(), static_cast<int64_t>(o.getNumHeads()), 2);
-    else if (auto o = dyn_cast<AttentionGradOp>(op)) // scores again, dP, dV, dQ, dK
-      flops += attention(o.getQuery(), static_cast<int64_t>(o.getNumHeads()), 5);
-  });
+  step.walk([&](KernelOpInterface op) { flops += op.getMatmulFlops(); });
   return flops;
 }
 
-llvm::json::Object buildManifest(func::FuncOp step, const StepBuffers &table) {
+llvm::json::Object buildManifest(func::FuncOp step, const StepBuffers &table,
+                                 const KernelTarget &target) {
   llvm::json::Array buffers;
   for (const StepBuffer &b : table.buffers) {
     llvm::json::Object o{{"name", b.name}, {"role", b.role}, {"dtype", b.dtype},
@@ -128,19 +100,18 @@ llvm::json::Object buildManifest(func::FuncOp step, const StepBuffers &table) {
   }
   llvm::json::Object manifest{{"format", "slimtune-step"},
                               {"abi_version", SLIMTUNE_ABI_VERSION},
+                              {"target", target.name.str()},
                               {"arena_bytes", step->getAttrOfType<IntegerAttr>(kArenaBytesAttr).getInt()},
                               {"buffers", std::move(buffers)},
                               {"matmul_flops", matmulFlops(step)}};
   // The learning-rate schedule the runtime follows when a caller gives no rate, and the
   // adapter configuration checkpoints carry (for export).
-  if (auto schedule = step->getAttrOfType<DictionaryAttr>(SlimDialect::kLrScheduleAttrName)) {
-    llvm::json::Object o;
-    o["kind"] = schedule.getAs<StringAttr>("kind").getValue().str();
-    o["lr"] = schedule.getAs<FloatAttr>("lr").getValueAsDouble();
-    o["warmup_steps"] = schedule.getAs<IntegerAttr>("warmup_steps").getInt();
-    o["total_steps"] = schedule.getAs<IntegerAttr>("total_steps").getInt();
-    o["min_lr"] = schedule.getAs<FloatAttr>("min_lr").getValueAsDouble();
-    manifest["lr_schedule"] = std::move(o);
+  if (auto schedule = LrScheduleSpec::fromAttr(step->getAttr(SlimDialect::kLrScheduleAttrName))) {
+    manifest["lr_schedule"] = llvm::json::Object{{"kind", schedule->kind},
+                                                 {"lr", schedule->lr},
+                                                 {"warmup_steps", schedule->warmupSteps},
+                                                 {"total_steps", schedule->totalSteps},
+                                                 {"min_lr", schedule->minLr}};
   }
   if (auto config = step->getAttrOfType<StringAttr>(SlimDialect::kAdapterConfigAttrName))
     manifest["adapter_config"] = config.getValue().str();

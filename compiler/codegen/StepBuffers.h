@@ -11,6 +11,8 @@
 #ifndef SLIMTUNE_COMPILER_CODEGEN_STEPBUFFERS_H
 #define SLIMTUNE_COMPILER_CODEGEN_STEPBUFFERS_H
 
+#include "dialects/slim/KernelTarget.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/Support/JSON.h"
 
@@ -42,10 +44,12 @@ mlir::FailureOr<StepBuffers> collectStepBuffers(mlir::func::FuncOp step);
 // elementwise work is not counted): what achieved FLOP/s is measured against.
 int64_t matmulFlops(mlir::func::FuncOp step);
 
-// The manifest JSON the artifact carries: ABI version, arena size, buffers, matmul FLOPs, what
+// The manifest JSON the artifact carries: ABI version, the kernel target it was planned and
+// generated for, arena size, buffers, matmul FLOPs, what
 // the runtime needs to validate a batch (vocabulary, ignore index, batch shape), the
 // learning-rate schedule it follows when a caller gives none, and the adapter configuration.
-llvm::json::Object buildManifest(mlir::func::FuncOp step, const StepBuffers &buffers);
+llvm::json::Object buildManifest(mlir::func::FuncOp step, const StepBuffers &buffers,
+                                 const mlir::slim::KernelTarget &target);
 
 } // namespace slimtune::codegen
 

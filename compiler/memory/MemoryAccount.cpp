@@ -3,7 +3,7 @@
 #include "compiler/memory/MemoryAccount.h"
 
 #include "dialects/slim/SlimOps.h"
-#include "passes/MemoryPlan.h"
+#include "passes/ArenaPlanner.h"
 
 #include "llvm/ADT/STLExtras.h"
 

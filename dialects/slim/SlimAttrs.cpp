@@ -39,12 +39,15 @@ LogicalResult ParamAttr::verify(function_ref<InFlightDiagnostic()> emitError, St
 //===-------------------------------------------------------------------------------------===//
 
 LogicalResult QuantEncodingAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                                        unsigned bits, int64_t group, Rounding, QuantRange) {
+                                        unsigned bits, int64_t group, Rounding, QuantRange,
+                                        RangeDecay decay) {
   // Codes are packed whole into bytes: 8/bits per byte.
   if (bits != 2 && bits != 4 && bits != 8)
     return emitError() << "#slim.quant bits must be 2, 4 or 8, got " << bits;
   if (group <= 0)
     return emitError() << "#slim.quant group must be positive, got " << group;
+  if (!(decay.value >= 0.0 && decay.value < 1.0))
+    return emitError() << "#slim.quant decay must be in [0, 1), got " << decay.value;
   return success();
 }
 

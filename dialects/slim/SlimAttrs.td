@@ -48,8 +48,8 @@ def Slim_QuantEncodingAttr : Slim_Attr<"QuantEncoding", "quant",
     (counter-based, reproducible); `range` takes each group's range from the current batch
     (`batch`: each row's group its own minimum and maximum, nothing clamped), or from an
     exponential moving average per stash site and channel group (`ema`, Mesa's: minimum and
-    maximum over all rows, r ← 0.9·r + 0.1·r_batch, the batch's own at step 0; values
-    outside are clamped).
+    maximum over all rows, r ← decay·r + (1 − decay)·r_batch with `decay` 0.9 unless given,
+    the batch's own at step 0; values outside are clamped).
 
     ```mlir
     %h = slim.stash %x encoding(#slim.quant<bits = 8, group = 64, rounding = nearest, range = batch>) : tensor<2x16x64xf32>
@@ -59,7 +59,9 @@ def Slim_QuantEncodingAttr : Slim_Attr<"QuantEncoding", "quant",
     "unsigned":$bits,
     "int64_t":$group,
     EnumParameter<Slim_Rounding>:$rounding,
-    EnumParameter<Slim_QuantRange>:$range
+    EnumParameter<Slim_QuantRange>:$range,
+    DefaultValuedParameter<"::mlir::slim::RangeDecay", "::mlir::slim::RangeDecay{0.9}",
+                           "weight of the old range in the moving average">:$decay
   );
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;

@@ -174,25 +174,56 @@ LogicalResult SlimDialect::verifyOperationAttribute(Operation *op, NamedAttribut
   }
   if (attrName == kLrScheduleAttrName) {
     // What the runtime computes learning rates from: checked here, once, for any step.
-    auto dict = dyn_cast<DictionaryAttr>(attribute.getValue());
-    auto kind = dict ? dict.getAs<StringAttr>("kind") : nullptr;
-    auto lr = dict ? dict.getAs<FloatAttr>("lr") : nullptr;
-    auto minLr = dict ? dict.getAs<FloatAttr>("min_lr") : nullptr;
-    auto warmup = dict ? dict.getAs<IntegerAttr>("warmup_steps") : nullptr;
-    auto total = dict ? dict.getAs<IntegerAttr>("total_steps") : nullptr;
-    if (!kind || !lr || !minLr || !warmup || !total)
+    std::optional<LrScheduleSpec> schedule = LrScheduleSpec::fromAttr(attribute.getValue());
+    if (!schedule)
       return emit() << "expects {kind, lr, warmup_steps, total_steps, min_lr}, got "
                     << attribute.getValue();
-    if (kind.getValue() != "constant" && kind.getValue() != "cosine")
-      return emit() << "kind must be \"constant\" or \"cosine\", got " << kind;
-    double rate = lr.getValueAsDouble(), low = minLr.getValueAsDouble();
+    if (schedule->kind != "constant" && schedule->kind != "cosine")
+      return emit() << "kind must be \"constant\" or \"cosine\", got \"" << schedule->kind << "\"";
+    double rate = schedule->lr, low = schedule->minLr;
     if (!(rate >= 1e-12 && rate < 1e3))
       return emit() << "lr must be in [1e-12, 1000), got " << rate;
-    if (kind.getValue() == "cosine" &&
-        (warmup.getInt() < 0 || total.getInt() <= warmup.getInt() || !(low >= 0 && low <= rate)))
+    if (schedule->kind == "cosine" &&
+        (schedule->warmupSteps < 0 || schedule->totalSteps <= schedule->warmupSteps ||
+         !(low >= 0 && low <= rate)))
       return emit() << "expects 0 <= warmup_steps < total_steps and 0 <= min_lr <= lr for a "
                        "cosine schedule";
     return success();
   }
   return success(); // the planner's and passes' own (slim.arena_bytes, slim.offsets, ...)
+}
+
+//===-------------------------------------------------------------------------------------===//
+// The learning-rate schedule attribute
+//===-------------------------------------------------------------------------------------===//
+
+namespace {
+constexpr llvm::StringLiteral kKind = "kind", kLr = "lr", kWarmupSteps = "warmup_steps",
+                              kTotalSteps = "total_steps", kMinLr = "min_lr";
+} // namespace
+
+DictionaryAttr LrScheduleSpec::toAttr(MLIRContext *ctx) const {
+  Builder b(ctx);
+  return b.getDictionaryAttr({
+      b.getNamedAttr(kKind, b.getStringAttr(kind)),
+      b.getNamedAttr(kLr, b.getF64FloatAttr(lr)),
+      b.getNamedAttr(kWarmupSteps, b.getI64IntegerAttr(warmupSteps)),
+      b.getNamedAttr(kTotalSteps, b.getI64IntegerAttr(totalSteps)),
+      b.getNamedAttr(kMinLr, b.getF64FloatAttr(minLr)),
+  });
+}
+
+std::optional<LrScheduleSpec> LrScheduleSpec::fromAttr(Attribute attr) {
+  auto dict = dyn_cast_or_null<DictionaryAttr>(attr);
+  if (!dict)
+    return std::nullopt;
+  auto kind = dict.getAs<StringAttr>(kKind);
+  auto lr = dict.getAs<FloatAttr>(kLr);
+  auto minLr = dict.getAs<FloatAttr>(kMinLr);
+  auto warmup = dict.getAs<IntegerAttr>(kWarmupSteps);
+  auto total = dict.getAs<IntegerAttr>(kTotalSteps);
+  if (!kind || !lr || !minLr || !warmup || !total)
+    return std::nullopt;
+  return LrScheduleSpec{kind.getValue().str(), lr.getValueAsDouble(), warmup.getInt(),
+                        total.getInt(), minLr.getValueAsDouble()};
 }

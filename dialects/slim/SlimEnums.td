@@ -44,8 +44,8 @@ def Slim_QuantRange : I32EnumAttr<"QuantRange",
   let cppNamespace = "::mlir::slim";
 }
 
-// The step functions whose derivatives replace SiLU's and GELU's in Approx-BP (TECHNIQUES.md
-// §2): a 4-level derivative, so the backward needs only a 2-bit segment index per element.
+// The step functions whose derivatives replace SiLU's and GELU's in Approx-BP
+// (docs/techniques.md): a 4-level derivative, so the backward needs only a 2-bit segment index per element.
 def Slim_ApproxActivation : I32EnumAttr<"ApproxActivation",
     "the 2-bit derivative approximation of an activation (Approx-BP)", [
     I32EnumAttrCase<"resilu2", 0>,

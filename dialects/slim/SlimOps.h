@@ -3,6 +3,8 @@
 #ifndef SLIMTUNE_DIALECTS_SLIM_SLIMOPS_H
 #define SLIMTUNE_DIALECTS_SLIM_SLIMOPS_H
 
+#include "dialects/slim/BackwardBuilder.h"
+#include "dialects/slim/KernelTarget.h"
 #include "dialects/slim/SlimDialect.h"
 
 #include "mlir/Bytecode/BytecodeOpInterface.h"

@@ -25,15 +25,24 @@ def Slim_Loss : 0DTensorOf<[F32]>;
 // Every op states its shape and attribute rules once, in
 // InferShapeOpInterface::inferResultTypes; the interface's verifier checks the declared result
 // types against that rule, so ops need no verifier of their own.
-class Slim_Op<string mnemonic, list<Trait> traits = []>
+// Every op is also a kernel op (KernelOpInterface): `kernel` names the interface methods the
+// op overrides (workspace, in-place operands, FLOPs); the rest keep their defaults.
+class Slim_Op<string mnemonic, list<Trait> traits = [], list<string> kernel = []>
     : Op<Slim_Dialect, mnemonic,
-         !listconcat([Pure, DeclareOpInterfaceMethods<Slim_InferShapeOpInterface>], traits)>;
+         !listconcat([Pure, DeclareOpInterfaceMethods<Slim_InferShapeOpInterface>,
+                      DeclareOpInterfaceMethods<Slim_KernelOpInterface, kernel>], traits)>;
+
+// A forward op slim-autodiff differentiates: it builds its own backward
+// (DifferentiableOpInterface); `backward` names the optional methods it overrides.
+class Slim_Differentiable<list<string> backward = []>
+    : DeclareOpInterfaceMethods<Slim_DifferentiableOpInterface,
+                                !listconcat(["buildBackward"], backward)>;
 
 //===-------------------------------------------------------------------------------------===//
 // Embeddings
 //===-------------------------------------------------------------------------------------===//
 
-def Slim_EmbeddingOp : Slim_Op<"embedding"> {
+def Slim_EmbeddingOp : Slim_Op<"embedding", [Slim_Differentiable<[]>]> {
   let summary = "Token embedding: rows of a table gathered by token id";
   let description = [{
     `result[..., :] = table[ids[...], :]`. The table is [V, C]; ids of any shape give a result
@@ -51,7 +60,7 @@ def Slim_EmbeddingOp : Slim_Op<"embedding"> {
   }];
 }
 
-def Slim_PositionEmbeddingOp : Slim_Op<"position_embedding"> {
+def Slim_PositionEmbeddingOp : Slim_Op<"position_embedding", [Slim_Differentiable<[]>]> {
   let summary = "Learned position embedding of each token in a batch";
   let description = [{
     `result[b, t, :] = table[t, :]` for ids of shape [B, T]; the ids give only the shape
@@ -73,7 +82,7 @@ def Slim_PositionEmbeddingOp : Slim_Op<"position_embedding"> {
 // Norms
 //===-------------------------------------------------------------------------------------===//
 
-def Slim_RMSNormOp : Slim_Op<"rms_norm"> {
+def Slim_RMSNormOp : Slim_Op<"rms_norm", [Slim_Differentiable<["backwardReadsOperand"]>]> {
   let summary = "RMSNorm over the last dimension, optionally scaled";
   let description = [{
     `y = x · rsqrt(mean(x², -1) + epsilon) · scale`. The scale (γ, shape [C]) is optional:
@@ -91,7 +100,8 @@ def Slim_RMSNormOp : Slim_Op<"rms_norm"> {
   }];
 }
 
-def Slim_LayerNormOp : Slim_Op<"layer_norm", [AttrSizedOperandSegments]> {
+def Slim_LayerNormOp : Slim_Op<"layer_norm", [AttrSizedOperandSegments,
+    Slim_Differentiable<["backwardReadsOperand"]>]> {
   let summary = "LayerNorm over the last dimension, optionally scaled and shifted";
   let description = [{
     `y = (x − mean(x, -1)) · rsqrt(var(x, -1) + epsilon) · scale + shift`, with biased
@@ -110,10 +120,10 @@ def Slim_LayerNormOp : Slim_Op<"layer_norm", [AttrSizedOperandSegments]> {
   }];
 }
 
-// Memory-sharing backprop (TECHNIQUES.md §3) splits a norm in two, so its backward can read
+// Memory-sharing backprop (docs/techniques.md, MS-BP) splits a norm in two, so its backward can read
 // the normalized value the consumers stash anyway instead of the input.
 
-def Slim_NormalizeOp : Slim_Op<"normalize"> {
+def Slim_NormalizeOp : Slim_Op<"normalize", [Slim_Differentiable<["backwardReadsResult"]>]> {
   let summary = "RMSNorm or LayerNorm without the affine part, returning rstd as well";
   let description = [{
     `z = x · rstd` (kind `rms`, rstd = rsqrt(mean(x², -1) + epsilon)) or
@@ -133,7 +143,9 @@ def Slim_NormalizeOp : Slim_Op<"normalize"> {
   }];
 }
 
-def Slim_ScaleShiftOp : Slim_Op<"scale_shift"> {
+def Slim_ScaleShiftOp : Slim_Op<"scale_shift",
+    [Slim_Differentiable<["backwardReadsOperand", "isRecomputedForBackward"]>],
+    ["getInPlaceOperands"]> {
   let summary = "Per-channel affine map of the last dimension: a norm's γ and β";
   let description = [{
     `y = x · scale + shift`, scale and shift [C], shift optional. After slim-share-norm-stash
@@ -157,7 +169,7 @@ def Slim_ScaleShiftOp : Slim_Op<"scale_shift"> {
 // Linear layers and adapters
 //===-------------------------------------------------------------------------------------===//
 
-def Slim_LinearOp : Slim_Op<"linear"> {
+def Slim_LinearOp : Slim_Op<"linear", [Slim_Differentiable<["backwardReadsOperand"]>], ["getMatmulFlops"]> {
   let summary = "Affine map of the last dimension with a stored weight";
   let description = [{
     `y = x·Wᵀ + b` for a weight stored [out, in] (`layout out_in`, nn.Linear, the default), or
@@ -185,7 +197,8 @@ def Slim_LinearOp : Slim_Op<"linear"> {
   }];
 }
 
-def Slim_LoraOp : Slim_Op<"lora"> {
+def Slim_LoraOp : Slim_Op<"lora", [Slim_Differentiable<["backwardReadsOperand"]>],
+                             ["getWorkspaceBytes", "getMatmulFlops"]> {
   let summary = "The low-rank update of a LoRA adapter";
   let description = [{
     `y = scale · dropout(x)·Aᵀ·Bᵀ` with A [r, in] and B [out, r] stored as PEFT stores them
@@ -214,7 +227,7 @@ def Slim_LoraOp : Slim_Op<"lora"> {
   }];
 }
 
-def Slim_MergeLoraOp : Slim_Op<"merge_lora"> {
+def Slim_MergeLoraOp : Slim_Op<"merge_lora", [], ["getInPlaceOperands", "getMatmulFlops"]> {
   let summary = "A linear weight with a LoRA adapter folded in: W + scale·B·A";
   let description = [{
     `result = weight + scale · (B·A)` for a weight stored [out, in] (`layout out_in`, the
@@ -251,7 +264,8 @@ def Slim_MergeLoraOp : Slim_Op<"merge_lora"> {
 // Attention
 //===-------------------------------------------------------------------------------------===//
 
-def Slim_RopeOp : Slim_Op<"rope", [SameOperandsAndResultType]> {
+def Slim_RopeOp : Slim_Op<"rope", [SameOperandsAndResultType, Slim_Differentiable<[]>],
+                             ["getInPlaceOperands"]> {
   let summary = "Rotary position embedding, rotate-half layout";
   let description = [{
     For x of shape [B, T, H·head_dim], each head's channels [x1, x2] (halves of head_dim) at
@@ -271,7 +285,9 @@ def Slim_RopeOp : Slim_Op<"rope", [SameOperandsAndResultType]> {
   }];
 }
 
-def Slim_AttentionOp : Slim_Op<"attention"> {
+def Slim_AttentionOp : Slim_Op<"attention",
+    [Slim_Differentiable<["backwardReadsOperand", "buildTrainingForward"]>],
+    ["getWorkspaceBytes", "getMatmulFlops"]> {
   let summary = "Causal multi-head self-attention with grouped key/value heads";
   let description = [{
     q is [B, T, H·D], k and v are [B, T, Hkv·D] with H a multiple of Hkv (query head h reads
@@ -302,7 +318,7 @@ def Slim_AttentionOp : Slim_Op<"attention"> {
 // Elementwise
 //===-------------------------------------------------------------------------------------===//
 
-def Slim_SiluOp : Slim_Op<"silu", [SameOperandsAndResultType]> {
+def Slim_SiluOp : Slim_Op<"silu", [SameOperandsAndResultType, Slim_Differentiable<["backwardReadsOperand"]>]> {
   let summary = "SiLU (swish): x · sigmoid(x)";
   let description = [{
     ```mlir
@@ -314,7 +330,7 @@ def Slim_SiluOp : Slim_Op<"silu", [SameOperandsAndResultType]> {
   let assemblyFormat = "$input attr-dict `:` type($input)";
 }
 
-def Slim_GeluOp : Slim_Op<"gelu", [SameOperandsAndResultType]> {
+def Slim_GeluOp : Slim_Op<"gelu", [SameOperandsAndResultType, Slim_Differentiable<["backwardReadsOperand"]>]> {
   let summary = "GELU, exact (erf) or tanh-approximated";
   let description = [{
     `approximate none` (default): x·Φ(x) = 0.5·x·(1 + erf(x/√2)).
@@ -333,8 +349,9 @@ def Slim_GeluOp : Slim_Op<"gelu", [SameOperandsAndResultType]> {
   }];
 }
 
-class Slim_BinaryOp<string mnemonic, string formula>
-    : Slim_Op<mnemonic, [Commutative, SameOperandsAndResultType]> {
+class Slim_BinaryOp<string mnemonic, string formula, list<string> backward = []>
+    : Slim_Op<mnemonic, [Commutative, SameOperandsAndResultType, Slim_Differentiable<backward>],
+              ["getInPlaceOperands"]> {
   let summary = "Elementwise " # formula # " of two tensors of one type";
   let description = !strconcat("`result = lhs ", formula, " rhs`, no broadcasting.\n\n",
     "```mlir\n%z = slim.", mnemonic, " %x, %y : tensor<2x16x64xf32>\n```");
@@ -344,13 +361,13 @@ class Slim_BinaryOp<string mnemonic, string formula>
 }
 
 def Slim_AddOp : Slim_BinaryOp<"add", "+">;
-def Slim_MulOp : Slim_BinaryOp<"mul", "*">;
+def Slim_MulOp : Slim_BinaryOp<"mul", "*", ["backwardReadsOperand"]>;
 
 //===-------------------------------------------------------------------------------------===//
 // Slicing along the last dimension
 //===-------------------------------------------------------------------------------------===//
 
-def Slim_SliceOp : Slim_Op<"slice"> {
+def Slim_SliceOp : Slim_Op<"slice", [Slim_Differentiable<[]>]> {
   let summary = "A contiguous range of the last dimension";
   let description = [{
     `result = input[..., start:end]`. Splits GPT-2's fused q/k/v projection.
@@ -367,7 +384,7 @@ def Slim_SliceOp : Slim_Op<"slice"> {
   let hasFolder = 1;
 }
 
-def Slim_ConcatOp : Slim_Op<"concat"> {
+def Slim_ConcatOp : Slim_Op<"concat", [Slim_Differentiable<[]>]> {
   let summary = "Concatenation along the last dimension";
   let description = [{
     The inverse of slicing: joins tensors that agree in all but the last dimension.
@@ -386,7 +403,7 @@ def Slim_ConcatOp : Slim_Op<"concat"> {
 // Loss
 //===-------------------------------------------------------------------------------------===//
 
-def Slim_CrossEntropyOp : Slim_Op<"cross_entropy"> {
+def Slim_CrossEntropyOp : Slim_Op<"cross_entropy", [Slim_Differentiable<["buildTrainingForward"]>]> {
   let summary = "Mean next-token cross-entropy, skipping ignored targets";
   let description = [{
     logits [B, T, V], targets [B, T]. The mean over every (b, t) whose target is not

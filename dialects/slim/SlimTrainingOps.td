@@ -13,7 +13,9 @@
 // Backward of the forward ops
 //===-------------------------------------------------------------------------------------===//
 
-def Slim_AttentionWithLseOp : Slim_Op<"attention_with_lse"> {
+def Slim_AttentionWithLseOp : Slim_Op<"attention_with_lse",
+    [Slim_Differentiable<["backwardReadsOperand", "backwardReadsResult"]>],
+    ["getWorkspaceBytes", "getMatmulFlops"]> {
   let summary = "Causal attention that also returns each row's logsumexp, for its backward";
   let description = [{
     `slim.attention` with a second result: lse [B, H, T], the logsumexp of each row of scaled,
@@ -33,7 +35,8 @@ def Slim_AttentionWithLseOp : Slim_Op<"attention_with_lse"> {
   }];
 }
 
-def Slim_AttentionGradOp : Slim_Op<"attention_grad"> {
+def Slim_AttentionGradOp : Slim_Op<"attention_grad", [],
+                                    ["getWorkspaceBytes", "getMatmulFlops"]> {
   let summary = "Gradients of causal attention with respect to q, k and v";
   let description = [{
     From the forward's inputs, output and lse, and the output's gradient:
@@ -113,7 +116,7 @@ def Slim_NormalizeGradOp : Slim_Op<"normalize_grad"> {
   }];
 }
 
-def Slim_WeightGradOp : Slim_Op<"weight_grad"> {
+def Slim_WeightGradOp : Slim_Op<"weight_grad", [], ["getMatmulFlops"]> {
   let summary = "Gradient of a linear layer's weight";
   let description = [{
     dW = dyᵀ·x, shaped [out, in] for `layout out_in` and [in, out] for `layout in_out` (the
@@ -144,7 +147,7 @@ def Slim_SumRowsOp : Slim_Op<"sum_rows"> {
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
 }
 
-def Slim_LoraGradOp : Slim_Op<"lora_grad"> {
+def Slim_LoraGradOp : Slim_Op<"lora_grad", [], ["getWorkspaceBytes", "getMatmulFlops"]> {
   let summary = "Gradients of a LoRA update with respect to its input, A and B";
   let description = [{
     For y = scale·drop(x)·Aᵀ·Bᵀ: u = drop(x)·Aᵀ is recomputed (cheap: rank r), then
@@ -206,7 +209,7 @@ def Slim_ActivationFlagsOp : Slim_Op<"activation_flags"> {
   let description = [{
     For each element x of the input, the segment of the approximation `kind` it falls in:
     flag = [x > c0] + [x > c1] + [x > c2] (fp32, strict >), with ReSiLU2's or ReGELU2's
-    breakpoints c (TECHNIQUES.md §2). Four flags per byte: element i lands in byte i / 4 at
+    breakpoints c (docs/techniques.md, Approx-BP). Four flags per byte: element i lands in byte i / 4 at
     bits 2·(i mod 4), the layout every kernel (CPU and CUDA) shares. The result is what the
     backward keeps instead of the input: 2 bits per element instead of 32.
 
@@ -253,7 +256,8 @@ def Slim_ZerosOp : Slim_Op<"zeros"> {
   let assemblyFormat = "attr-dict `:` type($result)";
 }
 
-def Slim_CrossEntropyWithGradOp : Slim_Op<"cross_entropy_with_grad"> {
+def Slim_CrossEntropyWithGradOp : Slim_Op<"cross_entropy_with_grad", [Slim_Differentiable<[]>],
+                                            ["getInPlaceOperands"]> {
   let summary = "Mean cross-entropy and its gradient with respect to the logits, fused";
   let description = [{
     The loss of `slim.cross_entropy` and, for a loss gradient of 1, dlogits =

@@ -11,6 +11,11 @@
 // RUN: not slimtune-opt %s -split-input-file --slim-compress-stashes="producers=slim.siluu" 2>&1 | FileCheck %s --check-prefix=BADOP
 // RUN: not slimtune-opt %s -split-input-file --slim-compress-stashes="rounding=up" 2>&1 | FileCheck %s --check-prefix=ROUNDING
 // RUN: not slimtune-opt %s -split-input-file --slim-compress-stashes="bits=3" 2>&1 | FileCheck %s --check-prefix=BITS
+// RUN: slimtune-opt %s -split-input-file --slim-compress-stashes="min-bytes=0 group=8 range=ema decay=0.5" | FileCheck %s --check-prefix=DECAY
+// RUN: not slimtune-opt %s -split-input-file --slim-compress-stashes="range=ema decay=1" 2>&1 | FileCheck %s --check-prefix=BADDECAY
+// The moving range's decay is the attribute's (0.9 unless given, and then not printed).
+// DECAY: encoding(#slim.quant<bits = 8, group = 8, rounding = nearest, range = ema, decay = 5.000000e-01>)
+// BADDECAY: #slim.quant decay must be in [0, 1), got 1.000000e+00
 
 // CHECK-LABEL: func.func @policy
 // CHECK: slim.stash %{{.*}} encoding(#slim.quant<bits = 8, group = 64, rounding = nearest, range = batch>) : tensor<4x128xf32>

@@ -2,6 +2,9 @@
 // stashed buffer, in-place results where the kernel allows it, outputs outside the arena.
 // RUN: slimtune-opt %s -split-input-file --slim-plan-memory | FileCheck %s
 // RUN: slimtune-opt %s -split-input-file --slim-plan-memory=reorder=false | FileCheck %s --check-prefix=NOREORDER
+// RUN: not slimtune-opt %s -split-input-file --slim-plan-memory=target=tpu 2>&1 | FileCheck %s --check-prefix=TARGET
+// Workspaces are the target's kernels' (KernelTarget.h); the compiler knows only the CPU's.
+// TARGET: slim-plan-memory: unknown target "tpu"
 
 // %a (512 B) dies at %b; %c can reuse its bytes. %d = %b + %c is computed in place of %b.
 // %h stashes %c: the stash is free, but %c stays live until the unstash reads it.

@@ -2,7 +2,7 @@
 
 #include "MemoryReport.h"
 
-#include "passes/MemoryPlan.h"
+#include "passes/ArenaPlanner.h"
 #include "slimtune/atomic_file.h"
 #include "slimtune/progress.h"
 
@@ -51,25 +51,11 @@ void printMemoryReport(llvm::raw_ostream &os, const std::string &pipeline,
 
 namespace {
 
-// The passes (by flag) that shrink a category, as far as they are registered in this build.
+// The passes (by flag) that shrink a category.
 std::vector<std::string> passesReducing(Category category) {
-  std::vector<const char *> all;
-  switch (category) {
-  case Category::Stashed:
-    all = {"slim-share-norm-stash", "slim-compress-stashes", "slim-approx-activation-grad",
-           "slim-remat", "slim-reversible"};
-    break;
-  case Category::Workspace:
-    all = {"slim-prune-vocab", "slim-remat"};
-    break;
-  default:
-    break;
-  }
-  std::vector<std::string> registered;
-  for (const char *flag : all)
-    if (mlir::PassInfo::lookup(flag))
-      registered.push_back(flag);
-  return registered;
+  if (category == Category::Stashed)
+    return {"slim-share-norm-stash", "slim-compress-stashes", "slim-approx-activation-grad"};
+  return {};
 }
 
 // What else shrinks a category, whatever the passes.

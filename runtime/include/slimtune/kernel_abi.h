@@ -3,29 +3,44 @@
  * The compiler may include this header (symbol names, struct layouts) and nothing else of the
  * runtime's kernels. A step artifact is a shared library exporting two C functions:
  *
- *   const char *slimtune_artifact_manifest(void);      JSON: buffers, arena size, model, ...
- *   void slimtune_artifact_step(const slimtune_step_args *args);
+ *   const char *slimtune_artifact_manifest(void);      JSON: target, buffers, arena size, ...
+ *   int32_t slimtune_artifact_step(const slimtune_step_args *args);
  *
  * The step function calls kernels only through `args->kernels`, a table of function pointers
  * indexed by slimtune_kernel_id, so the artifact has no undefined symbols and needs nothing
- * of LLVM/MLIR at run time.
+ * of LLVM/MLIR at run time. The table, the memory the pointers point into and the context
+ * every kernel receives belong to one device of the runtime (runtime/include/slimtune/device.h):
+ * the same artifact code drives any backend whose kernels keep this ABI.
  *
  * Conventions of every kernel:
+ *   - its C type is int32_t kernel(void *context, <parameters>): `context` is the step's
+ *     args->device_context (the backend's own state: NULL on the CPU, a stream and library
+ *     handles on a GPU); it returns SLIMTUNE_KERNEL_OK or a failure status, and the step stops
+ *     at the first failure, records the kernel's id in *args->failed_kernel and returns the
+ *     status (the device can say more about it);
  *   - tensors are contiguous, row-major, fp32 unless stated; "n" counts rows (batch * seq for
  *     activations of shape [batch, seq, channels]);
  *   - outputs come first, then inputs, then sizes, then scalars;
  *   - an output may alias an input only where the kernel says so;
- *   - kernels do not fail: the runtime validates token ids and targets before the step.
+ *   - kernels check nothing the runtime can check before the step: token ids and targets are
+ *     validated by the runtime, shapes and workspaces by the compiler.
  *
  * Each kernel is listed once in SLIMTUNE_KERNELS(X): X(ID, name, signature). The signature
- * string encodes the parameters for the code generator, one letter each:
+ * string encodes the parameters after the context for the code generator, one letter each:
  *   p pointer, l int64_t, i int32_t, f float.
- * The runtime checks at compile time that every kernel's C type matches its string.
+ * Each backend checks at compile time that every kernel's C type matches its string.
+ *
+ * Workspace sizes are the backend's: each backend states what its kernels need
+ * (runtime/kernels/cpu/workspace.h for the CPU) and the compiler plans exactly that.
  */
 #ifndef SLIMTUNE_KERNEL_ABI_H
 #define SLIMTUNE_KERNEL_ABI_H
 
 #include <stdint.h>
+
+/* The counter-based random draws the kernels' semantics name (slimtune_counter_uniform,
+ * slimtune_dropout_keep), shared with the kernels of every backend. */
+#include "../../kernels/common/counter_random.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -35,8 +50,9 @@ extern "C" {
  * 2: merge_lora. 3: activation_flags, activation_grad_flags. 4: quantize, dequantize.
  * 5: normalize, normalize_grad, scale_shift, quantize_ema. 6: lr_schedule removed (the learning
  * rate is a step input the runtime fills); quantize, dequantize take rows and channels (a
- * row's last group may be shorter). */
-#define SLIMTUNE_ABI_VERSION 6
+ * row's last group may be shorter). 7: kernels take the device context first and return a
+ * status; the step returns the first failure; workspace sizes moved to the backends. */
+#define SLIMTUNE_ABI_VERSION 7
 
 /* clang-format off */
 #define SLIMTUNE_KERNELS(X)                                                                        \
@@ -151,48 +167,23 @@ typedef enum slimtune_kernel_id {
       SLIMTUNE_KERNEL_COUNT
 } slimtune_kernel_id;
 
+/* What a kernel returns. */
+typedef enum slimtune_kernel_status {
+  SLIMTUNE_KERNEL_OK = 0,
+  SLIMTUNE_KERNEL_INVALID_ARGUMENT = 1, /* a size or value the kernel cannot handle */
+  SLIMTUNE_KERNEL_DEVICE_ERROR = 2,     /* the device or a library it calls failed */
+  SLIMTUNE_KERNEL_OUT_OF_MEMORY = 3     /* scratch memory the library wanted was refused */
+} slimtune_kernel_status;
+
 /* What the runtime passes to the step. */
 typedef struct slimtune_step_args {
   uint32_t abi_version;    /* SLIMTUNE_ABI_VERSION */
   uint8_t *arena;          /* the planned activations and workspace, 64-byte aligned */
   void *const *buffers;    /* one pointer per manifest buffer, in manifest order */
   void *const *kernels;    /* SLIMTUNE_KERNEL_COUNT function pointers */
+  void *device_context;    /* every kernel's first argument */
+  int32_t *failed_kernel;  /* set to the id of the kernel that failed, when one does */
 } slimtune_step_args;
-
-/* splitmix64's finalizer: the hash behind every counter-based random draw of a step. */
-static inline uint64_t slimtune_mix64(uint64_t z) {
-  z += 0x9e3779b97f4a7c15ull;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
-/* A uniform float in [0, 1) for element `index` at optimizer step `step` of the random stream
- * `seed`: counter based, so forward and backward agree without storing anything, a run is
- * reproducible, and a resumed run draws what the uninterrupted one would. */
-static inline float slimtune_counter_uniform(uint64_t seed, int32_t step, uint64_t index) {
-  uint64_t stream = slimtune_mix64(seed ^ slimtune_mix64((uint64_t)(uint32_t)step));
-  return (float)(slimtune_mix64(stream + index) >> 40) * (1.0f / 16777216.0f);
-}
-
-/* Dropout's keep decision for element `index`: keep when the uniform draw is >= p. */
-static inline int slimtune_dropout_keep(uint64_t seed, int32_t step, uint64_t index, float p) {
-  return slimtune_counter_uniform(seed, step, index) >= p;
-}
-
-/* Workspace (in floats) the kernels that take one need; the compiler plans exactly this. */
-static inline int64_t slimtune_lora_work(int64_t n, int64_t in, int64_t r, float p) {
-  return n * r + (p > 0 ? n * in : 0);
-}
-static inline int64_t slimtune_lora_grad_work(int64_t n, int64_t in, int64_t r, float p) {
-  return 2 * n * r + (p > 0 ? n * in : 0);
-}
-static inline int64_t slimtune_attention_work(int64_t b, int64_t t, int64_t heads) {
-  return b * heads * t;
-}
-static inline int64_t slimtune_attention_grad_work(int64_t b, int64_t t, int64_t heads) {
-  return 2 * b * heads * t;
-}
 
 #define SLIMTUNE_STEP_SYMBOL "slimtune_artifact_step"
 #define SLIMTUNE_MANIFEST_SYMBOL "slimtune_artifact_manifest"

@@ -1,4 +1,4 @@
-//===- MemoryPlan.h - the static memory plan of a step, and the attributes that record it --===//
+//===- ArenaPlanner.h - the static memory plan of a step, and the attributes that record it ===//
 //
 // slim-plan-memory computes a plan (planMemory) and records it as attributes; code generation
 // reads the attributes, and the memory report recomputes the plan of any step (the analysis
@@ -6,8 +6,10 @@
 //
 //===-------------------------------------------------------------------------------------===//
 
-#ifndef SLIMTUNE_PASSES_MEMORYPLAN_H
-#define SLIMTUNE_PASSES_MEMORYPLAN_H
+#ifndef SLIMTUNE_PASSES_ARENAPLANNER_H
+#define SLIMTUNE_PASSES_ARENAPLANNER_H
+
+#include "dialects/slim/KernelTarget.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Operation.h"
@@ -26,8 +28,8 @@ inline constexpr llvm::StringLiteral kArenaBytesAttr = "slim.arena_bytes";
 
 // Bytes of a static tensor.
 int64_t tensorBytes(Type type);
-// Bytes of scratch memory an op's kernel needs (0 for most ops), per the kernel ABI.
-int64_t workspaceBytes(Operation *op);
+// Bytes of scratch memory an op's kernel needs on `target` (0 for most ops).
+int64_t workspaceBytes(Operation *op, const KernelTarget &target);
 
 // One buffer of the arena: the values that share it (a value, its stash and unstash, results
 // computed in place of it), or one op's kernel workspace.
@@ -53,11 +55,11 @@ bool isEncoded(Value handle);
 
 // Whether `func` can be planned: one block, every argument and result a static tensor.
 bool isPlannable(func::FuncOp func);
-// Plans `func` (isPlannable) without modifying it.
-MemoryPlan planMemory(func::FuncOp func);
+// Plans `func` (isPlannable) for the kernels of `target` without modifying it.
+MemoryPlan planMemory(func::FuncOp func, const KernelTarget &target = defaultKernelTarget());
 // Records `plan` on `func`: slim.offsets and slim.workspace on ops, slim.arena_bytes.
 void annotateMemoryPlan(func::FuncOp func, const MemoryPlan &plan);
 
 } // namespace mlir::slim
 
-#endif // SLIMTUNE_PASSES_MEMORYPLAN_H
+#endif // SLIMTUNE_PASSES_ARENAPLANNER_H

@@ -1,10 +1,9 @@
-//===- MemoryPlan.cpp - liveness and arena offsets of a training step --------------------===//
+//===- ArenaPlanner.cpp - liveness and arena offsets of a training step ------------------===//
 //
 // - Storage: a value and everything that aliases it share one buffer: a stash and its
 //   unstash read the stashed value's buffer (no copy unless an encoding says so), and a
-//   result computed in place of an operand that dies at that op (where the kernel ABI allows
-//   it: add, mul, rope, a merged weight over an intermediate one, the fused loss gradient over
-//   the logits) takes the operand's buffer.
+//   result computed in place of an operand that dies at that op (where its kernel allows it:
+//   KernelOpInterface::getInPlaceOperands) takes the operand's buffer.
 // - Not in the arena: function arguments (parameters, optimizer state, inputs: bound by the
 //   runtime), returned values (written straight into the runtime's output buffers), and
 //   results that update an argument in place (slim.updates).
@@ -14,10 +13,9 @@
 //
 //===-------------------------------------------------------------------------------------===//
 
-#include "passes/MemoryPlan.h"
+#include "passes/ArenaPlanner.h"
 
 #include "dialects/slim/SlimOps.h"
-#include "slimtune/kernel_abi.h"
 
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/STLExtras.h"
@@ -31,32 +29,9 @@ int64_t mlir::slim::tensorBytes(Type type) {
   return tensor.getNumElements() * elementBytes;
 }
 
-int64_t mlir::slim::workspaceBytes(Operation *op) {
-  auto rows = [](Value v) {
-    auto t = cast<RankedTensorType>(v.getType());
-    return t.getNumElements() / t.getShape().back();
-  };
-  auto last = [](Value v) { return cast<RankedTensorType>(v.getType()).getShape().back(); };
-  int64_t floats = 0;
-  if (auto lora = dyn_cast<LoraOp>(op))
-    floats = slimtune_lora_work(rows(lora.getInput()), last(lora.getInput()), lora.getRank(),
-                                static_cast<float>(lora.getDropout().convertToDouble()));
-  else if (auto grad = dyn_cast<LoraGradOp>(op))
-    floats = slimtune_lora_grad_work(rows(grad.getInput()), last(grad.getInput()),
-                                     cast<RankedTensorType>(grad.getLoraA().getType()).getDimSize(0),
-                                     static_cast<float>(grad.getDropout().convertToDouble()));
-  else if (isa<AttentionWithLseOp, AttentionOp, AttentionGradOp>(op)) {
-    auto q = cast<RankedTensorType>(op->getOperand(0).getType());
-    int64_t b = q.getDimSize(0), t = q.getDimSize(1);
-    int64_t heads = cast<IntegerAttr>(op->getAttr("num_heads")).getInt();
-    if (isa<AttentionGradOp>(op))
-      floats = slimtune_attention_grad_work(b, t, heads);
-    else if (isa<AttentionWithLseOp>(op))
-      floats = slimtune_attention_work(b, t, heads);
-    else // plain attention: its kernel's logsumexp output lands after the workspace
-      floats = slimtune_attention_work(b, t, heads) + b * heads * t;
-  }
-  return floats * static_cast<int64_t>(sizeof(float));
+int64_t mlir::slim::workspaceBytes(Operation *op, const KernelTarget &target) {
+  auto kernel = dyn_cast<KernelOpInterface>(op);
+  return kernel ? kernel.getWorkspaceBytes(target) : 0;
 }
 
 namespace {
@@ -67,7 +42,8 @@ int64_t aligned(int64_t bytes) { return (bytes + kAlignment - 1) / kAlignment * 
 
 class Planner {
 public:
-  Planner(func::FuncOp func, MemoryPlan &plan) : func_(func), plan_(plan) {}
+  Planner(func::FuncOp func, const KernelTarget &target, MemoryPlan &plan)
+      : func_(func), target_(target), plan_(plan) {}
 
   void run() {
     Block &body = func_.getBody().front();
@@ -107,7 +83,7 @@ public:
           fresh(result, tensorBytes(result.getType()), at);
         }
       }
-      if (int64_t bytes = workspaceBytes(op)) {
+      if (int64_t bytes = workspaceBytes(op, target_)) {
         plan_.buffers.push_back({aligned(bytes), at, at, -1, {}, op});
         plan_.workspaceOf[op] = static_cast<int>(plan_.buffers.size()) - 1;
       }
@@ -143,17 +119,15 @@ private:
       plan_.buffers[it->second].end = std::max(plan_.buffers[it->second].end, at);
   }
 
-  // The operand whose buffer result #i may take: one the kernel may overwrite, of the same
-  // size, in the arena, and dead after this op (no later use of any value in its storage).
+  // The operand whose buffer result #i may take: one the kernel may overwrite (the op says
+  // which), of the same type, in the arena, and dead after this op (no later use of any value
+  // in its storage).
   Value inPlaceSource(Operation *op, unsigned i) {
-    SmallVector<Value, 2> candidates;
-    if (isa<AddOp, MulOp>(op))
-      candidates = {op->getOperand(0), op->getOperand(1)};
-    else if (isa<RopeOp, MergeLoraOp, ScaleShiftOp>(op))
-      candidates = {op->getOperand(0)};
-    else if (auto ce = dyn_cast<CrossEntropyWithGradOp>(op); ce && i == 1)
-      candidates = {ce.getLogits()};
-    for (Value c : candidates) {
+    auto kernel = dyn_cast<KernelOpInterface>(op);
+    if (!kernel)
+      return Value();
+    for (unsigned index : kernel.getInPlaceOperands(i)) {
+      Value c = op->getOperand(index);
       auto it = plan_.bufferOf.find(c);
       if (it == plan_.bufferOf.end() || c.getType() != op->getResult(i).getType())
         continue;
@@ -211,6 +185,7 @@ private:
   }
 
   func::FuncOp func_;
+  const KernelTarget &target_;
   MemoryPlan &plan_;
   DenseMap<Operation *, int64_t> order_;
   DenseSet<Value> returned_;
@@ -235,9 +210,9 @@ bool mlir::slim::isPlannable(func::FuncOp func) {
   return !walk.wasInterrupted();
 }
 
-MemoryPlan mlir::slim::planMemory(func::FuncOp func) {
+MemoryPlan mlir::slim::planMemory(func::FuncOp func, const KernelTarget &target) {
   MemoryPlan plan;
-  Planner(func, plan).run();
+  Planner(func, target, plan).run();
   return plan;
 }
 

@@ -1,0 +1,26 @@
+//===- KernelTarget.cpp - the kernel backends the compiler can plan for -------------------===//
+
+#include "dialects/slim/KernelTarget.h"
+
+#include "runtime/kernels/cpu/workspace.h"
+
+namespace mlir::slim {
+namespace {
+const KernelTarget kTargets[] = {
+    {"cpu", slimtune_cpu_lora_work, slimtune_cpu_lora_grad_work, slimtune_cpu_attention_work,
+     slimtune_cpu_attention_grad_work},
+};
+} // namespace
+
+const KernelTarget *lookupKernelTarget(llvm::StringRef name) {
+  for (const KernelTarget &t : kTargets)
+    if (t.name == name)
+      return &t;
+  return nullptr;
+}
+
+const KernelTarget &defaultKernelTarget() { return kTargets[0]; }
+
+llvm::ArrayRef<KernelTarget> kernelTargets() { return kTargets; }
+
+} // namespace mlir::slim

@@ -1,0 +1,105 @@
+//===- SlimKernelOps.cpp - what the planner and cost counts ask of each op ----------------===//
+//
+// KernelOpInterface: workspace bytes on a target, in-place operands, matmul FLOPs. The
+// kernels' contracts are in kernel_abi.h; an in-place operand here is one its kernel allows
+// the output to alias.
+//
+//===-------------------------------------------------------------------------------------===//
+
+#include "dialects/slim/SlimOps.h"
+
+using namespace mlir;
+using namespace mlir::slim;
+
+namespace {
+int64_t rows(Value v) {
+  auto t = cast<RankedTensorType>(v.getType());
+  return t.getNumElements() / t.getShape().back();
+}
+int64_t last(Value v) { return cast<RankedTensorType>(v.getType()).getShape().back(); }
+int64_t dim(Value v, unsigned d) { return cast<RankedTensorType>(v.getType()).getDimSize(d); }
+int64_t floatBytes(int64_t floats) { return floats * static_cast<int64_t>(sizeof(float)); }
+
+// Causal attention: each of its matrix products touches t(t+1)/2 of the t x t pairs.
+int64_t attentionFlops(Value q, int64_t heads, int64_t products) {
+  int64_t b = dim(q, 0), n = dim(q, 1), d = last(q) / heads;
+  return products * 2 * b * heads * d * (n * (n + 1) / 2);
+}
+} // namespace
+
+//===-- Workspace ------------------------------------------------------------------===//
+
+int64_t LoraOp::getWorkspaceBytes(const KernelTarget &target) {
+  return floatBytes(target.loraWork(rows(getInput()), last(getInput()), getRank(),
+                                    static_cast<float>(getDropout().convertToDouble())));
+}
+
+int64_t LoraGradOp::getWorkspaceBytes(const KernelTarget &target) {
+  return floatBytes(target.loraGradWork(rows(getInput()), last(getInput()), dim(getLoraA(), 0),
+                                        static_cast<float>(getDropout().convertToDouble())));
+}
+
+int64_t AttentionOp::getWorkspaceBytes(const KernelTarget &target) {
+  // Plain attention's kernel still writes a logsumexp: it lands after the workspace.
+  int64_t b = dim(getQuery(), 0), t = dim(getQuery(), 1), heads = getNumHeads();
+  return floatBytes(target.attentionWork(b, t, heads) + b * heads * t);
+}
+
+int64_t AttentionWithLseOp::getWorkspaceBytes(const KernelTarget &target) {
+  return floatBytes(target.attentionWork(dim(getQuery(), 0), dim(getQuery(), 1), getNumHeads()));
+}
+
+int64_t AttentionGradOp::getWorkspaceBytes(const KernelTarget &target) {
+  return floatBytes(
+      target.attentionGradWork(dim(getQuery(), 0), dim(getQuery(), 1), getNumHeads()));
+}
+
+//===-- In place ---------------------------------------------------------------------===//
+
+SmallVector<unsigned, 2> AddOp::getInPlaceOperands(unsigned) { return {0, 1}; }
+SmallVector<unsigned, 2> MulOp::getInPlaceOperands(unsigned) { return {0, 1}; }
+SmallVector<unsigned, 2> RopeOp::getInPlaceOperands(unsigned) { return {0}; }
+SmallVector<unsigned, 2> ScaleShiftOp::getInPlaceOperands(unsigned) { return {0}; }
+SmallVector<unsigned, 2> MergeLoraOp::getInPlaceOperands(unsigned) { return {0}; }
+SmallVector<unsigned, 2> CrossEntropyWithGradOp::getInPlaceOperands(unsigned index) {
+  // The logits' gradient over the logits; the loss is a scalar of its own.
+  if (index == 1)
+    return {0};
+  return {};
+}
+
+//===-- Matmul FLOPs -----------------------------------------------------------------===//
+
+int64_t LinearOp::getMatmulFlops() {
+  return 2 * rows(getInput()) * getInFeatures() * getOutFeatures();
+}
+
+int64_t WeightGradOp::getMatmulFlops() {
+  return 2 * rows(getInput()) * last(getInput()) * last(getResultGrad());
+}
+
+int64_t LoraOp::getMatmulFlops() {
+  return 2 * rows(getInput()) * getRank() * (last(getInput()) + last(getResult()));
+}
+
+int64_t LoraGradOp::getMatmulFlops() {
+  // u recomputed, then dB, du, dA, dx.
+  return 2 * rows(getInput()) * dim(getLoraA(), 0) * (3 * last(getInput()) + 2 * last(getResultGrad()));
+}
+
+int64_t MergeLoraOp::getMatmulFlops() {
+  return 2 * getOutFeatures() * getRank() * getInFeatures(); // B·A, once per step
+}
+
+int64_t AttentionOp::getMatmulFlops() {
+  return attentionFlops(getQuery(), static_cast<int64_t>(getNumHeads()), 2);
+}
+
+int64_t AttentionWithLseOp::getMatmulFlops() {
+  return attentionFlops(getQuery(), static_cast<int64_t>(getNumHeads()), 2);
+}
+
+int64_t AttentionGradOp::getMatmulFlops() {
+  // Scores again, dP, dV, dQ, dK.
+  return attentionFlops(getQuery(), static_cast<int64_t>(getNumHeads()), 5);
+}
