@@ -1,7 +1,7 @@
-// safetensors reader and writer. The reader enforces every rule of the format (FORMATS.md):
-// header length limit and bounds, valid UTF-8 JSON, no duplicate names, known dtypes, byte
-// counts that match shapes, tensors that tile the data section exactly (no gap, no overlap)
-// and a file that ends where the data section does.
+// safetensors reader and writer. The reader enforces every rule of the format
+// (docs/formats.md#safetensors): header length limit and bounds, valid UTF-8 JSON, no
+// duplicate names, known dtypes, byte counts that match shapes, tensors that tile the data
+// section exactly (no gap, no overlap) and a file that ends where the data section does.
 #include "slimtune/safetensors.h"
 
 #include "formats/json_input.h"
