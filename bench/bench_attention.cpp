@@ -1,18 +1,21 @@
 // Causal attention at SmolLM2-135M's shape (batch 4, sequence 256, 9 query heads, 3 kv heads,
-// head_dim 64; one of its 30 layers), forward and backward, fast kernels against the fp32
+// head_dim 64; one of its 30 layers), forward and backward: each backend's fast kernels
+// (through its table; on the CPU, AVX2 tiles and the portable loops) against the fp32
 // references. Counters: FLOP/s counting only the causal half (pairs j <= i): 4 d flops per pair
 // forward (q.k, p v), 10 d backward (q.k recomputed, dout.v, dv, dq, dk).
+#include "kernels/backends.h"
 #include "kernels/cpu/attention_reference.h"
-#include "kernels/cpu/kernels.h"
-#include "slimtune/kernel_abi.h"
+#include "kernels/cpu/workspace.h"
 
 #include <benchmark/benchmark.h>
 
 #include <cmath>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 using namespace slimtune::cpu;
+using slimtune::kernels::Backend;
 
 namespace {
 constexpr int64_t kBatch = 4, kSeq = 256, kHeads = 9, kKvHeads = 3, kHeadDim = 64;
@@ -38,19 +41,21 @@ struct Data {
                      lse = std::vector<float>(kBatch * kHeads * kSeq),
                      dq = std::vector<float>(kQSize), dk = std::vector<float>(kKvSize),
                      dv = std::vector<float>(kKvSize),
-                     work = std::vector<float>(slimtune_attention_grad_work(kBatch, kSeq, kHeads));
-  void forward() {
-    attention(o.data(), lse.data(), q.data(), k.data(), v.data(), work.data(), kBatch, kSeq, kHeads,
-              kKvHeads, kHeadDim, kScale);
+                     work =
+                         std::vector<float>(slimtune_cpu_attention_grad_work(kBatch, kSeq, kHeads));
+  void forward(const Backend &backend) {
+    slimtune::kernels::call<SLIMTUNE_KERNEL_ATTENTION>(backend, o.data(), lse.data(), q.data(),
+                                                       k.data(), v.data(), work.data(), kBatch,
+                                                       kSeq, kHeads, kKvHeads, kHeadDim, kScale);
   }
   void forwardReference() {
     reference::attention<float>(o.data(), lse.data(), q.data(), k.data(), v.data(), kBatch, kSeq,
                                 kHeads, kKvHeads, kHeadDim, kScale);
   }
-  void backward() {
-    attentionGrad(dq.data(), dk.data(), dv.data(), q.data(), k.data(), v.data(), o.data(),
-                  lse.data(), dout.data(), work.data(), kBatch, kSeq, kHeads, kKvHeads, kHeadDim,
-                  kScale);
+  void backward(const Backend &backend) {
+    slimtune::kernels::call<SLIMTUNE_KERNEL_ATTENTION_GRAD>(
+        backend, dq.data(), dk.data(), dv.data(), q.data(), k.data(), v.data(), o.data(),
+        lse.data(), dout.data(), work.data(), kBatch, kSeq, kHeads, kKvHeads, kHeadDim, kScale);
   }
   void backwardReference() {
     reference::attentionGrad<float>(dq.data(), dk.data(), dv.data(), q.data(), k.data(), v.data(),
@@ -64,11 +69,12 @@ void setFlops(benchmark::State &state, double flopsPerPair) {
                                                 benchmark::Counter::kIsIterationInvariantRate);
 }
 
-void BM_AttentionForward_Fast(benchmark::State &state) {
+// Argument: on the CPU, 1 for the AVX2 tiles, 0 for the portable loops.
+void BM_AttentionForward_Fast(benchmark::State &state, Backend backend) {
   setAttentionSimd(state.range(0) != 0);
   Data data;
   for (auto _ : state) {
-    data.forward();
+    data.forward(backend);
     benchmark::DoNotOptimize(data.o.data());
   }
   setAttentionSimd(true);
@@ -85,12 +91,12 @@ void BM_AttentionForward_Reference(benchmark::State &state) {
   setFlops(state, 4);
 }
 
-void BM_AttentionBackward_Fast(benchmark::State &state) {
+void BM_AttentionBackward_Fast(benchmark::State &state, Backend backend) {
   setAttentionSimd(state.range(0) != 0);
   Data data;
-  data.forward();
+  data.forward(backend);
   for (auto _ : state) {
-    data.backward();
+    data.backward(backend);
     benchmark::DoNotOptimize(data.dq.data());
   }
   setAttentionSimd(true);
@@ -100,34 +106,40 @@ void BM_AttentionBackward_Fast(benchmark::State &state) {
 
 void BM_AttentionBackward_Reference(benchmark::State &state) {
   Data data;
-  data.forward();
+  data.forwardReference();
   for (auto _ : state) {
     data.backwardReference();
     benchmark::DoNotOptimize(data.dq.data());
   }
   setFlops(state, 10);
 }
+// The fast kernels of every backend, named BM_Attention{Forward,Backward}_Fast/<backend>/<arg>;
+// the CPU's with both paths. Registered at load time (benchmark_main runs them).
+const bool kRegistered = [] {
+  for (const Backend &backend : slimtune::kernels::backends())
+    for (auto [name, function] :
+         {std::pair{"BM_AttentionForward_Fast", BM_AttentionForward_Fast},
+          std::pair{"BM_AttentionBackward_Fast", BM_AttentionBackward_Fast}}) {
+      auto *registered = benchmark::RegisterBenchmark(
+                             (std::string(name) + "/" + backend.name).c_str(), function, backend)
+                             ->Arg(1)
+                             ->Unit(benchmark::kMillisecond)
+                             ->UseRealTime()
+                             ->Repetitions(5)
+                             ->ReportAggregatesOnly(true);
+      if (std::string(backend.name) == "cpu")
+        registered->Arg(0);
+    }
+  return true;
+}();
+
 } // namespace
 
 // Real time (the kernels run on every core); medians of repetitions.
-BENCHMARK(BM_AttentionForward_Fast)
-    ->Arg(1)
-    ->Arg(0)
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime()
-    ->Repetitions(5)
-    ->ReportAggregatesOnly(true);
 BENCHMARK(BM_AttentionForward_Reference)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
     ->Repetitions(3)
-    ->ReportAggregatesOnly(true);
-BENCHMARK(BM_AttentionBackward_Fast)
-    ->Arg(1)
-    ->Arg(0)
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime()
-    ->Repetitions(5)
     ->ReportAggregatesOnly(true);
 BENCHMARK(BM_AttentionBackward_Reference)
     ->Unit(benchmark::kMillisecond)

@@ -1,15 +1,17 @@
-// GEMM at the shapes a SmolLM2-135M LoRA step runs (1024 tokens), each through the dispatch
-// (cpu::gemm), raw OpenBLAS (cblas_sgemm) and raw oneDNN (dnnl_sgemm), with a GFLOP/s counter so
-// the three can be compared within one run; 2048^3 as the machine's GEMM peak; and one decoder
-// layer's sequence of projections + LoRA + adds, which is what decides the dispatch rule.
+// GEMM at the shapes a SmolLM2-135M LoRA step runs (1024 tokens), each through every backend's
+// kernel for that product (the CPU's linear and weight_grad: cpu::gemm, the dispatch), raw
+// OpenBLAS (cblas_sgemm) and raw oneDNN (dnnl_sgemm), with a GFLOP/s counter so that they can be
+// compared within one run; 2048^3 as the machine's GEMM peak; and one decoder layer's sequence
+// of projections + LoRA + adds, which is what decides the dispatch rule.
 //
 //   unset OPENBLAS_CORETYPE   # the machine's Haswell setting halves OpenBLAS on this CPU
 //   ./build/bin/bench-gemm --benchmark_min_time=0.2   (Google Benchmark 1.7: no "s" suffix)
 //
 // Each case repeats 5 times and reports mean/median/stddev; read the medians, and run on an
 // otherwise idle machine: with two cores, any other process halves a result.
+#include "kernels/backends.h"
 #include "kernels/cpu/gemm.h"
-#include "kernels/cpu/kernels.h"
+#include "kernels/cpu/workspace.h"
 
 #include <benchmark/benchmark.h>
 
@@ -18,6 +20,7 @@
 #include <vector>
 
 using namespace slimtune::cpu;
+using slimtune::kernels::Backend;
 
 namespace {
 
@@ -72,15 +75,35 @@ std::vector<float> filled(int64_t count, uint32_t seed) {
   return v;
 }
 
-void runGemm(benchmark::State &state, GemmFunction gemmFunction, Case c) {
+// What runs a product: a raw library GEMM, or a backend's kernels through its table.
+struct Implementation {
+  std::string label;
+  GemmFunction library = nullptr;
+  const Backend *backend = nullptr;
+};
+
+// out [m, n] = op(a) op(b) of a case. A backend runs the kernel a step would: linear for x W^T
+// (layout 0) and x W (layout 1), weight_grad for dy^T x (no case transposes both).
+void product(const Implementation &impl, const Case &c, const float *a, int64_t lda, const float *b,
+             int64_t ldb, float *out) {
+  if (impl.library) {
+    impl.library(c.transA, c.transB, c.m, c.n, c.k, 1.0f, a, lda, b, ldb, 0.0f, out, c.n);
+  } else if (c.transA) {
+    slimtune::kernels::call<SLIMTUNE_KERNEL_WEIGHT_GRAD>(*impl.backend, out, a, b, c.k, c.n, c.m,
+                                                         0);
+  } else {
+    slimtune::kernels::call<SLIMTUNE_KERNEL_LINEAR>(*impl.backend, out, a, b, nullptr, c.m, c.k,
+                                                    c.n, c.transB ? 0 : 1);
+  }
+}
+
+void runGemm(benchmark::State &state, const Implementation &impl, Case c) {
   int64_t lda = c.transA ? c.m : c.k, ldb = c.transB ? c.k : c.n;
   std::vector<float> a = filled(c.m * c.k, 1), b = filled(c.k * c.n, 2), out(c.m * c.n);
   // Untimed first call: oneDNN generates its kernel, the thread pools start.
-  gemmFunction(c.transA, c.transB, c.m, c.n, c.k, 1.0f, a.data(), lda, b.data(), ldb, 0.0f,
-               out.data(), c.n);
+  product(impl, c, a.data(), lda, b.data(), ldb, out.data());
   for (auto _ : state) {
-    gemmFunction(c.transA, c.transB, c.m, c.n, c.k, 1.0f, a.data(), lda, b.data(), ldb, 0.0f,
-                 out.data(), c.n);
+    product(impl, c, a.data(), lda, b.data(), ldb, out.data());
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
   }
@@ -90,26 +113,37 @@ void runGemm(benchmark::State &state, GemmFunction gemmFunction, Case c) {
 }
 
 // One decoder layer's projections with LoRA on all seven (q, k, v, o, gate, up, down), as the
-// forward runs them: base y = x W^T, u = x A^T, y += scale u B^T (the add is an OpenMP kernel).
-// Consecutive calls alternate between shapes, so this also prices switching between OpenBLAS's
-// pthread pool and the OpenMP pool of oneDNN and the kernels (idle threads of one spin while
-// the other works on the same two cores).
-void runLayer(benchmark::State &state, GemmFunction gemmFunction) {
+// forward runs them: base y = x W^T, u = x A^T, y += scale u B^T (the add is an OpenMP kernel);
+// a backend runs its linear, lora and add kernels. Consecutive calls alternate between shapes,
+// so this also prices switching between OpenBLAS's pthread pool and the OpenMP pool of oneDNN
+// and the kernels (idle threads of one spin while the other works on the same two cores).
+void runLayer(benchmark::State &state, const Implementation &impl) {
   const std::pair<int64_t, int64_t> projections[] = {{576, 576}, {576, 192},  {576, 192},
                                                      {576, 576}, {576, 1536}, {576, 1536},
                                                      {1536, 576}};
   constexpr int64_t r = 16;
   std::vector<float> x = filled(kTokens * 1536, 1), weight = filled(1536 * 1536, 2),
-                     a = filled(r * 1536, 3), b = filled(1536 * r, 4), u(kTokens * r),
-                     y(kTokens * 1536), delta(kTokens * 1536);
+                     a = filled(r * 1536, 3), b = filled(1536 * r, 4),
+                     u(slimtune_cpu_lora_work(kTokens, 1536, r, 0.0f)), y(kTokens * 1536),
+                     delta(kTokens * 1536);
+  const int32_t step = 0;
   double flops = 0;
   auto layer = [&] {
     for (auto [k, n] : projections) {
-      gemmFunction(false, true, kTokens, n, k, 1.0f, x.data(), k, weight.data(), k, 0.0f, y.data(),
+      if (impl.backend) {
+        using namespace slimtune::kernels;
+        call<SLIMTUNE_KERNEL_LINEAR>(*impl.backend, y.data(), x.data(), weight.data(), nullptr,
+                                     kTokens, k, n, 0);
+        call<SLIMTUNE_KERNEL_LORA>(*impl.backend, delta.data(), x.data(), a.data(), b.data(),
+                                   u.data(), kTokens, k, n, r, 2.0f, 0.0f, 0, &step);
+        call<SLIMTUNE_KERNEL_ADD>(*impl.backend, y.data(), y.data(), delta.data(), kTokens * n);
+        continue;
+      }
+      impl.library(false, true, kTokens, n, k, 1.0f, x.data(), k, weight.data(), k, 0.0f, y.data(),
                    n);
-      gemmFunction(false, true, kTokens, r, k, 1.0f, x.data(), k, a.data(), k, 0.0f, u.data(), r);
-      gemmFunction(false, true, kTokens, n, r, 2.0f, u.data(), r, b.data(), r, 0.0f,
-                   delta.data(), n);
+      impl.library(false, true, kTokens, r, k, 1.0f, x.data(), k, a.data(), k, 0.0f, u.data(), r);
+      impl.library(false, true, kTokens, n, r, 2.0f, u.data(), r, b.data(), r, 0.0f, delta.data(),
+                   n);
       add(y.data(), y.data(), delta.data(), kTokens * n);
     }
   };
@@ -125,21 +159,31 @@ void runLayer(benchmark::State &state, GemmFunction gemmFunction) {
                                                benchmark::Counter::kIsIterationInvariantRate);
 }
 
-// Registered at load time (benchmark_main runs them), grouped by shape so that the three
+// Every backend (labelled by its name; the CPU's is the dispatch, cpu::gemm) and the two raw
+// libraries.
+std::vector<Implementation> implementations() {
+  std::vector<Implementation> all;
+  for (const Backend &backend : slimtune::kernels::backends())
+    all.push_back({backend.name, nullptr, &backend});
+  all.push_back({"openblas", gemmOpenBlas});
+  all.push_back({"onednn", gemmOneDnn});
+  return all;
+}
+
+// Registered at load time (benchmark_main runs them), grouped by shape so that the
 // implementations of one shape print next to each other.
 const bool kRegistered = [] {
-  const std::pair<const char *, GemmFunction> implementations[] = {
-      {"dispatch", gemm}, {"openblas", gemmOpenBlas}, {"onednn", gemmOneDnn}};
+  static const std::vector<Implementation> all = implementations();
   for (const Case &c : cases())
-    for (auto [label, function] : implementations)
-      benchmark::RegisterBenchmark(("gemm/" + c.name + "/" + label).c_str(), runGemm, function, c)
+    for (const Implementation &impl : all)
+      benchmark::RegisterBenchmark(("gemm/" + c.name + "/" + impl.label).c_str(), runGemm, impl, c)
           ->Unit(benchmark::kMicrosecond)
           ->UseRealTime() // the libraries run on both cores; CPU time of this thread undercounts
           ->Repetitions(5)
           ->ReportAggregatesOnly(true);
-  for (auto [label, function] : implementations)
-    benchmark::RegisterBenchmark((std::string("gemm/layer_forward_lora_all/") + label).c_str(),
-                                 runLayer, function)
+  for (const Implementation &impl : all)
+    benchmark::RegisterBenchmark(("gemm/layer_forward_lora_all/" + impl.label).c_str(), runLayer,
+                                 impl)
         ->Unit(benchmark::kMicrosecond)
         ->UseRealTime()
         ->Repetitions(5)

@@ -1,18 +1,20 @@
 // The stash codecs of the lean pipeline at SmolLM2's stash shape (batch 4 x seq 256 x 576
-// floats): Mesa's 8-bit quantize/dequantize (fast against reference) and Approx-BP's flags,
-// against a plain copy of the same floats in the same run — what a codec costs relative to
-// just moving the data through memory once.
+// floats): Mesa's 8-bit quantize/dequantize and Approx-BP's flags, each backend's fast kernels
+// and the references, against a plain copy of the same floats in the same run — what a codec
+// costs relative to just moving the data through memory once.
+#include "kernels/backends.h"
 #include "kernels/cpu/approx_activation_reference.h"
-#include "kernels/cpu/kernels.h"
 #include "kernels/cpu/quantize_reference.h"
 
 #include <benchmark/benchmark.h>
 
 #include <cstring>
 #include <random>
+#include <string>
 #include <vector>
 
 using namespace slimtune::cpu;
+using slimtune::kernels::Backend;
 
 namespace {
 // SmolLM2's hidden state at batch 4, seq 256: rows of 576 channels in groups of 64.
@@ -38,30 +40,36 @@ void BM_CopyFloats(benchmark::State &state) {
   state.SetBytesProcessed(state.iterations() * kCount * 4);
 }
 
-template <bool kFast, int kStochastic>
-void BM_Quantize8(benchmark::State &state) {
+// Fast: each backend's kernels through its table; otherwise the references.
+void quantize8(const Backend *backend, uint8_t *out, const float *x, int32_t stochastic,
+               const int32_t *step) {
+  if (backend)
+    slimtune::kernels::call<SLIMTUNE_KERNEL_QUANTIZE>(*backend, out, x, kRows, kChannels, kGroup, 8,
+                                                      stochastic, 3, step);
+  else
+    reference::quantize(out, x, kRows, kChannels, kGroup, 8, stochastic, 3, step);
+}
+
+void BM_Quantize8(benchmark::State &state, const Backend *backend, int32_t stochastic) {
   auto x = activations();
   std::vector<uint8_t> out(kGroups * 8 + kCount);
   int32_t step = 1;
   for (auto _ : state) {
-    if (kFast)
-      quantize(out.data(), x.data(), kRows, kChannels, kGroup, 8, kStochastic, 3, &step);
-    else
-      reference::quantize(out.data(), x.data(), kRows, kChannels, kGroup, 8, kStochastic, 3, &step);
+    quantize8(backend, out.data(), x.data(), stochastic, &step);
     benchmark::DoNotOptimize(out.data());
   }
   state.SetBytesProcessed(state.iterations() * kCount * 4);
 }
 
-template <bool kFast>
-void BM_Dequantize8(benchmark::State &state) {
+void BM_Dequantize8(benchmark::State &state, const Backend *backend) {
   auto x = activations();
   std::vector<uint8_t> codes(kGroups * 8 + kCount);
   int32_t step = 1;
-  quantize(codes.data(), x.data(), kRows, kChannels, kGroup, 8, 0, 3, &step);
+  reference::quantize(codes.data(), x.data(), kRows, kChannels, kGroup, 8, 0, 3, &step);
   for (auto _ : state) {
-    if (kFast)
-      dequantize(x.data(), codes.data(), kRows, kChannels, kGroup, 8);
+    if (backend)
+      slimtune::kernels::call<SLIMTUNE_KERNEL_DEQUANTIZE>(*backend, x.data(), codes.data(), kRows,
+                                                          kChannels, kGroup, 8);
     else
       reference::dequantize(x.data(), codes.data(), kRows, kChannels, kGroup, 8);
     benchmark::DoNotOptimize(x.data());
@@ -69,13 +77,13 @@ void BM_Dequantize8(benchmark::State &state) {
   state.SetBytesProcessed(state.iterations() * kCount * 4);
 }
 
-template <bool kFast>
-void BM_ActivationFlags(benchmark::State &state) {
+void BM_ActivationFlags(benchmark::State &state, const Backend *backend) {
   auto x = activations();
   std::vector<uint8_t> flags(kCount / 4);
   for (auto _ : state) {
-    if (kFast)
-      activationFlags(flags.data(), x.data(), kCount, 0);
+    if (backend)
+      slimtune::kernels::call<SLIMTUNE_KERNEL_ACTIVATION_FLAGS>(*backend, flags.data(), x.data(),
+                                                                kCount, 0);
     else
       reference::activationFlags(flags.data(), x.data(), kCount, 0);
     benchmark::DoNotOptimize(flags.data());
@@ -83,12 +91,26 @@ void BM_ActivationFlags(benchmark::State &state) {
   state.SetBytesProcessed(state.iterations() * kCount * 4);
 }
 
-BENCHMARK(BM_CopyFloats)->UseRealTime();
-BENCHMARK(BM_Quantize8<true, 0>)->Name("BM_Quantize8_Fast")->UseRealTime();
-BENCHMARK(BM_Quantize8<false, 0>)->Name("BM_Quantize8_Reference")->UseRealTime();
-BENCHMARK(BM_Quantize8<true, 1>)->Name("BM_Quantize8_Stochastic_Fast")->UseRealTime();
-BENCHMARK(BM_Dequantize8<true>)->Name("BM_Dequantize8_Fast")->UseRealTime();
-BENCHMARK(BM_Dequantize8<false>)->Name("BM_Dequantize8_Reference")->UseRealTime();
-BENCHMARK(BM_ActivationFlags<true>)->Name("BM_ActivationFlags_Fast")->UseRealTime();
-BENCHMARK(BM_ActivationFlags<false>)->Name("BM_ActivationFlags_Reference")->UseRealTime();
+// BM_<codec>_Fast/<backend> for every backend, beside BM_<codec>_Reference, in the order of
+// registration (benchmark_main runs them).
+const bool kRegistered = [] {
+  benchmark::RegisterBenchmark("BM_CopyFloats", BM_CopyFloats)->UseRealTime();
+  auto each = [](const std::string &name, auto function, auto... args) {
+    for (const Backend &backend : slimtune::kernels::backends())
+      benchmark::RegisterBenchmark((name + "_Fast/" + backend.name).c_str(), function, &backend,
+                                   args...)
+          ->UseRealTime();
+    benchmark::RegisterBenchmark((name + "_Reference").c_str(), function, nullptr, args...)
+        ->UseRealTime();
+  };
+  each("BM_Quantize8", BM_Quantize8, 0);
+  for (const Backend &backend : slimtune::kernels::backends())
+    benchmark::RegisterBenchmark(
+        (std::string("BM_Quantize8_Stochastic_Fast/") + backend.name).c_str(), BM_Quantize8,
+        &backend, 1)
+        ->UseRealTime();
+  each("BM_Dequantize8", BM_Dequantize8);
+  each("BM_ActivationFlags", BM_ActivationFlags);
+  return true;
+}();
 } // namespace

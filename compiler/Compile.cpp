@@ -42,6 +42,11 @@ bool parsePipeline(const CompileOptions &options, mlir::PassManager &pm, std::st
 
 bool compileStep(mlir::ModuleOp module, const CompileOptions &options, const std::string &output,
                  std::string &error) {
+  const mlir::slim::KernelTarget *target = mlir::slim::lookupKernelTarget(options.target);
+  if (!target) {
+    error = "unknown target \"" + options.target + "\"";
+    return false;
+  }
   mlir::MLIRContext *ctx = module.getContext();
   mlir::PassManager pm(ctx, mlir::ModuleOp::getOperationName(),
                        mlir::OpPassManager::Nesting::Implicit);
@@ -62,7 +67,9 @@ bool compileStep(mlir::ModuleOp module, const CompileOptions &options, const std
   if (!step->hasAttr(mlir::slim::kArenaBytesAttr)) {
     mlir::PassManager plan(ctx, mlir::ModuleOp::getOperationName(),
                            mlir::OpPassManager::Nesting::Implicit);
-    plan.addNestedPass<mlir::func::FuncOp>(mlir::slim::createSlimPlanMemory());
+    mlir::slim::SlimPlanMemoryOptions planOptions;
+    planOptions.target = options.target;
+    plan.addNestedPass<mlir::func::FuncOp>(mlir::slim::createSlimPlanMemory(planOptions));
     if (mlir::failed(plan.run(module))) {
       error = "memory planning failed";
       return false;
@@ -78,16 +85,15 @@ bool compileStep(mlir::ModuleOp module, const CompileOptions &options, const std
     error = "the step's arguments cannot be bound by the runtime";
     return false;
   }
-  const mlir::slim::KernelTarget &target = mlir::slim::defaultKernelTarget();
   std::string manifest;
   llvm::raw_string_ostream manifestStream(manifest);
-  manifestStream << llvm::json::Value(codegen::buildManifest(step, *buffers, target));
+  manifestStream << llvm::json::Value(codegen::buildManifest(step, *buffers, *target));
   manifestStream.flush();
   // Code generation works on a copy: the caller's module stays the slim step.
   mlir::OwningOpRef<mlir::ModuleOp> llvmModule = mlir::ModuleOp::create(step.getLoc());
   llvmModule->push_back(step.clone());
   auto copy = *llvmModule->getOps<mlir::func::FuncOp>().begin();
-  if (mlir::failed(codegen::convertStepToKernelCalls(copy, target))) {
+  if (mlir::failed(codegen::convertStepToKernelCalls(copy, *target))) {
     error = "code generation failed (see the diagnostics above)";
     return false;
   }

@@ -22,6 +22,9 @@ struct CompileOptions {
   // Or, when not empty, a whole textual pipeline as slimtune-opt --pass-pipeline takes it:
   // "builtin.module(func.func(slim-autodiff,slim-plan-memory))".
   std::string passPipeline;
+  // The kernel backend the artifact is for (dialects/slim/KernelTarget.h): its code calls that
+  // backend's kernels and its manifest records it.
+  std::string target = "cpu";
   // Called with the pass manager before it runs (instrumentation, IR printing).
   std::function<void(mlir::PassManager &)> configure;
   // Called with the module after the passes, before code generation (printing, reports,

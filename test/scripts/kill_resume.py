@@ -121,7 +121,10 @@ for trial in range(args.trials):
     for mode in modes:
         started = time.time()
         done = checkpoints(run)
-        save_step = rng.randint(int(os.path.basename(done[-1])[5:]) + 1 if done else 1, total_steps)
+        first = int(os.path.basename(done[-1])[5:]) + 1 if done else 1
+        if first > total_steps:  # the last step's checkpoint is saved: nothing left to interrupt
+            break
+        save_step = rng.randint(first, total_steps)
         process = start(run, mode, save_step)
         where = kill_at(process, run, mode, rng, save_step)
         if where is None:  # it finished first: nothing left to interrupt

@@ -15,7 +15,7 @@
 
 #include "compiler/Compile.h"
 #include "compiler/Registration.h"
-#include "passes/MemoryPlan.h"
+#include "passes/ArenaPlanner.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
@@ -37,7 +37,7 @@ cl::opt<std::string> input(cl::Positional, cl::desc("<step.mlir>"), cl::sub(comp
 cl::opt<std::string> output("o", cl::desc("The artifact to write (optional with --memory-* "
                                           "and --print-ir-* flags)"),
                             cl::value_desc("ARTIFACT"), cl::sub(compileCommand));
-cl::opt<std::string> target("target", cl::desc("cpu (cuda: not yet)"), cl::init("cpu"),
+cl::opt<std::string> target("target", cl::desc("The kernel backend to compile for: cpu"), cl::init("cpu"),
                             cl::sub(compileCommand));
 cl::opt<bool> memoryReport("memory-report",
                            cl::desc("Print the memory each pass left, stashes by op kind, and the "
@@ -98,8 +98,13 @@ int runCompile() {
     return fail("compile needs an input file (step.mlir)");
   if (outputPath.empty() && !inspecting)
     return fail("compile needs -o ARTIFACT");
-  if (target != "cpu")
-    return fail("--target " + target + " is not supported yet (cpu is)");
+  if (!mlir::slim::lookupKernelTarget(target)) {
+    std::string known;
+    for (const mlir::slim::KernelTarget &t : mlir::slim::kernelTargets())
+      known += (known.empty() ? "" : ", ") + t.name.str();
+    return fail("--target " + target + " is not supported yet (" + known +
+                (mlir::slim::kernelTargets().size() == 1 ? " is)" : " are)"));
+  }
   if (printAll && !printPasses.empty())
     return fail("--print-ir-after-all and --print-ir-after exclude each other");
   int64_t budget = 0;
@@ -190,6 +195,7 @@ int runCompile() {
       problem = memoryBudgetError(budget, account);
     return problem.empty();
   };
+  options->target = target;
   if (!compileStep(*module, *options, outputPath, error))
     return diagnostics.fail(error);
   return 0;

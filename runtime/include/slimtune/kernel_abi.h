@@ -39,8 +39,8 @@
 #include <stdint.h>
 
 /* The counter-based random draws the kernels' semantics name (slimtune_counter_uniform,
- * slimtune_dropout_keep), shared with the kernels of every backend. */
-#include "../../kernels/common/counter_random.h"
+ * slimtune_dropout_keep) are defined once, for every backend, in
+ * runtime/kernels/common/counter_random.h. */
 
 #ifdef __cplusplus
 extern "C" {

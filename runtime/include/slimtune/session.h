@@ -4,6 +4,7 @@
 #define SLIMTUNE_SESSION_H
 
 #include "slimtune/adapter.h"
+#include "slimtune/dtype.h"
 #include "slimtune/lr_schedule.h"
 #include "slimtune/model.h"
 #include "slimtune/status.h"
@@ -16,6 +17,8 @@
 
 namespace slimtune {
 
+class Device;
+
 // One buffer of the step's manifest.
 struct StepBufferInfo {
   std::string name;
@@ -24,6 +27,9 @@ struct StepBufferInfo {
   std::vector<int64_t> shape;
   int64_t bytes = 0;
   std::string gradOf;
+
+  // dtype as an element type (the manifest reader admits only those three).
+  DType elementType() const;
 };
 
 struct StepResult {
@@ -35,21 +41,25 @@ struct StepResult {
 
 class Session {
 public:
-  // Loads an artifact (dlopen) and allocates its arena and buffers, exactly as planned.
+  // Loads an artifact (dlopen) and allocates its arena and buffers on `device`, exactly as
+  // planned. The artifact must have been compiled for the device's target. Without a device,
+  // the session runs on shareWith's, or else on a CPU device of its own.
   // With `shareWith`, parameters that session also has (same name and shape) are not copied
   // but shared: an evaluation step then reads the training step's weights and adapters as
   // they are. Its arena is shared too when large enough: an arena holds nothing from one step
   // to the next, so two sessions that never run at the same time can use one (the evaluation
-  // step then costs no memory beyond its inputs and outputs). `shareWith` must outlive this
-  // session, and the two must not run concurrently.
+  // step then costs no memory beyond its inputs and outputs). Sharing needs the same device.
+  // `shareWith` must outlive this session, and the two must not run concurrently.
   static Expected<std::unique_ptr<Session>> open(const std::string &artifactPath,
-                                                 const Session *shareWith = nullptr);
+                                                 const Session *shareWith = nullptr,
+                                                 std::shared_ptr<Device> device = nullptr);
   ~Session();
 
   // Copies every parameter the model holds (by checkpoint name) into the step's buffers.
   Status bindModel(const ModelSource &model);
-  // Copies `count` floats into the buffer called `name` (a parameter or optimizer state).
-  // Every bind refuses NaN and infinity, naming the tensor and the first bad element.
+  // Copies `count` floats into the f32 buffer called `name` (a parameter or optimizer state).
+  // Every bind refuses NaN and infinity in f32 data, naming the tensor and the first bad
+  // element, before anything is copied.
   Status bindTensor(const std::string &name, const float *data, int64_t count);
   // The same from bytes that need not be aligned (a file mapping); errors name the tensor
   // but not the session, for the caller to prefix with the file.
@@ -58,8 +68,9 @@ public:
   bool allBound(const std::string &role) const;
   // SHA-256 of the frozen parameters as bound (names, shapes, values): which base model the
   // step trains, recorded in checkpoints so that a resume cannot mix models. Computed once
-  // (about 0.3 s per GB) and again only after a frozen parameter is bound anew.
-  const std::string &frozenFingerprint() const;
+  // (about 0.3 s per GB) and again only after a frozen parameter is bound anew. An error when
+  // the device cannot copy them out.
+  Expected<std::string> frozenFingerprint() const;
   // Initializes every LoRA pair as PEFT would (A random from `seed`, B zero).
   Status initAdapters(LoraInit init, uint64_t seed);
 
@@ -69,9 +80,11 @@ public:
   Expected<StepResult> runStep(const int32_t *tokens, const int32_t *targets,
                                std::optional<float> learningRate = std::nullopt);
 
+  // Copies the f32 buffer called `name` (`count` floats) out of step memory.
   Status readTensor(const std::string &name, float *out, int64_t count) const;
-  // Direct access for checkpoints: the buffer's bytes, or null when there is none.
-  void *bufferData(const std::string &name) const;
+  // Copies all `bytes` of the buffer called `name`, whatever its type, out of step memory:
+  // what checkpoints save.
+  Status readBytes(const std::string &name, void *out, int64_t bytes) const;
 
   const std::vector<StepBufferInfo> &buffers() const;
   int64_t batchSize() const;
@@ -83,7 +96,8 @@ public:
   const std::string &adapterConfig() const;
   int64_t stepCount() const;
   void setStepCount(int64_t steps);
-  // The plan: arena plus every buffer. The high-water mark of what the session allocated.
+  // The plan: arena plus every buffer. The high-water mark of what the session allocated on
+  // its device (everything at open, held until it closes).
   int64_t plannedBytes() const;
   int64_t peakBytes() const;
   int64_t arenaBytes() const;

@@ -1,23 +1,22 @@
 // Approx-BP kernels, fast versions (references: approx_activation_reference.h): a byte of
 // flags (4 elements) per iteration, the levels looked up from a 4-entry table, both cores.
-#include "kernels/approx_activation.h"
+#include "kernels/common/approx_activation.h"
+#include "kernels/cpu/cpu_common.h"
 #include "kernels/cpu/kernels.h"
 
 namespace slimtune::cpu {
 namespace {
 
-constexpr int64_t kParallelMin = 1 << 15; // elements; below this threads cost more than they save
-
+// The breakpoints of a kind, rounded to fp32 once.
 struct Breakpoints {
   float c0, c1, c2;
-  explicit Breakpoints(int32_t kind)
-      : c0(static_cast<float>(slimtune_approx_activations[kind].c[0])),
-        c1(static_cast<float>(slimtune_approx_activations[kind].c[1])),
-        c2(static_cast<float>(slimtune_approx_activations[kind].c[2])) {}
-  unsigned flagOf(float x) const {
-    return static_cast<unsigned>(x > c0) + static_cast<unsigned>(x > c1) +
-           static_cast<unsigned>(x > c2);
+  explicit Breakpoints(int32_t kind) {
+    const slimtune_approx_activation constants = slimtune_approx_constants(kind);
+    c0 = static_cast<float>(constants.c[0]);
+    c1 = static_cast<float>(constants.c[1]);
+    c2 = static_cast<float>(constants.c[2]);
   }
+  unsigned flagOf(float x) const { return slimtune_approx_segment(x, c0, c1, c2); }
 };
 
 } // namespace
@@ -46,7 +45,7 @@ void activationGradFlags(float *dx, const float *dy, const uint8_t *flags, int64
     level[f] = static_cast<float>(slimtune_approx_level(kind, f));
 #pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
   for (int64_t i = 0; i < n; ++i)
-    dx[i] = dy[i] * level[(flags[i >> 2] >> (2 * (i & 3))) & 3];
+    dx[i] = dy[i] * level[slimtune_approx_flag_at(flags, i)];
 }
 
 } // namespace slimtune::cpu

@@ -1,33 +1,27 @@
 // Plain reference of the Approx-BP kernels (activation_flags, activation_grad_flags): one
-// element at a time, straight from the definitions in kernels/approx_activation.h.
+// element at a time, straight from the definitions in kernels/common/approx_activation.h.
 #ifndef SLIMTUNE_KERNELS_CPU_APPROX_ACTIVATION_REFERENCE_H
 #define SLIMTUNE_KERNELS_CPU_APPROX_ACTIVATION_REFERENCE_H
 
-#include "kernels/approx_activation.h"
+#include "kernels/common/approx_activation.h"
 
 #include <cstdint>
 
 namespace slimtune::cpu::reference {
 
-inline int approxFlagOf(float x, int32_t kind) {
-  const double *c = slimtune_approx_activations[kind].c;
-  return (x > static_cast<float>(c[0])) + (x > static_cast<float>(c[1])) +
-         (x > static_cast<float>(c[2]));
-}
-
 inline void activationFlags(uint8_t *flags, const float *x, int64_t n, int32_t kind) {
   for (int64_t i = 0; i < (n + 3) / 4; ++i)
     flags[i] = 0;
   for (int64_t i = 0; i < n; ++i)
-    flags[i / 4] = static_cast<uint8_t>(flags[i / 4] | (approxFlagOf(x[i], kind) << (2 * (i % 4))));
+    flags[i / 4] =
+        static_cast<uint8_t>(flags[i / 4] | (slimtune_approx_flag(x[i], kind) << (2 * (i % 4))));
 }
 
 inline void activationGradFlags(float *dx, const float *dy, const uint8_t *flags, int64_t n,
                                 int32_t kind) {
-  for (int64_t i = 0; i < n; ++i) {
-    int flag = (flags[i / 4] >> (2 * (i % 4))) & 3;
-    dx[i] = dy[i] * static_cast<float>(slimtune_approx_level(kind, flag));
-  }
+  for (int64_t i = 0; i < n; ++i)
+    dx[i] =
+        dy[i] * static_cast<float>(slimtune_approx_level(kind, slimtune_approx_flag_at(flags, i)));
 }
 
 } // namespace slimtune::cpu::reference

@@ -17,22 +17,20 @@
 // b", keys transposed for the score tiles), and each micro-tile is cut to what the causal mask
 // leaves of it, so the masked upper triangle costs (almost) nothing. It runs when the CPU has
 // AVX2+FMA and head_dim is a multiple of 8 (<= 256); otherwise a portable row-by-row version
-// runs, which is what the workspace sizes of kernel_abi.h are for (one score row per (batch,
+// runs, which is what the workspace sizes of workspace.h are for (one score row per (batch,
 // head) forward, two backward).
-#include "kernels/cpu/avx2_math.h"
 #include "kernels/cpu/attention_reference.h"
+#include "kernels/cpu/cpu_common.h"
 #include "kernels/cpu/kernels.h"
 
 #include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstring>
-#include <immintrin.h>
 #include <limits>
 
 namespace slimtune::cpu {
 namespace {
-
 
 constexpr int kBlock = 32;           // query rows and keys per tile
 constexpr int64_t kMaxHeadDim = 256; // the AVX2 tiles keep a transposed key block on the stack
@@ -40,44 +38,12 @@ constexpr float kInfinity = std::numeric_limits<float>::infinity();
 
 std::atomic<bool> simdEnabled{true};
 
-bool cpuHasAvx2() {
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return has;
-}
-
 bool useSimd(int64_t headDim) {
   return headDim % 8 == 0 && headDim <= kMaxHeadDim && cpuHasAvx2() &&
          simdEnabled.load(std::memory_order_relaxed);
 }
 
 //===-- AVX2 helpers ------------------------------------------------------------------===//
-
-
-SLIMTUNE_AVX2 inline float hsum(__m256 v) {
-  __m128 x = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  x = _mm_add_ps(x, _mm_movehl_ps(x, x));
-  x = _mm_add_ss(x, _mm_movehdup_ps(x));
-  return _mm_cvtss_f32(x);
-}
-
-SLIMTUNE_AVX2 inline float hmax(__m256 v) {
-  __m128 x = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  x = _mm_max_ps(x, _mm_movehl_ps(x, x));
-  x = _mm_max_ss(x, _mm_movehdup_ps(x));
-  return _mm_cvtss_f32(x);
-}
-
-// The horizontal sums of four vectors, as one 4-vector.
-SLIMTUNE_AVX2 inline __m128 hsum4(__m256 a, __m256 b, __m256 c, __m256 d) {
-  __m256 u = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, d));
-  return _mm_add_ps(_mm256_castps256_ps128(u), _mm256_extractf128_ps(u, 1));
-}
-
-// Lanes c with c0 + c < limit, as a mask.
-SLIMTUNE_AVX2 inline __m256 lanesBelow(int c0, int limit) {
-  __m256i lane = _mm256_add_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(c0));
-  return _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(limit), lane));
-}
 
 SLIMTUNE_AVX2 inline void scaleRow(float *x, int64_t d, float factor) {
   const __m256 f = _mm256_set1_ps(factor);

@@ -4,7 +4,7 @@
 // by 1 / (sum count). Rows are split over the cores; the loss is reduced in double, in a fixed
 // order (one partial per thread), so a run is reproducible. The exponential is an AVX2+FMA
 // polynomial (a few ulp) when the CPU has it, else libm's expf.
-#include "kernels/cpu/avx2_math.h"
+#include "kernels/cpu/cpu_common.h"
 #include "kernels/cpu/cross_entropy_reference.h"
 #include "kernels/cpu/kernels.h"
 
@@ -12,24 +12,11 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
-#include <immintrin.h>
-#include <omp.h>
 
 namespace slimtune::cpu {
 namespace {
 
-
-constexpr int kMaxThreads = 256;
-// Work below this many logits runs on one thread.
-constexpr int64_t kParallelMin = 1 << 15;
-
 std::atomic<bool> simdEnabled{true};
-
-bool cpuHasAvx2() {
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return has;
-}
-
 
 SLIMTUNE_AVX2 float rowMaxAvx2(const float *x, int64_t n) {
   __m256 m0 = _mm256_set1_ps(-INFINITY), m1 = m0;
@@ -38,11 +25,7 @@ SLIMTUNE_AVX2 float rowMaxAvx2(const float *x, int64_t n) {
     m0 = _mm256_max_ps(m0, _mm256_loadu_ps(x + j));
     m1 = _mm256_max_ps(m1, _mm256_loadu_ps(x + j + 8));
   }
-  __m256 m = _mm256_max_ps(m0, m1);
-  __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
-  h = _mm_max_ps(h, _mm_movehl_ps(h, h));
-  h = _mm_max_ss(h, _mm_movehdup_ps(h));
-  float result = _mm_cvtss_f32(h);
+  float result = hmax(_mm256_max_ps(m0, m1));
   for (; j < n; ++j)
     result = std::max(result, x[j]);
   return result;
@@ -133,29 +116,20 @@ void crossEntropy(float *loss, float *dlogits, const float *logits, const int32_
     count += targets[i] != ignoreIndex;
   const bool simd = cpuHasAvx2() && simdEnabled.load(std::memory_order_relaxed);
   double partial[kMaxThreads] = {};
-  int threads = 1;
-#pragma omp parallel if (n * vocab >= kParallelMin)
-  {
-    const int thread = omp_get_thread_num();
-#pragma omp single
-    threads = std::min(omp_get_num_threads(), kMaxThreads);
-    // Rows split in contiguous static chunks, one per thread (the implicit barrier of
-    // `single` publishes `threads`).
-    if (thread < threads) {
-      const int64_t begin = n * thread / threads, end = n * (thread + 1) / threads;
-      double local = 0;
-      for (int64_t i = begin; i < end; ++i) {
-        float *drow = dlogits ? dlogits + i * vocab : nullptr;
-        if (targets[i] == ignoreIndex) {
-          if (drow)
-            std::memset(drow, 0, vocab * sizeof(float));
-          continue;
-        }
-        local += rowLoss(drow, logits + i * vocab, vocab, targets[i], count, simd);
+  // Rows split in contiguous static chunks, one per thread.
+  const int threads = forThreadChunks(n, n * vocab, [&](int thread, int64_t begin, int64_t end) {
+    double local = 0;
+    for (int64_t i = begin; i < end; ++i) {
+      float *drow = dlogits ? dlogits + i * vocab : nullptr;
+      if (targets[i] == ignoreIndex) {
+        if (drow)
+          std::memset(drow, 0, vocab * sizeof(float));
+        continue;
       }
-      partial[thread] = local;
+      local += rowLoss(drow, logits + i * vocab, vocab, targets[i], count, simd);
     }
-  }
+    partial[thread] = local;
+  });
   double total = 0;
   for (int i = 0; i < threads; ++i)
     total += partial[i];

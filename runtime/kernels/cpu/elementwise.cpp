@@ -2,6 +2,8 @@
 // The transcendental ones use branch-free exp/erf approximations (a few ulp, see below) so the
 // loops vectorize; libm's scalar expf/erff would not. Each loop is compiled for AVX2 and for
 // baseline x86-64, picked at load time, and split over the cores in static chunks.
+#include "kernels/common/activation.h"
+#include "kernels/cpu/cpu_common.h"
 #include "kernels/cpu/kernels.h"
 
 #include <algorithm>
@@ -10,18 +12,9 @@
 namespace slimtune::cpu {
 namespace {
 
-// An ISA clone, not an arch= one: GCC picks "arch=haswell" (or x86-64-v3) clones only on
-// Intel CPUs of that exact subtype, so AMD machines would always run the baseline clone.
-#define SLIMTUNE_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
-// The helpers must be inlined into both clones for their loops to vectorize; for the same
-// reason they use __builtin_fabsf/copysignf: <cmath>'s inline wrappers are not inlined into
-// the AVX2 clone (target mismatch) and a call stops vectorization.
-#define SLIMTUNE_INLINE __attribute__((always_inline)) inline
-
-// Work below this many elements runs on one thread: waking the team costs more.
-constexpr int64_t kParallelMin = 1 << 15;
-// Elements per parallel work item (64 KB of fp32), large enough to amortize a clone dispatch.
-constexpr int64_t kChunk = 1 << 14;
+// The helpers below are SLIMTUNE_INLINE, so that they are inlined into both clones of each
+// loop, and use __builtin_fabsf/copysignf: <cmath>'s inline wrappers are not inlined into the
+// AVX2 clone (target mismatch) and a call stops vectorization.
 
 // Calls range(begin, end) on consecutive chunks of [0, n), statically spread over the threads.
 template <typename Range>
@@ -117,10 +110,11 @@ SLIMTUNE_INLINE float tanhApprox(float z) {
   return __builtin_copysignf((1.0f - e) / (1.0f + e), z);
 }
 
-constexpr float kGeluTanhScale = 0.7978845608028654f; // sqrt(2 / pi)
-constexpr float kGeluCubic = 0.044715f;
-constexpr float kInvSqrt2 = 0.7071067811865476f;
-constexpr float kInvSqrt2Pi = 0.3989422804014327f;
+// The definitions' constants (kernels/common/activation.h), rounded to fp32 once.
+constexpr float kGeluTanhScale = static_cast<float>(common::kGeluTanhScale);
+constexpr float kGeluCubic = static_cast<float>(common::kGeluCubic);
+constexpr float kInvSqrt2 = static_cast<float>(common::kInvSqrt2);
+constexpr float kInvSqrt2Pi = static_cast<float>(common::kInvSqrt2Pi);
 
 SLIMTUNE_VECTOR_CLONES void siluRange(float *y, const float *x, int64_t n) {
 #pragma omp simd

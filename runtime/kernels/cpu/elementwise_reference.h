@@ -1,10 +1,12 @@
 // Plain references of the elementwise kernels (add, mul, fill_zero, copy_columns, SiLU, GELU),
-// templated on the element type so that tests can run them in double precision. Semantics:
+// templated on the element type so that tests can run them in double precision; the
+// activations one element at a time through kernels/common/activation.h. Semantics:
 // SLIMTUNE_KERNELS in kernel_abi.h.
 #ifndef SLIMTUNE_KERNELS_CPU_ELEMENTWISE_REFERENCE_H
 #define SLIMTUNE_KERNELS_CPU_ELEMENTWISE_REFERENCE_H
 
-#include <cmath>
+#include "kernels/common/activation.h"
+
 #include <cstdint>
 
 namespace slimtune::cpu::reference {
@@ -38,63 +40,30 @@ void copyColumns(T *dst, const T *src, int64_t rows, int64_t srcCols, int64_t ds
       dst[r * dstCols + dstOffset + j] = src[r * srcCols + srcOffset + j];
 }
 
-template <typename T>
-T sigmoidOf(T x) {
-  return T(1) / (T(1) + std::exp(-x));
-}
-
-// silu(x) = x * sigmoid(x).
+// silu(x) = x * sigmoid(x); its gradient dy s (1 + x (1 - s)), s = sigmoid(x).
 template <typename T>
 void silu(T *y, const T *x, int64_t n) {
   for (int64_t i = 0; i < n; ++i)
-    y[i] = x[i] * sigmoidOf(x[i]);
+    y[i] = common::silu(x[i]);
 }
 
-// d silu / dx = s (1 + x (1 - s)), s = sigmoid(x).
 template <typename T>
 void siluGrad(T *dx, const T *dy, const T *x, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) {
-    T s = sigmoidOf(x[i]);
-    dx[i] = dy[i] * s * (T(1) + x[i] * (T(1) - s));
-  }
+  for (int64_t i = 0; i < n; ++i)
+    dx[i] = common::siluGrad(dy[i], x[i]);
 }
 
-// erf GELU: 0.5 x (1 + erf(x / sqrt 2)); tanh form: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
-constexpr double kGeluTanhScale = 0.7978845608028654; // sqrt(2 / pi)
-constexpr double kGeluCubic = 0.044715;
-constexpr double kInvSqrt2 = 0.7071067811865476;
-constexpr double kInvSqrt2Pi = 0.3989422804014327;
-
-template <typename T>
-T geluOf(T x, bool tanhApproximation) {
-  if (tanhApproximation)
-    return T(0.5) * x *
-           (T(1) + std::tanh(T(kGeluTanhScale) * (x + T(kGeluCubic) * x * x * x)));
-  return T(0.5) * x * (T(1) + std::erf(x * T(kInvSqrt2)));
-}
-
-template <typename T>
-T geluDerivativeOf(T x, bool tanhApproximation) {
-  if (tanhApproximation) {
-    T t = std::tanh(T(kGeluTanhScale) * (x + T(kGeluCubic) * x * x * x));
-    T dz = T(kGeluTanhScale) * (T(1) + T(3 * kGeluCubic) * x * x);
-    return T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * dz;
-  }
-  T cdf = T(0.5) * (T(1) + std::erf(x * T(kInvSqrt2)));
-  T pdf = T(kInvSqrt2Pi) * std::exp(T(-0.5) * x * x);
-  return cdf + x * pdf;
-}
-
+// GELU, erf or tanh form (kernels/common/activation.h).
 template <typename T>
 void gelu(T *y, const T *x, int64_t n, int32_t tanhApproximation) {
   for (int64_t i = 0; i < n; ++i)
-    y[i] = geluOf(x[i], tanhApproximation != 0);
+    y[i] = common::gelu(x[i], tanhApproximation != 0);
 }
 
 template <typename T>
 void geluGrad(T *dx, const T *dy, const T *x, int64_t n, int32_t tanhApproximation) {
   for (int64_t i = 0; i < n; ++i)
-    dx[i] = dy[i] * geluDerivativeOf(x[i], tanhApproximation != 0);
+    dx[i] = common::geluGrad(dy[i], x[i], tanhApproximation != 0);
 }
 
 } // namespace slimtune::cpu::reference

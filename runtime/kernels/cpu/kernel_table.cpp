@@ -1,108 +1,121 @@
-// The table of kernel function pointers a compiled step is given (kernel_abi.h), indexed by
-// slimtune_kernel_id and built from SLIMTUNE_KERNELS, with a compile-time check that every
-// kernel's C++ parameter types spell its ABI signature string.
+// The two kernel tables of the CPU (kernel_abi.h), indexed by slimtune_kernel_id: the fast
+// kernels a step runs, and their plain references (fp32), which must give the same results up
+// to rounding (SLIMTUNE_KERNELS=reference checks whole steps with them). One list maps each id
+// to both C++ kernels; each table is SLIMTUNE_KERNELS expanded over it, every entry the ABI
+// wrapper of its kernel (abi_wrapper.h). At compile time: every entry's parameters spell its
+// kernel's signature string, and a kernel added to SLIMTUNE_KERNELS without a line below
+// leaves Kernels<ID> undefined, so neither table compiles.
+#include "kernels/cpu/abi_wrapper.h"
+#include "kernels/cpu/approx_activation_reference.h"
+#include "kernels/cpu/attention_reference.h"
+#include "kernels/cpu/cross_entropy_reference.h"
+#include "kernels/cpu/elementwise_reference.h"
+#include "kernels/cpu/embedding_reference.h"
 #include "kernels/cpu/kernels.h"
-
-#include <cstddef>
-#include <type_traits>
+#include "kernels/cpu/linear_reference.h"
+#include "kernels/cpu/lora_reference.h"
+#include "kernels/cpu/merge_lora_reference.h"
+#include "kernels/cpu/norms_reference.h"
+#include "kernels/cpu/optimizer_reference.h"
+#include "kernels/cpu/quantize_reference.h"
+#include "kernels/cpu/rope_reference.h"
+#include "kernels/kernel_signature.h"
 
 namespace slimtune::cpu {
 namespace {
+namespace ref = reference;
 
-template <typename T>
-constexpr bool kAlwaysFalse = false;
-
-// The signature letter of one parameter type: p pointer, l int64_t, i int32_t, f float. Only
-// the pointee types the kernels use count as 'p'; anything else fails to compile.
-template <typename T>
-constexpr char abiLetter() {
-  using Pointee = std::remove_cv_t<std::remove_pointer_t<T>>;
-  if constexpr (std::is_same_v<T, int64_t>)
-    return 'l';
-  else if constexpr (std::is_same_v<T, int32_t>)
-    return 'i';
-  else if constexpr (std::is_same_v<T, float>)
-    return 'f';
-  else if constexpr (std::is_pointer_v<T> &&
-                     (std::is_same_v<Pointee, float> || std::is_same_v<Pointee, int32_t> ||
-                      std::is_same_v<Pointee, double> || std::is_same_v<Pointee, void> ||
-                      std::is_same_v<Pointee, uint8_t>))
-    return 'p';
-  else
-    static_assert(kAlwaysFalse<T>, "kernel parameter type has no ABI signature letter");
+// The attention references need no workspace: the ABI's parameter lists around them.
+void attentionReference(float *o, float *lse, const float *q, const float *k, const float *v,
+                        float *, int64_t b, int64_t t, int64_t heads, int64_t kvHeads,
+                        int64_t headDim, float scale) {
+  ref::attention<float>(o, lse, q, k, v, b, t, heads, kvHeads, headDim, scale);
 }
 
-// Whether void(Args...) is what `signature` spells, letter for letter.
-template <typename... Args>
-constexpr bool matchesSignature(void (*)(Args...), const char *signature) {
-  constexpr char letters[] = {abiLetter<Args>()..., '\0'};
-  for (size_t i = 0; i <= sizeof...(Args); ++i)
-    if (letters[i] != signature[i]) // stops at the shorter string's terminator
-      return false;
-  return true;
+void attentionGradReference(float *dq, float *dk, float *dv, const float *q, const float *k,
+                            const float *v, const float *o, const float *lse, const float *dout,
+                            float *, int64_t b, int64_t t, int64_t heads, int64_t kvHeads,
+                            int64_t headDim, float scale) {
+  ref::attentionGrad<float>(dq, dk, dv, q, k, v, o, lse, dout, b, t, heads, kvHeads, headDim,
+                            scale);
 }
 
-// The C++ kernel behind each ABI id. A kernel added to SLIMTUNE_KERNELS without a line here
-// leaves KernelOf<ID> undefined, and the table below does not compile.
-template <slimtune_kernel_id Id>
-struct KernelOf;
-#define SLIMTUNE_KERNEL_OF(ID, function)                                                          \
-  template <>                                                                                      \
-  struct KernelOf<SLIMTUNE_KERNEL_##ID> {                                                          \
-    static constexpr auto value = &function;                                                       \
+// The C++ kernels behind each ABI id: the fast one and its reference.
+template <slimtune_kernel_id Id> struct Kernels;
+#define SLIMTUNE_CPU_KERNEL(ID, fastKernel, referenceKernel)                                       \
+  template <> struct Kernels<SLIMTUNE_KERNEL_##ID> {                                               \
+    static constexpr auto fast = &fastKernel;                                                      \
+    static constexpr auto reference = &referenceKernel;                                            \
   };
-SLIMTUNE_KERNEL_OF(EMBEDDING, embedding)
-SLIMTUNE_KERNEL_OF(POSITION_EMBEDDING, positionEmbedding)
-SLIMTUNE_KERNEL_OF(RMS_NORM, rmsNorm)
-SLIMTUNE_KERNEL_OF(RMS_NORM_GRAD, rmsNormGrad)
-SLIMTUNE_KERNEL_OF(LAYER_NORM, layerNorm)
-SLIMTUNE_KERNEL_OF(LAYER_NORM_GRAD, layerNormGrad)
-SLIMTUNE_KERNEL_OF(NORMALIZE, normalize)
-SLIMTUNE_KERNEL_OF(NORMALIZE_GRAD, normalizeGrad)
-SLIMTUNE_KERNEL_OF(SCALE_SHIFT, scaleShift)
-SLIMTUNE_KERNEL_OF(QUANTIZE_EMA, quantizeEma)
-SLIMTUNE_KERNEL_OF(LINEAR, linear)
-SLIMTUNE_KERNEL_OF(WEIGHT_GRAD, weightGrad)
-SLIMTUNE_KERNEL_OF(SUM_ROWS, sumRows)
-SLIMTUNE_KERNEL_OF(LORA, lora)
-SLIMTUNE_KERNEL_OF(LORA_GRAD, loraGrad)
-SLIMTUNE_KERNEL_OF(ROPE, rope)
-SLIMTUNE_KERNEL_OF(ATTENTION, attention)
-SLIMTUNE_KERNEL_OF(ATTENTION_GRAD, attentionGrad)
-SLIMTUNE_KERNEL_OF(SILU, silu)
-SLIMTUNE_KERNEL_OF(SILU_GRAD, siluGrad)
-SLIMTUNE_KERNEL_OF(GELU, gelu)
-SLIMTUNE_KERNEL_OF(GELU_GRAD, geluGrad)
-SLIMTUNE_KERNEL_OF(ACTIVATION_FLAGS, activationFlags)
-SLIMTUNE_KERNEL_OF(ACTIVATION_GRAD_FLAGS, activationGradFlags)
-SLIMTUNE_KERNEL_OF(QUANTIZE, quantize)
-SLIMTUNE_KERNEL_OF(DEQUANTIZE, dequantize)
-SLIMTUNE_KERNEL_OF(ADD, add)
-SLIMTUNE_KERNEL_OF(MUL, mul)
-SLIMTUNE_KERNEL_OF(FILL_ZERO, fillZero)
-SLIMTUNE_KERNEL_OF(COPY_COLUMNS, copyColumns)
-SLIMTUNE_KERNEL_OF(CROSS_ENTROPY, crossEntropy)
-SLIMTUNE_KERNEL_OF(SUM_SQUARES, sumSquares)
-SLIMTUNE_KERNEL_OF(SQRT_F64, sqrtF64)
-SLIMTUNE_KERNEL_OF(ADAMW, adamw)
-SLIMTUNE_KERNEL_OF(MERGE_LORA, mergeLora)
-#undef SLIMTUNE_KERNEL_OF
+SLIMTUNE_CPU_KERNEL(EMBEDDING, embedding, ref::embedding<float>)
+SLIMTUNE_CPU_KERNEL(POSITION_EMBEDDING, positionEmbedding, ref::positionEmbedding<float>)
+SLIMTUNE_CPU_KERNEL(RMS_NORM, rmsNorm, ref::rmsNorm<float>)
+SLIMTUNE_CPU_KERNEL(RMS_NORM_GRAD, rmsNormGrad, ref::rmsNormGrad<float>)
+SLIMTUNE_CPU_KERNEL(LAYER_NORM, layerNorm, ref::layerNorm<float>)
+SLIMTUNE_CPU_KERNEL(LAYER_NORM_GRAD, layerNormGrad, ref::layerNormGrad<float>)
+SLIMTUNE_CPU_KERNEL(LINEAR, linear, ref::linear<float>)
+SLIMTUNE_CPU_KERNEL(WEIGHT_GRAD, weightGrad, ref::weightGrad<float>)
+SLIMTUNE_CPU_KERNEL(SUM_ROWS, sumRows, ref::sumRows<float>)
+SLIMTUNE_CPU_KERNEL(LORA, lora, ref::lora<float>)
+SLIMTUNE_CPU_KERNEL(LORA_GRAD, loraGrad, ref::loraGrad<float>)
+SLIMTUNE_CPU_KERNEL(ROPE, rope, ref::rope<float>)
+SLIMTUNE_CPU_KERNEL(ATTENTION, attention, attentionReference)
+SLIMTUNE_CPU_KERNEL(ATTENTION_GRAD, attentionGrad, attentionGradReference)
+SLIMTUNE_CPU_KERNEL(SILU, silu, ref::silu<float>)
+SLIMTUNE_CPU_KERNEL(SILU_GRAD, siluGrad, ref::siluGrad<float>)
+SLIMTUNE_CPU_KERNEL(GELU, gelu, ref::gelu<float>)
+SLIMTUNE_CPU_KERNEL(GELU_GRAD, geluGrad, ref::geluGrad<float>)
+SLIMTUNE_CPU_KERNEL(ACTIVATION_FLAGS, activationFlags, ref::activationFlags)
+SLIMTUNE_CPU_KERNEL(ACTIVATION_GRAD_FLAGS, activationGradFlags, ref::activationGradFlags)
+SLIMTUNE_CPU_KERNEL(QUANTIZE, quantize, ref::quantize)
+SLIMTUNE_CPU_KERNEL(DEQUANTIZE, dequantize, ref::dequantize)
+SLIMTUNE_CPU_KERNEL(ADD, add, ref::add<float>)
+SLIMTUNE_CPU_KERNEL(MUL, mul, ref::mul<float>)
+SLIMTUNE_CPU_KERNEL(FILL_ZERO, fillZero, ref::fillZero)
+SLIMTUNE_CPU_KERNEL(COPY_COLUMNS, copyColumns, ref::copyColumns<float>)
+SLIMTUNE_CPU_KERNEL(CROSS_ENTROPY, crossEntropy, ref::crossEntropy<float>)
+SLIMTUNE_CPU_KERNEL(SUM_SQUARES, sumSquares, ref::sumSquares<float>)
+SLIMTUNE_CPU_KERNEL(SQRT_F64, sqrtF64, ref::sqrtF64<float>)
+SLIMTUNE_CPU_KERNEL(ADAMW, adamw, ref::adamw<float>)
+SLIMTUNE_CPU_KERNEL(MERGE_LORA, mergeLora, ref::mergeLora<float>)
+SLIMTUNE_CPU_KERNEL(NORMALIZE, normalize, ref::normalize<float>)
+SLIMTUNE_CPU_KERNEL(NORMALIZE_GRAD, normalizeGrad, ref::normalizeGrad<float>)
+SLIMTUNE_CPU_KERNEL(SCALE_SHIFT, scaleShift, ref::scaleShift<float>)
+SLIMTUNE_CPU_KERNEL(QUANTIZE_EMA, quantizeEma, ref::quantizeEma)
+#undef SLIMTUNE_CPU_KERNEL
 
-#define SLIMTUNE_CHECK_SIGNATURE(ID, name, signature)                                             \
-  static_assert(matchesSignature(KernelOf<SLIMTUNE_KERNEL_##ID>::value, signature),               \
-                "the C++ parameters of kernel " #name " do not match its ABI signature " signature);
-SLIMTUNE_KERNELS(SLIMTUNE_CHECK_SIGNATURE)
-#undef SLIMTUNE_CHECK_SIGNATURE
+#define SLIMTUNE_CHECK_SIGNATURES(ID, name, signature)                                             \
+  static_assert(kernels::spellsAbiSignature(                                                       \
+                    &AbiWrapper<Kernels<SLIMTUNE_KERNEL_##ID>::fast>::call, signature),            \
+                "the C++ parameters of kernel " #name                                              \
+                " do not match its ABI signature " signature);                                     \
+  static_assert(kernels::spellsAbiSignature(                                                       \
+                    &AbiWrapper<Kernels<SLIMTUNE_KERNEL_##ID>::reference>::call, signature),       \
+                "the C++ parameters of the reference of kernel " #name                             \
+                " do not match its ABI signature " signature);
+SLIMTUNE_KERNELS(SLIMTUNE_CHECK_SIGNATURES)
+#undef SLIMTUNE_CHECK_SIGNATURES
 
 } // namespace
 
+// In SLIMTUNE_KERNELS order, which is the enum's: entry i is the kernel with id i.
 void *const *kernelTable() {
-  // In SLIMTUNE_KERNELS order, which is the enum's: entry i is the kernel with id i.
   static void *const table[] = {
-#define SLIMTUNE_TABLE_ENTRY(ID, name, signature)                                                 \
-  reinterpret_cast<void *>(KernelOf<SLIMTUNE_KERNEL_##ID>::value),
-      SLIMTUNE_KERNELS(SLIMTUNE_TABLE_ENTRY)
-#undef SLIMTUNE_TABLE_ENTRY
+#define SLIMTUNE_FAST_ENTRY(ID, name, signature) abiEntry<Kernels<SLIMTUNE_KERNEL_##ID>::fast>(),
+      SLIMTUNE_KERNELS(SLIMTUNE_FAST_ENTRY)
+#undef SLIMTUNE_FAST_ENTRY
+  };
+  static_assert(sizeof(table) / sizeof(table[0]) == SLIMTUNE_KERNEL_COUNT,
+                "one table entry per kernel id");
+  return table;
+}
+
+void *const *referenceKernelTable() {
+  static void *const table[] = {
+#define SLIMTUNE_REFERENCE_ENTRY(ID, name, signature)                                              \
+  abiEntry<Kernels<SLIMTUNE_KERNEL_##ID>::reference>(),
+      SLIMTUNE_KERNELS(SLIMTUNE_REFERENCE_ENTRY)
+#undef SLIMTUNE_REFERENCE_ENTRY
   };
   static_assert(sizeof(table) / sizeof(table[0]) == SLIMTUNE_KERNEL_COUNT,
                 "one table entry per kernel id");

@@ -1,7 +1,8 @@
 // The CPU kernels a compiled step calls (through the table of kernel_abi.h), each with a plain
 // reference implementation beside the fast one. References are templates so that tests can
 // run them in double precision (finite differences); the fast versions are fp32 and use both
-// cores (OpenMP) and BLAS. Semantics of every kernel: see SLIMTUNE_KERNELS in kernel_abi.h.
+// cores (OpenMP) and BLAS. Semantics of every kernel: see SLIMTUNE_KERNELS in kernel_abi.h;
+// workspace sizes: workspace.h.
 #ifndef SLIMTUNE_KERNELS_CPU_KERNELS_H
 #define SLIMTUNE_KERNELS_CPU_KERNELS_H
 
@@ -11,7 +12,8 @@
 
 namespace slimtune::cpu {
 
-// Fast versions, with the exact parameter types the ABI signature strings describe.
+// Fast versions, with the exact parameter types the ABI signature strings describe, without the
+// device context and returning nothing: the tables wrap them (abi_wrapper.h).
 void embedding(float *out, const float *table, const int32_t *ids, int64_t n, int64_t c,
                int64_t vocab);
 void positionEmbedding(float *out, const float *table, int64_t b, int64_t t, int64_t c);
@@ -78,7 +80,8 @@ void adamw(float *p, float *m, float *v, const float *g, int64_t n, const float 
 void mergeLora(float *merged, const float *w, const float *a, const float *b, int64_t in,
                int64_t out, int64_t r, float scale, int32_t layout);
 
-// The table of function pointers, indexed by slimtune_kernel_id, that a step is given.
+// The table of function pointers, indexed by slimtune_kernel_id, that a step is given (the
+// kernels with the ABI's C type, context first; the CPU's context is NULL).
 void *const *kernelTable();
 // The same with every kernel's plain reference (fp32): for checking whole steps.
 void *const *referenceKernelTable();

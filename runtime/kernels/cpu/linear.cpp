@@ -1,6 +1,7 @@
 // The dense layer and its parameter gradients: one GEMM each (cpu::gemm picks the library),
 // plus a bias pass. Its input gradient needs no kernel of its own: dx = dy W is `linear` of dy
 // with the other layout (W [out, in] read as [in', out'] = [out, in]).
+#include "kernels/cpu/cpu_common.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/kernels.h"
 
@@ -17,7 +18,7 @@ void linear(float *y, const float *x, const float *w, const float *b, int64_t n,
     gemm(false, false, n, out, in, 1.0f, x, in, w, out, 0.0f, y, out);
   if (!b)
     return;
-#pragma omp parallel for schedule(static) if (n * out >= (1 << 15))
+#pragma omp parallel for schedule(static) if (n * out >= kParallelMin)
   for (int64_t i = 0; i < n; ++i) {
     float *row = y + i * out;
     for (int64_t o = 0; o < out; ++o)
@@ -39,7 +40,7 @@ void weightGrad(float *dw, const float *dy, const float *x, int64_t n, int64_t i
 void sumRows(float *db, const float *dy, int64_t n, int64_t c) {
   constexpr int64_t kBand = 32; // columns per work item (two cache lines of a row); 576 -> 18
   int64_t bands = (c + kBand - 1) / kBand;
-#pragma omp parallel for schedule(static) if (n * c >= (1 << 15))
+#pragma omp parallel for schedule(static) if (n * c >= kParallelMin)
   for (int64_t band = 0; band < bands; ++band) {
     int64_t begin = band * kBand, end = std::min(c, begin + kBand);
     float *acc = db + begin;

@@ -1,14 +1,13 @@
 // The LoRA adapter, forward and backward, with dropout on its input: rank-r GEMMs through
 // cpu::gemm (skinny shapes, which it sends to oneDNN) and the dropout mask regenerated from
 // slimtune_dropout_keep's counter hash wherever it is needed, never stored.
+#include "kernels/common/counter_random.h"
+#include "kernels/cpu/cpu_common.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/kernels.h"
 
 namespace slimtune::cpu {
 namespace {
-
-// Rows below this many elements in all run on one thread.
-constexpr int64_t kParallelMin = 1 << 15;
 
 // xd [n, in] = drop(x): x * keep / (1 - p), keep from the hash of the element's index.
 void dropout(float *xd, const float *x, int64_t n, int64_t in, float p, int64_t seed,

@@ -4,7 +4,7 @@
 #ifndef SLIMTUNE_KERNELS_CPU_LORA_REFERENCE_H
 #define SLIMTUNE_KERNELS_CPU_LORA_REFERENCE_H
 
-#include "slimtune/kernel_abi.h"
+#include "kernels/common/counter_random.h"
 
 #include <cstdint>
 
@@ -23,7 +23,7 @@ void loraDropout(T *xd, const T *x, int64_t n, int64_t in, float p, int64_t seed
 }
 
 // y [n, out] = scale * (drop(x) A^T) B^T; x [n, in], A [r, in], B [out, r]. Overwrites y.
-// work: u [n, r], then drop(x) [n, in] when p > 0 (slimtune_lora_work floats).
+// work: u [n, r], then drop(x) [n, in] when p > 0 (slimtune_cpu_lora_work floats, workspace.h).
 template <typename T>
 void lora(T *y, const T *x, const T *a, const T *b, T *work, int64_t n, int64_t in, int64_t out,
           int64_t r, T scale, float p, int64_t seed, const int32_t *step) {
@@ -52,7 +52,7 @@ void lora(T *y, const T *x, const T *a, const T *b, T *work, int64_t n, int64_t 
 // Gradients of lora given dy [n, out]; dx [n, in], da [r, in], db [out, r] are overwritten:
 //   du = scale dy B, dB = scale dy^T u, dA = du^T drop(x), dx = (du A) * keep / (1 - p),
 // with u = drop(x) A^T recomputed. work: u [n, r], du [n, r], then drop(x) [n, in] when p > 0
-// (slimtune_lora_grad_work floats).
+// (slimtune_cpu_lora_grad_work floats, workspace.h).
 template <typename T>
 void loraGrad(T *dx, T *da, T *db, const T *dy, const T *x, const T *a, const T *b, T *work,
               int64_t n, int64_t in, int64_t out, int64_t r, T scale, float p, int64_t seed,

@@ -5,7 +5,7 @@
 // LayerNorm's variance takes a second pass over x - mean, so rows with a large common offset
 // keep their precision. Each row loop is compiled for AVX2+FMA and for baseline x86-64 (picked
 // once from the CPU's features) and rows are split over the cores in static chunks.
-#include "kernels/cpu/avx2_math.h"
+#include "kernels/cpu/cpu_common.h"
 #include "kernels/cpu/kernels.h"
 
 #include <algorithm>
@@ -13,18 +13,6 @@
 
 namespace slimtune::cpu {
 namespace {
-
-#define SLIMTUNE_INLINE __attribute__((always_inline)) inline
-
-// Work below this many elements runs on one thread: waking the team costs more.
-constexpr int64_t kParallelMin = 1 << 15;
-// Elements per parallel work item.
-constexpr int64_t kChunk = 1 << 14;
-
-bool cpuHasAvx2() {
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return has;
-}
 
 struct NormArgs {
   float *out;

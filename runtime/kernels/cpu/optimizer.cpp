@@ -1,30 +1,16 @@
 // The optimizer's kernels: the squared gradient norm (accumulated in double, reduced in a fixed
-// order), its square root, the learning-rate schedule (computed in double) and AdamW in
-// PyTorch's arithmetic (p *= 1 - lr wd; m, v moving averages; p -= (lr / c1) m / (sqrt(v) /
-// sqrt(c2) + eps)) with the bias corrections and the clipping factor computed once in double.
+// order), its square root, and AdamW in PyTorch's arithmetic (p *= 1 - lr wd; m, v moving
+// averages; p -= (lr / c1) m / (sqrt(v) / sqrt(c2) + eps)) with the bias corrections and the
+// clipping factor computed once in double.
 // The element loops use AVX2 when the CPU has it and are split over the cores.
-#include "kernels/cpu/avx2_math.h"
+#include "kernels/cpu/cpu_common.h"
 #include "kernels/cpu/kernels.h"
 #include "kernels/cpu/optimizer_reference.h"
 
-#include <algorithm>
 #include <cmath>
-#include <immintrin.h>
-#include <omp.h>
 
 namespace slimtune::cpu {
 namespace {
-
-#define SLIMTUNE_INLINE __attribute__((always_inline)) inline
-
-constexpr int kMaxThreads = 256;
-// Work below this many elements runs on one thread.
-constexpr int64_t kParallelMin = 1 << 15;
-
-bool cpuHasAvx2() {
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return has;
-}
 
 SLIMTUNE_INLINE double sumSquaresRange(const float *x, int64_t begin, int64_t end) {
   double acc = 0;
@@ -82,26 +68,12 @@ SLIMTUNE_AVX2 void adamAvx2(const AdamConstants &k, float *p, float *m, float *v
     adamElement(k, p[i], m[i], v[i], g[i]);
 }
 
-// Calls range(thread, begin, end) on [0, n) split in one contiguous chunk per thread.
-template <typename Range> int forThreadChunks(int64_t n, const Range &range) {
-  int threads = 1;
-#pragma omp parallel if (n >= kParallelMin)
-  {
-    const int thread = omp_get_thread_num();
-#pragma omp single
-    threads = std::min(omp_get_num_threads(), kMaxThreads);
-    if (thread < threads)
-      range(thread, n * thread / threads, n * (thread + 1) / threads);
-  }
-  return threads;
-}
-
 } // namespace
 
 void sumSquares(double *acc, const float *x, int64_t n) {
   const bool avx2 = cpuHasAvx2();
   double partial[kMaxThreads] = {};
-  const int threads = forThreadChunks(n, [&](int thread, int64_t begin, int64_t end) {
+  const int threads = forThreadChunks(n, n, [&](int thread, int64_t begin, int64_t end) {
     partial[thread] = avx2 ? sumSquaresAvx2(x, begin, end) : sumSquaresBaseline(x, begin, end);
   });
   double total = 0;
@@ -128,7 +100,7 @@ void adamw(float *p, float *m, float *v, const float *g, int64_t n, const float 
                         static_cast<float>(1.0 / std::sqrt(correction2)),
                         eps};
   const bool avx2 = cpuHasAvx2();
-  forThreadChunks(n, [&](int, int64_t begin, int64_t end) {
+  forThreadChunks(n, n, [&](int, int64_t begin, int64_t end) {
     if (avx2) {
       adamAvx2(k, p, m, v, g, begin, end);
     } else {

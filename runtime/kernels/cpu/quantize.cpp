@@ -4,38 +4,39 @@
 // is `group` channels of one row; a row's last group is shorter when `group` does not divide
 // the channels. Groups run in parallel only when each starts on a byte boundary; otherwise two
 // groups would write the same byte.
+#include "kernels/common/stash_codec.h"
+#include "kernels/cpu/cpu_common.h"
 #include "kernels/cpu/kernels.h"
-#include "slimtune/kernel_abi.h"
 
 #include <algorithm>
-#include <cmath>
 #include <cstring>
 
 namespace slimtune::cpu {
 namespace {
-constexpr int64_t kParallelMin = 1 << 15; // elements
 
 // A group's minimum, code step and its inverse (0 when all values are equal). Inlined into
 // both paths below, so the AVX2 clone of nearest8 vectorizes it too.
 struct GroupRange {
   float lo, step, scale;
 };
-__attribute__((always_inline)) inline GroupRange rangeOf(const float *v, int64_t group,
-                                                         float levels) {
+SLIMTUNE_INLINE GroupRange groupRange(float lo, float width, float levels) {
+  const common::CodeScale s = common::codeScale(width, levels);
+  return {lo, s.step, s.scale};
+}
+SLIMTUNE_INLINE GroupRange rangeOf(const float *v, int64_t group, float levels) {
   float lo = v[0], hi = v[0];
 #pragma omp simd reduction(min : lo) reduction(max : hi)
   for (int64_t j = 1; j < group; ++j) {
     lo = std::min(lo, v[j]);
     hi = std::max(hi, v[j]);
   }
-  const float width = hi - lo;
-  return {lo, width > 0 ? width / levels : 0.0f, width > 0 ? levels / width : 0.0f};
+  return groupRange(lo, hi - lo, levels);
 }
 
 // One group's 8-bit nearest codes, the lean pipeline's common case, compiled for AVX2 as well
 // as the baseline ISA (picked at load time); writes the group's step and minimum.
-__attribute__((target_clones("avx2", "default"))) void
-nearest8(uint8_t *q, const float *v, int64_t group, float levels, float *params) {
+SLIMTUNE_VECTOR_CLONES void nearest8(uint8_t *q, const float *v, int64_t group, float levels,
+                                     float *params) {
   const GroupRange r = rangeOf(v, group, levels);
   params[0] = r.step;
   params[1] = r.lo;
@@ -55,14 +56,12 @@ void encodeGroup(uint8_t *codes, float *params, const float *v, int64_t first, i
   params[1] = r.lo;
   for (int64_t j = 0; j < length; ++j) {
     const int64_t i = first + j;
-    const float u = stochastic ? slimtune_counter_uniform(static_cast<uint64_t>(seed), at,
-                                                          static_cast<uint64_t>(i))
-                               : 0.5f;
-    const float q = std::min(std::max(std::floor((v[j] - r.lo) * r.scale + u), 0.0f), levels);
+    const float q = common::quantizeCode(v[j], r.lo, r.scale,
+                                         common::roundingOffset(stochastic, seed, at, i), levels);
     if (bits == 8)
       codes[i] = static_cast<uint8_t>(q);
     else
-      codes[i * bits / 8] |= static_cast<uint8_t>(static_cast<unsigned>(q) << (i * bits % 8));
+      common::packCode(codes, i, bits, q);
   }
 }
 // The code bytes after the groups' [step, minimum] pairs; narrower codes are OR-ed into their
@@ -143,8 +142,8 @@ void quantizeEma(uint8_t *out, const float *x, float *range, int64_t rows, int64
 #pragma omp parallel for schedule(static) if (parallelGroups(rows * channels, channels, group, bits))
   for (int64_t k = 0; k < groups; ++k) {
     const GroupSpan g = spanOf(k, channels, group, perRow);
-    const float lo = range[2 * g.channelGroup], width = range[2 * g.channelGroup + 1] - lo;
-    const GroupRange r{lo, width > 0 ? width / levels : 0.0f, width > 0 ? levels / width : 0.0f};
+    const float lo = range[2 * g.channelGroup];
+    const GroupRange r = groupRange(lo, range[2 * g.channelGroup + 1] - lo, levels);
     encodeGroup(codes, &params[2 * k], x + g.first, g.first, g.length, bits, stochastic, seed,
                 at, levels, r);
   }
@@ -155,7 +154,6 @@ void dequantize(float *y, const uint8_t *in, int64_t rows, int64_t channels, int
   const int64_t perRow = (channels + group - 1) / group, groups = rows * perRow;
   const auto *params = reinterpret_cast<const float *>(in);
   const uint8_t *codes = in + groups * 2 * sizeof(float);
-  const unsigned mask = (1u << bits) - 1;
 #pragma omp parallel for schedule(static) if (rows * channels >= kParallelMin)
   for (int64_t k = 0; k < groups; ++k) {
     const GroupSpan g = spanOf(k, channels, group, perRow);
@@ -165,12 +163,11 @@ void dequantize(float *y, const uint8_t *in, int64_t rows, int64_t channels, int
       const uint8_t *q = codes + g.first;
 #pragma omp simd
       for (int64_t j = 0; j < g.length; ++j)
-        out[j] = static_cast<float>(q[j]) * stepSize + lo;
+        out[j] = common::decode(q[j], stepSize, lo);
     } else {
-      for (int64_t j = 0; j < g.length; ++j) {
-        const int64_t i = g.first + j;
-        out[j] = static_cast<float>((codes[i * bits / 8] >> (i * bits % 8)) & mask) * stepSize + lo;
-      }
+      for (int64_t j = 0; j < g.length; ++j)
+        out[j] = common::decode(static_cast<float>(common::codeAt(codes, g.first + j, bits)),
+                                stepSize, lo);
     }
   }
 }

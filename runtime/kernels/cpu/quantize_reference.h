@@ -1,12 +1,12 @@
-// Plain reference of the Mesa stash codec (quantize, dequantize): one group, one element at a
-// time, straight from the definition in kernel_abi.h.
+// Plain reference of the Mesa stash codec (quantize, quantize_ema, dequantize): one group, one
+// element at a time (kernels/common/stash_codec.h), straight from the definition in
+// kernel_abi.h.
 #ifndef SLIMTUNE_KERNELS_CPU_QUANTIZE_REFERENCE_H
 #define SLIMTUNE_KERNELS_CPU_QUANTIZE_REFERENCE_H
 
-#include "slimtune/kernel_abi.h"
+#include "kernels/common/stash_codec.h"
 
 #include <algorithm>
-#include <cmath>
 #include <cstdint>
 #include <cstring>
 
@@ -29,16 +29,12 @@ inline void encodeGroup(uint8_t *codes, float *params, const float *x, int64_t f
                         int64_t length, int32_t bits, int32_t stochastic, int64_t seed,
                         const int32_t *step, float lo, float width) {
   const float levels = static_cast<float>((1 << bits) - 1);
-  const float scale = width > 0 ? levels / width : 0.0f;
-  params[0] = width > 0 ? width / levels : 0.0f;
+  const common::CodeScale s = common::codeScale(width, levels);
+  params[0] = s.step;
   params[1] = lo;
   for (int64_t i = first; i < first + length; ++i) {
-    float u = stochastic ? slimtune_counter_uniform(static_cast<uint64_t>(seed), step ? *step : 0,
-                                                    static_cast<uint64_t>(i))
-                         : 0.5f;
-    float q = std::floor((x[i] - lo) * scale + u);
-    q = std::min(std::max(q, 0.0f), levels); // clamp: Mesa's code wraps around instead
-    codes[i * bits / 8] |= static_cast<uint8_t>(static_cast<unsigned>(q) << (i * bits % 8));
+    const float u = common::roundingOffset(stochastic, seed, step ? *step : 0, i);
+    common::packCode(codes, i, bits, common::quantizeCode(x[i], lo, s.scale, u, levels));
   }
 }
 
@@ -91,13 +87,11 @@ inline void dequantize(float *y, const uint8_t *in, int64_t rows, int64_t channe
   const int64_t groups = rows * groupsPerRow(channels, group);
   const auto *params = reinterpret_cast<const float *>(in);
   const uint8_t *codes = in + groups * 2 * sizeof(float);
-  const unsigned mask = (1u << bits) - 1;
   for (int64_t k = 0; k < groups; ++k) {
     const int64_t first = groupFirst(k, channels, group), length = groupLength(k, channels, group);
-    for (int64_t i = first; i < first + length; ++i) {
-      unsigned q = (codes[i * bits / 8] >> (i * bits % 8)) & mask;
-      y[i] = static_cast<float>(q) * params[2 * k] + params[2 * k + 1];
-    }
+    for (int64_t i = first; i < first + length; ++i)
+      y[i] = common::decode(static_cast<float>(common::codeAt(codes, i, bits)), params[2 * k],
+                            params[2 * k + 1]);
   }
 }
 

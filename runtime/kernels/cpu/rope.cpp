@@ -1,7 +1,7 @@
 // Rotary position embedding (rotate-half form). Angles pos * theta^(-2i/d) and their cosines
 // and sines are computed in double, once per position and shared by the batch and the heads;
 // positions are split over the cores. y may alias x (each pair is read before it is written).
-#include "kernels/cpu/avx2_math.h"
+#include "kernels/cpu/cpu_common.h"
 #include "kernels/cpu/kernels.h"
 #include "kernels/cpu/rope_reference.h"
 
@@ -11,17 +11,8 @@
 namespace slimtune::cpu {
 namespace {
 
-#define SLIMTUNE_INLINE __attribute__((always_inline)) inline
-
 // Channel pairs whose cosines and sines are tabulated at a time (on the stack).
 constexpr int64_t kPairs = 256;
-// Work below this many elements runs on one thread.
-constexpr int64_t kParallelMin = 1 << 15;
-
-bool cpuHasAvx2() {
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return has;
-}
 
 struct RopeArgs {
   float *y;

@@ -14,6 +14,8 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <map>
+#include <memory>
+#include <new>
 #include <signal.h>
 #include <sstream>
 #include <unistd.h>
@@ -48,14 +50,29 @@ std::string parentOf(const std::string &folder) {
   return parent.empty() ? "." : parent.string();
 }
 
-// The session's buffers of one role as safetensors tensors (fp32, manifest shapes).
-std::vector<TensorToWrite> tensorsOfRole(const Session &session, const std::string &role) {
-  std::vector<TensorToWrite> out;
+// The session's buffers of one role as a safetensors file (manifest names, types and shapes),
+// copied out of step memory into one host buffer the file is written from.
+Status writeRole(const Session &session, const std::string &role, const std::string &path,
+                 const std::map<std::string, std::string> &metadata = {}) {
+  int64_t total = 0;
   for (const StepBufferInfo &b : session.buffers())
     if (b.role == role)
-      out.push_back({b.name, DType::F32, b.shape, session.bufferData(b.name),
-                     static_cast<uint64_t>(b.bytes)});
-  return out;
+      total += b.bytes;
+  std::unique_ptr<uint8_t[]> host(new (std::nothrow) uint8_t[static_cast<size_t>(total)]);
+  if (!host)
+    return Status::error(path + ": cannot allocate " + std::to_string(total) + " bytes to write");
+  std::vector<TensorToWrite> tensors;
+  int64_t offset = 0;
+  for (const StepBufferInfo &b : session.buffers()) {
+    if (b.role != role)
+      continue;
+    if (Status s = session.readBytes(b.name, host.get() + offset, b.bytes); !s)
+      return s;
+    tensors.push_back({b.name, b.elementType(), b.shape, host.get() + offset,
+                       static_cast<uint64_t>(b.bytes)});
+    offset += b.bytes;
+  }
+  return writeSafetensors(path, tensors, metadata);
 }
 
 Status writeText(const std::string &path, const std::string &text) {
@@ -74,9 +91,10 @@ Status restoreRole(Session &session, const std::string &file, const std::string 
     if (!t)
       return Status::error(file + ": has no tensor \"" + b.name +
                            "\": the checkpoint was written for a different adapter or step");
-    if (t->dtype != DType::F32 || t->shape != b.shape)
+    if (t->dtype != b.elementType() || t->shape != b.shape)
       return Status::error(file + ": tensor \"" + b.name + "\" is " + std::string(dtypeName(t->dtype)) + " " +
-                           shapeString(t->shape) + "; the step expects F32 " + shapeString(b.shape));
+                           shapeString(t->shape) + "; the step expects " +
+                           std::string(dtypeName(b.elementType())) + " " + shapeString(b.shape));
     if (Status s = session.bindBytes(b.name, t->data, static_cast<int64_t>(t->bytes)); !s)
       return Status::error(file + ": tensor " + s.message());
   }
@@ -95,10 +113,11 @@ Status checkBaseModel(const Session &session, const CheckpointContents &contents
   if (!session.allBound("frozen"))
     return Status::error(folder + ": bind the base model before loading this checkpoint: it "
                          "records which base model it was trained on");
-  if (session.frozenFingerprint() != contents.baseModelSha256)
+  SLIMTUNE_TRY(fingerprint, session.frozenFingerprint());
+  if (fingerprint != contents.baseModelSha256)
     return Status::error(folder + ": was trained on another base model (its frozen weights' "
                          "SHA-256 is " + contents.baseModelSha256.substr(0, 12) + "..., this "
-                         "model's is " + session.frozenFingerprint().substr(0, 12) +
+                         "model's is " + fingerprint.substr(0, 12) +
                          "...); load it with the model it was trained on");
   return Status::ok();
 }
@@ -166,11 +185,9 @@ Status saveCheckpoint(const Session &session, const std::string &folder,
 
   auto write = [&]() -> Status {
     std::vector<std::string> files = {kParameters, kOptimizer, kState};
-    if (Status s = writeSafetensors(temp + "/" + kParameters, tensorsOfRole(session, "trainable"),
-                                    {{"format", "pt"}});
-        !s)
+    if (Status s = writeRole(session, "trainable", temp + "/" + kParameters, {{"format", "pt"}}); !s)
       return s;
-    if (Status s = writeSafetensors(temp + "/" + kOptimizer, tensorsOfRole(session, "state")); !s)
+    if (Status s = writeRole(session, "state", temp + "/" + kOptimizer); !s)
       return s;
     auto trainer = parseJsonStrict(contents.trainerJson.data(),
                                    contents.trainerJson.data() + contents.trainerJson.size());
@@ -182,8 +199,10 @@ Status saveCheckpoint(const Session &session, const std::string &folder,
                             {"trainer", *trainer}};
     // Which base model the adapter was trained on (its frozen weights as bound): a resume or
     // a load into a session with other weights of the same shapes is refused.
-    if (session.allBound("frozen"))
-      state["base_model_sha256"] = session.frozenFingerprint();
+    if (session.allBound("frozen")) {
+      SLIMTUNE_TRY(fingerprint, session.frozenFingerprint());
+      state["base_model_sha256"] = fingerprint;
+    }
     if (!contents.baseModelPath.empty())
       state["base_model_path"] = contents.baseModelPath;
     if (Status s = writeText(temp + "/" + kState, state.dump(2) + "\n"); !s)

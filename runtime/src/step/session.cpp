@@ -1,72 +1,53 @@
-// A loaded step artifact: its manifest read and checked, its memory allocated as planned, its
-// parameters bound by name, and steps run through the kernel table.
+// A loaded step artifact: its manifest read and checked, its memory allocated on its device
+// as planned, its parameters bound by name, and steps run through the device's kernel table.
+// Step memory is the device's: everything read from it or written to it goes through
+// copyIn/copyOut.
 #include "slimtune/session.h"
 
-#include "step/step_manifest.h"
-#include "kernels/cpu/kernels.h"
+#include "slimtune/device.h"
 #include "slimtune/kernel_abi.h"
-#include "step/tracked_memory.h"
+#include "slimtune/sha256.h"
+#include "step/step_manifest.h"
 #include "support/finite.h"
 #include "support/random.h"
-#include "slimtune/sha256.h"
 
+#include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
 #include <limits>
 #include <map>
 #include <optional>
+#include <vector>
 
 namespace slimtune {
 namespace {
 
-using StepFn = void (*)(const slimtune_step_args *);
+using StepFn = int32_t (*)(const slimtune_step_args *);
 using ManifestFn = const char *(*)();
+
+constexpr int64_t kFloat = sizeof(float);
 
 bool endsWith(const std::string &s, const std::string &suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-// The kernels a step calls: the fast ones, unless SLIMTUNE_KERNELS asks for the plain
-// references, all ("reference") or some ("reference:LAYER_NORM_GRAD,GELU_GRAD"), to check a
-// whole step's fast kernels against their references.
-void *const *kernelTableFromEnvironment() {
-  static const std::vector<void *> table = [] {
-    std::vector<void *> t(cpu::kernelTable(), cpu::kernelTable() + SLIMTUNE_KERNEL_COUNT);
-    const char *choice = std::getenv("SLIMTUNE_KERNELS");
-    std::string text = choice ? choice : "";
-    if (text.rfind("reference", 0) != 0)
-      return t;
-    static const char *names[] = {
-#define SLIMTUNE_KERNEL_NAME(ID, name, signature) #ID,
-        SLIMTUNE_KERNELS(SLIMTUNE_KERNEL_NAME)
-#undef SLIMTUNE_KERNEL_NAME
-    };
-    std::string list = text.size() > 10 ? "," + text.substr(10) + "," : "";
-    for (int k = 0; k < SLIMTUNE_KERNEL_COUNT; ++k)
-      if (list.empty() || list.find("," + std::string(names[k]) + ",") != std::string::npos)
-        t[k] = cpu::referenceKernelTable()[k];
-    return t;
-  }();
-  return table.data();
-}
-
 } // namespace
 
 struct Session::Impl {
+  std::shared_ptr<Device> device; // first: destroyed after the memory it lent
   std::string path;
   void *library = nullptr;
   StepFn step = nullptr;
   std::vector<StepBufferInfo> buffers;
   std::map<std::string, size_t> index;
+  std::string target; // the manifest's
   int64_t arenaBytes = 0;
   int64_t vocab = -1, classes = -1, ignoreIndex = -100, flops = 0;
-  MemoryTracker memory;
-  MemoryTracker::Block arena{nullptr, {nullptr, 0}}; // null when shared with another session
+  DeviceMemory arena; // empty when shared with another session
   void *arenaData = nullptr;
-  std::vector<MemoryTracker::Block> storage;
-  std::vector<void *> pointers;
+  std::vector<DeviceMemory> storage; // empty where a parameter is shared
+  std::vector<void *> pointers;      // device pointers
   std::vector<bool> bound;
   int64_t steps = 0;
   std::string fingerprint; // of the frozen parameters; "" until asked for, or after a bind
@@ -87,6 +68,7 @@ struct Session::Impl {
     if (!manifest)
       return fail(manifest.status().message());
     StepManifest &m = *manifest;
+    target = std::move(m.target);
     arenaBytes = m.arenaBytes;
     vocab = m.vocab;
     classes = m.classes;
@@ -106,54 +88,66 @@ struct Session::Impl {
     if (shareWith && shareWith->arenaBytes() >= arenaBytes) {
       arenaData = shareWith->impl_->arenaData;
     } else {
-      arena = memory.allocate(static_cast<size_t>(arenaBytes));
-      if (!arena)
+      auto memory = device->allocate(arenaBytes);
+      if (!memory)
         return fail("cannot allocate the " + std::to_string(arenaBytes) + "-byte arena");
-      arenaData = arena.get();
+      arena = memory.take();
+      arenaData = arena.data();
     }
     for (const StepBufferInfo &b : buffers) {
       if (void *shared = sharedParameter(shareWith, b)) {
-        storage.push_back(MemoryTracker::Block{nullptr, {nullptr, 0}});
+        storage.emplace_back();
         pointers.push_back(shared);
         bound.push_back(true);
         continue;
       }
-      storage.push_back(memory.allocate(static_cast<size_t>(b.bytes)));
-      if (!storage.back())
+      auto memory = device->allocate(b.bytes);
+      if (!memory)
         return fail("cannot allocate " + std::to_string(b.bytes) + " bytes for " + b.name);
-      pointers.push_back(storage.back().get());
+      storage.push_back(memory.take());
+      pointers.push_back(storage.back().data());
       // Optimizer state starts at zero; inputs and outputs need no binding.
       bound.push_back(b.role != "frozen" && b.role != "trainable");
     }
     return Status::ok();
   }
 
-  // Copies a parameter's or optimizer state's values into buffer `at` and marks it bound, or
-  // fails, leaving it unbound, when a value is NaN or infinite: training from it could only
-  // produce NaN (or, through a kernel that hides one, a silently wrong adapter).
+  // Copies a parameter's or optimizer state's values (`bytes`, the buffer's size) into buffer
+  // `at` and marks it bound, or fails, leaving it unbound, when a value is NaN or infinite:
+  // training from it could only produce NaN (or, through a kernel that hides one, a silently
+  // wrong adapter). The values are checked on the host, before they reach the device.
   Status store(size_t at, const void *data, int64_t bytes) {
-    std::memcpy(pointers[at], data, static_cast<size_t>(bytes));
+    bound[at] = false;
+    if (buffers[at].dtype == "f32")
+      if (std::string problem = nonFiniteProblem(static_cast<const float *>(data), bytes / kFloat);
+          !problem.empty())
+        return Status::error("holds " + problem + "; parameters must be finite");
     if (buffers[at].role == "frozen")
       fingerprint.clear();
-    if (buffers[at].dtype == "f32")
-      if (std::string problem = nonFiniteProblem(static_cast<const float *>(pointers[at]), bytes / 4);
-          !problem.empty()) {
-        bound[at] = false;
-        return Status::error("holds " + problem + "; parameters must be finite");
-      }
+    if (Status st = device->copyIn(pointers[at], data, bytes); !st)
+      return st;
     bound[at] = true;
     return Status::ok();
   }
 
   // The other session's buffer for parameter `b` when it has the same one (name, shape).
   static void *sharedParameter(const Session *other, const StepBufferInfo &b) {
-    if (!other || (b.role != "frozen" && b.role != "trainable"))
-      return nullptr;
-    for (const StepBufferInfo &o : other->buffers())
-      if (o.name == b.name && (o.role == "frozen" || o.role == "trainable") &&
-          o.shape == b.shape && o.dtype == b.dtype)
-        return other->bufferData(o.name);
+    size_t at;
+    const StepBufferInfo *o = other && (b.role == "frozen" || b.role == "trainable")
+                                  ? other->impl_->find(b.name, &at)
+                                  : nullptr;
+    if (o && (o->role == "frozen" || o->role == "trainable") && o->shape == b.shape &&
+        o->dtype == b.dtype)
+      return other->impl_->pointers[at];
     return nullptr;
+  }
+
+  // Where a float API meets a buffer of another type: refused, naming both.
+  Status needsFloats(const StepBufferInfo &b, int64_t count) const {
+    if (b.dtype == "f32")
+      return Status::ok();
+    return fail("\"" + b.name + "\" holds " + std::to_string(b.bytes) + " bytes of " + b.dtype +
+                ", not " + std::to_string(count) + " floats");
   }
 
   const StepBufferInfo *find(const std::string &name, size_t *at = nullptr) const {
@@ -195,10 +189,20 @@ Session::Session() : impl_(std::make_unique<Impl>()) {}
 Session::~Session() = default;
 
 Expected<std::unique_ptr<Session>> Session::open(const std::string &artifactPath,
-                                                 const Session *shareWith) {
+                                                 const Session *shareWith,
+                                                 std::shared_ptr<Device> device) {
   std::unique_ptr<Session> session(new Session());
   Impl &s = *session->impl_;
   s.path = artifactPath;
+  if (shareWith && device && device != shareWith->impl_->device)
+    return s.fail("cannot share memory with a session on another device");
+  if (!device && shareWith)
+    device = shareWith->impl_->device;
+  if (!device) {
+    SLIMTUNE_TRY(cpu, openDevice("cpu"));
+    device = std::move(cpu);
+  }
+  s.device = std::move(device);
   // dlopen of a path without a slash searches the library path: make it explicit.
   std::string path = artifactPath.find('/') == std::string::npos ? "./" + artifactPath : artifactPath;
   s.library = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
@@ -210,6 +214,9 @@ Expected<std::unique_ptr<Session>> Session::open(const std::string &artifactPath
     return s.fail("not a slimtune step artifact (no " SLIMTUNE_STEP_SYMBOL ")");
   if (Status st = s.readManifest(manifest()); !st)
     return st;
+  if (s.target != s.device->target())
+    return s.fail("compiled for target \"" + s.target + "\", but the session's device is \"" +
+                  std::string(s.device->target()) + "\"");
   size_t at;
   if (!s.byRole("tokens", &at) || s.buffers[at].shape.size() != 2)
     return s.fail("the step has no [batch, seq] token input");
@@ -230,12 +237,15 @@ Status Session::bindModel(const ModelSource &model) {
       inModel |= t.name == b.name;
     if (!inModel)
       continue; // adapters: initialized or bound separately
+    if (b.dtype != "f32")
+      return Status::error(model.path() + ": tensor \"" + b.name + "\" is " + b.dtype +
+                           " in the step; a model binds f32 parameters only");
     if (Status st = model.readF32(b.name, values); !st)
       return st;
-    if (static_cast<int64_t>(values.size() * 4) != b.bytes)
+    if (static_cast<int64_t>(values.size()) * kFloat != b.bytes)
       return Status::error(model.path() + ": tensor \"" + b.name + "\" has " +
                            std::to_string(values.size()) + " values; the step expects " +
-                           std::to_string(b.bytes / 4));
+                           std::to_string(b.bytes / kFloat));
     if (Status st = s.store(i, values.data(), b.bytes); !st)
       return Status::error(model.path() + ": tensor \"" + b.name + "\" " + st.message());
   }
@@ -245,9 +255,13 @@ Status Session::bindModel(const ModelSource &model) {
 Status Session::bindTensor(const std::string &name, const float *data, int64_t count) {
   // The count in values (what a caller of the C API gave), then the bytes as bindBytes binds them.
   const StepBufferInfo *b = impl_->find(name);
-  if (b && (count < 0 || count > INT64_MAX / 4 || count * 4 != b->bytes))
-    return impl_->fail("\"" + name + "\" holds " + std::to_string(b->bytes / 4) + " values, not " +
-                       std::to_string(count));
+  if (b) {
+    if (Status st = impl_->needsFloats(*b, count); !st)
+      return st;
+    if (count != b->bytes / kFloat)
+      return impl_->fail("\"" + name + "\" holds " + std::to_string(b->bytes / kFloat) +
+                         " values, not " + std::to_string(count));
+  }
   if (Status st = bindBytes(name, data, b ? b->bytes : 0); !st)
     return impl_->fail(st.message());
   return Status::ok();
@@ -267,11 +281,14 @@ Status Session::bindBytes(const std::string &name, const void *data, int64_t byt
   return Status::ok();
 }
 
-const std::string &Session::frozenFingerprint() const {
+Expected<std::string> Session::frozenFingerprint() const {
   Impl &s = *impl_;
   if (s.fingerprint.empty()) {
     // Names, shapes and values of every frozen parameter, in manifest order: two models with
-    // the same shapes but other weights differ.
+    // the same shapes but other weights differ. Memory the host can read is hashed where it
+    // lies; other devices' is staged through a host buffer a piece at a time.
+    constexpr int64_t kStage = int64_t{4} << 20;
+    std::vector<uint8_t> stage;
     Sha256 digest;
     for (size_t i = 0; i < s.buffers.size(); ++i) {
       const StepBufferInfo &b = s.buffers[i];
@@ -280,7 +297,19 @@ const std::string &Session::frozenFingerprint() const {
       digest.update(b.name).update("\0", 1);
       for (int64_t d : b.shape)
         digest.update(&d, sizeof d);
-      digest.update(s.pointers[i], static_cast<size_t>(b.bytes));
+      if (s.device->hostAccessible()) {
+        digest.update(s.pointers[i], static_cast<size_t>(b.bytes));
+        continue;
+      }
+      stage.resize(static_cast<size_t>(std::min(kStage, b.bytes)));
+      for (int64_t offset = 0; offset < b.bytes; offset += kStage) {
+        const int64_t piece = std::min(kStage, b.bytes - offset);
+        if (Status st = s.device->copyOut(stage.data(), static_cast<uint8_t *>(s.pointers[i]) + offset,
+                                          piece);
+            !st)
+          return s.fail("cannot read \"" + b.name + "\" back from the device: " + st.message());
+        digest.update(stage.data(), static_cast<size_t>(piece));
+      }
     }
     s.fingerprint = digest.hex();
   }
@@ -296,16 +325,18 @@ bool Session::allBound(const std::string &role) const {
 
 Status Session::initAdapters(LoraInit init, uint64_t seed) {
   Impl &s = *impl_;
+  std::vector<float> values;
   for (size_t i = 0; i < s.buffers.size(); ++i) {
     const StepBufferInfo &b = s.buffers[i];
-    if (b.role != "trainable")
+    const bool isB = endsWith(b.name, ".lora_B.weight");
+    const bool isA = endsWith(b.name, ".lora_A.weight") && b.shape.size() == 2;
+    if (b.role != "trainable" || (!isA && !isB))
       continue;
-    auto *values = static_cast<float *>(s.pointers[i]);
-    int64_t count = b.bytes / 4;
-    if (endsWith(b.name, ".lora_B.weight")) {
-      std::fill(values, values + count, 0.0f); // PEFT: B = 0, so training starts at the base model
-      s.bound[i] = true;
-    } else if (endsWith(b.name, ".lora_A.weight") && b.shape.size() == 2) {
+    const int64_t count = b.bytes / kFloat;
+    if (Status st = s.needsFloats(b, count); !st)
+      return st;
+    values.assign(static_cast<size_t>(count), 0.0f); // PEFT: B = 0, so training starts at the base model
+    if (isA) {
       SplitMix64 random(seed ^ fnv1a(b.name));
       double rank = static_cast<double>(b.shape[0]), fanIn = static_cast<double>(b.shape[1]);
       for (int64_t j = 0; j < count; ++j) {
@@ -313,11 +344,10 @@ Status Session::initAdapters(LoraInit init, uint64_t seed) {
           values[j] = static_cast<float>((2.0 * random.uniform() - 1.0) / std::sqrt(fanIn));
         else if (init == LoraInit::Gaussian) // normal_(std=1/r)
           values[j] = static_cast<float>(random.normal() / rank);
-        else
-          values[j] = 0.0f;
       }
-      s.bound[i] = true;
     }
+    if (Status st = s.store(i, values.data(), b.bytes); !st)
+      return s.fail("\"" + b.name + "\" " + st.message());
   }
   return Status::ok();
 }
@@ -328,6 +358,12 @@ Expected<StepResult> Session::runStep(const int32_t *tokens, const int32_t *targ
   for (size_t i = 0; i < s.buffers.size(); ++i)
     if (!s.bound[i])
       return s.fail("parameter \"" + s.buffers[i].name + "\" was never bound");
+  // The manifest reader made tokens, targets and the step count i32, the rate and the
+  // outputs read here f32.
+  auto copyIn = [&](size_t at, const void *host, int64_t bytes) {
+    Status st = s.device->copyIn(s.pointers[at], host, bytes);
+    return st ? st : s.fail("cannot copy \"" + s.buffers[at].name + "\" to the device: " + st.message());
+  };
   size_t tokensAt = 0, targetsAt = 0, stepAt = 0, lrAt = 0;
   const bool takesRate = s.byRole("lr", &lrAt);
   float lr = std::numeric_limits<float>::quiet_NaN();
@@ -341,34 +377,53 @@ Expected<StepResult> Session::runStep(const int32_t *tokens, const int32_t *targ
                     "give one");
     if (!(lr >= 0) || !std::isfinite(lr))
       return s.fail("the learning rate must be a finite number >= 0, got " + std::to_string(lr));
-    *static_cast<float *>(s.pointers[lrAt]) = lr;
+    if (Status st = copyIn(lrAt, &lr, sizeof lr); !st)
+      return st;
   } else if (learningRate) {
     return s.fail("the step has no optimizer: it takes no learning rate");
   }
   s.byRole("tokens", &tokensAt);
-  int64_t count = s.buffers[tokensAt].bytes / 4;
+  const int64_t count = s.buffers[tokensAt].bytes / static_cast<int64_t>(sizeof(int32_t));
   if (Status st = s.validateBatch(tokens, targets, count); !st)
     return st;
-  std::memcpy(s.pointers[tokensAt], tokens, count * 4);
+  if (Status st = copyIn(tokensAt, tokens, count * sizeof(int32_t)); !st)
+    return st;
   if (s.byRole("targets", &targetsAt))
-    std::memcpy(s.pointers[targetsAt], targets, count * 4);
+    if (Status st = copyIn(targetsAt, targets, count * sizeof(int32_t)); !st)
+      return st;
   bool optimizer = s.byRole("step", &stepAt);
-  if (optimizer)
-    *static_cast<int32_t *>(s.pointers[stepAt]) = static_cast<int32_t>(s.steps);
+  if (optimizer) {
+    const int32_t step = static_cast<int32_t>(s.steps);
+    if (Status st = copyIn(stepAt, &step, sizeof step); !st)
+      return st;
+  }
 
-  slimtune_step_args args{SLIMTUNE_ABI_VERSION, static_cast<uint8_t *>(s.arenaData),
-                          s.pointers.data(), kernelTableFromEnvironment()};
-  s.step(&args);
+  int32_t failedKernel = -1;
+  slimtune_step_args args{SLIMTUNE_ABI_VERSION,       static_cast<uint8_t *>(s.arenaData),
+                          s.pointers.data(),          s.device->kernels(),
+                          s.device->kernelContext(), &failedKernel};
+  const int32_t status = s.step(&args);
+  // Waited for either way: after a failure too, nothing of the step may still be running.
+  Status finished = s.device->synchronize();
+  if (status != SLIMTUNE_KERNEL_OK)
+    return s.fail(s.device->kernelFailure(failedKernel, status).message());
+  if (!finished)
+    return s.fail(finished.message());
 
   StepResult result;
-  auto output = [&](const char *name) {
+  auto output = [&](const char *name, float *value) {
     size_t at;
     const StepBufferInfo *b = s.find(name, &at);
-    return b && b->role == "output" ? *static_cast<float *>(s.pointers[at])
-                                    : std::numeric_limits<float>::quiet_NaN();
+    *value = std::numeric_limits<float>::quiet_NaN();
+    Status st = b && b->role == "output" ? s.device->copyOut(value, s.pointers[at], sizeof *value)
+                                         : Status::ok();
+    return st ? st : s.fail("cannot read \"" + std::string(name) + "\" back from the device: " +
+                            st.message());
   };
-  result.loss = output("loss");
-  result.gradNorm = output("grad_norm");
+  if (Status st = output("loss", &result.loss); !st)
+    return st;
+  if (Status st = output("grad_norm", &result.gradNorm); !st)
+    return st;
   result.lr = lr;
   if (optimizer)
     ++s.steps;
@@ -377,8 +432,7 @@ Expected<StepResult> Session::runStep(const int32_t *tokens, const int32_t *targ
 }
 
 Status Session::readTensor(const std::string &name, float *out, int64_t count) const {
-  size_t at;
-  const StepBufferInfo *b = impl_->find(name, &at);
+  const StepBufferInfo *b = impl_->find(name);
   if (!b) {
     const bool gradient = name.size() > 5 && name.compare(name.size() - 5, 5, ".grad") == 0;
     return impl_->fail("the step has no buffer \"" + name + "\"" +
@@ -387,16 +441,23 @@ Status Session::readTensor(const std::string &name, float *out, int64_t count) c
                               "--keep-gradients)"
                             : ""));
   }
-  if (count * 4 != b->bytes || b->dtype != "f32")
+  if (b->dtype != "f32" || count != b->bytes / kFloat)
     return impl_->fail("\"" + name + "\" holds " + std::to_string(b->bytes) + " bytes of " +
                        b->dtype + ", not " + std::to_string(count) + " floats");
-  std::memcpy(out, impl_->pointers[at], b->bytes);
-  return Status::ok();
+  return readBytes(name, out, b->bytes);
 }
 
-void *Session::bufferData(const std::string &name) const {
+Status Session::readBytes(const std::string &name, void *out, int64_t bytes) const {
   size_t at;
-  return impl_->find(name, &at) ? impl_->pointers[at] : nullptr;
+  const StepBufferInfo *b = impl_->find(name, &at);
+  if (!b)
+    return impl_->fail("the step has no buffer \"" + name + "\"");
+  if (bytes != b->bytes)
+    return impl_->fail("\"" + name + "\" holds " + std::to_string(b->bytes) + " bytes, not " +
+                       std::to_string(bytes));
+  if (Status st = impl_->device->copyOut(out, impl_->pointers[at], bytes); !st)
+    return impl_->fail("cannot read \"" + name + "\" back from the device: " + st.message());
+  return Status::ok();
 }
 
 const std::vector<StepBufferInfo> &Session::buffers() const { return impl_->buffers; }
@@ -431,7 +492,12 @@ int64_t Session::plannedBytes() const {
   return total;
 }
 
-int64_t Session::peakBytes() const { return impl_->memory.peak(); }
+int64_t Session::peakBytes() const {
+  int64_t total = impl_->arena.bytes();
+  for (const DeviceMemory &memory : impl_->storage)
+    total += memory.bytes();
+  return total;
+}
 int64_t Session::arenaBytes() const { return impl_->arenaBytes; }
 int32_t Session::ignoreIndex() const { return static_cast<int32_t>(impl_->ignoreIndex); }
 int64_t Session::matmulFlops() const { return impl_->flops; }

@@ -13,8 +13,14 @@ namespace {
 const std::set<std::string> kRoles = {"frozen",  "trainable", "state", "tokens",
                                       "targets", "step",      "lr",    "output"};
 
-int64_t elementSize(const std::string &dtype) {
-  return dtype == "f64" ? 8 : (dtype == "f32" || dtype == "i32") ? 4 : 0;
+// The type the runtime writes or reads a buffer as, when it does so itself; "" for buffers
+// only the step and the caller's own bindings touch.
+std::string runtimeType(const StepBufferInfo &b) {
+  if (b.role == "tokens" || b.role == "targets" || b.role == "step")
+    return "i32";
+  if (b.role == "lr" || (b.role == "output" && (b.name == "loss" || b.name == "grad_norm")))
+    return "f32";
+  return "";
 }
 
 // An integer field of an object as int64, `fallback` when absent. (nlohmann's value() would
@@ -70,13 +76,29 @@ Expected<StepBufferInfo> readBuffer(const nlohmann::json &b) {
   int64_t numel = 1;
   for (int64_t d : info.shape)
     numel = d <= 0 || numel < 0 || numel > (int64_t{1} << 52) / d ? -1 : numel * d;
-  if (info.name.empty() || !kRoles.count(info.role) || !elementSize(info.dtype) || numel < 0 ||
-      info.bytes != numel * elementSize(info.dtype))
+  const std::optional<DType> type = stepDType(info.dtype);
+  if (info.name.empty() || !kRoles.count(info.role) || !type || numel < 0 ||
+      info.bytes != numel * static_cast<int64_t>(dtypeSize(*type)))
     return Status::error("manifest buffer \"" + info.name + "\" is malformed");
+  if (const std::string wanted = runtimeType(info); !wanted.empty() && info.dtype != wanted)
+    return Status::error("manifest buffer \"" + info.name + "\" (" + info.role + ") is " +
+                         info.dtype + "; the runtime takes it as " + wanted);
   return info;
 }
 
 } // namespace
+
+std::optional<DType> stepDType(std::string_view name) {
+  if (name == "f32")
+    return DType::F32;
+  if (name == "i32")
+    return DType::I32;
+  if (name == "f64")
+    return DType::F64;
+  return std::nullopt;
+}
+
+DType StepBufferInfo::elementType() const { return stepDType(dtype).value_or(DType::F32); }
 
 Expected<StepManifest> parseStepManifest(std::string_view text) {
   auto parsed = parseJsonStrict(text.data(), text.data() + text.size());
@@ -90,6 +112,11 @@ Expected<StepManifest> parseStepManifest(std::string_view text) {
     return Status::error("built for kernel ABI " + std::to_string(abi) + ", this runtime has " +
                          std::to_string(SLIMTUNE_ABI_VERSION) + ": recompile it");
   StepManifest manifest;
+  if (m.contains("target")) {
+    if (!m["target"].is_string() || m["target"].get<std::string>().empty())
+      return Status::error("manifest: \"target\" must be a target name, got " + m["target"].dump());
+    manifest.target = m["target"].get<std::string>();
+  }
   SLIMTUNE_TRY(arena, integerField(m, "arena_bytes", -1));
   if (arena < 0 || !m.contains("buffers") || !m["buffers"].is_array())
     return Status::error("manifest lacks arena_bytes or buffers");

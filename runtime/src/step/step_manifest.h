@@ -5,6 +5,7 @@
 #ifndef SLIMTUNE_STEP_STEP_MANIFEST_H
 #define SLIMTUNE_STEP_STEP_MANIFEST_H
 
+#include "slimtune/dtype.h"
 #include "slimtune/lr_schedule.h"
 #include "slimtune/session.h"
 #include "slimtune/status.h"
@@ -17,6 +18,7 @@
 namespace slimtune {
 
 struct StepManifest {
+  std::string target = "cpu"; // the backend compiled for; older artifacts name none: the CPU
   int64_t arenaBytes = 0;
   std::vector<StepBufferInfo> buffers; // in manifest order
   int64_t vocab = -1, classes = -1;    // -1: not given (no check of ids)
@@ -28,8 +30,12 @@ struct StepManifest {
 
 // Parses a manifest; errors say what is wrong, for the caller to prefix with the artifact.
 // Checks the ABI version against this runtime's, every buffer's role, dtype, shape and byte
-// count, and the schedule's values.
+// count, the types of the buffers the runtime fills or reads itself (tokens, targets, step:
+// i32; lr, the loss and gradient norm: f32), and the schedule's values.
 Expected<StepManifest> parseStepManifest(std::string_view text);
+
+// A manifest dtype ("f32", "i32", "f64") as an element type; nullopt for any other name.
+std::optional<DType> stepDType(std::string_view name);
 
 } // namespace slimtune
 

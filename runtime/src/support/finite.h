@@ -10,6 +10,14 @@
 
 namespace slimtune {
 
+// values[i], read so that `values` need not be aligned (a file mapping's bytes are checked
+// before they are copied into step memory).
+inline float floatAt(const float *values, int64_t i) {
+  float v;
+  std::memcpy(&v, values + i, sizeof v);
+  return v;
+}
+
 // The index of the first element of `values` that is NaN or ±infinity, or -1 when every one
 // is finite. Chunks are screened with integer operations the compiler vectorizes (an
 // all-ones exponent is exactly the non-finite floats), and only a chunk that has one is
@@ -26,7 +34,7 @@ inline int64_t firstNonFinite(const float *values, int64_t count) {
     }
     if (bad)
       for (int64_t i = begin; i < end; ++i)
-        if (!std::isfinite(values[i]))
+        if (!std::isfinite(floatAt(values, i)))
           return i;
   }
   return -1;
@@ -38,7 +46,7 @@ inline std::string nonFiniteProblem(const float *values, int64_t count) {
   const int64_t at = firstNonFinite(values, count);
   if (at < 0)
     return "";
-  const float v = values[at];
+  const float v = floatAt(values, at);
   return std::string(std::isnan(v) ? "NaN" : v > 0 ? "+infinity" : "-infinity") +
          " at element " + std::to_string(at) + " of " + std::to_string(count);
 }

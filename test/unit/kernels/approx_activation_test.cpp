@@ -1,7 +1,8 @@
 // Approx-BP kernels: the flags' layout and values at the breakpoints (strict >), the levels,
-// the fast kernels against the references (exact: same compares, same products), and how far
-// the approximate derivative is from the true one (stated, checked).
-#include "kernels/approx_activation.h"
+// each backend's fast kernels against the references (exact: same compares, same products),
+// and how far the approximate derivative is from the true one (stated, checked).
+#include "kernels/backend_test.h"
+#include "kernels/common/approx_activation.h"
 #include "kernels/cpu/approx_activation_reference.h"
 #include "kernels/cpu/elementwise_reference.h"
 #include "kernels/cpu/kernels.h"
@@ -20,25 +21,26 @@ namespace {
 
 const std::vector<int64_t> kSizes = {1, 3, 4, 5, 33, 1000, 100003};
 
-int flagAt(const std::vector<uint8_t> &flags, int64_t i) { return (flags[i / 4] >> (2 * (i % 4))) & 3; }
+class ApproxActivationFast : public BackendTest {};
+SLIMTUNE_INSTANTIATE_BACKENDS(ApproxActivationFast);
 
-TEST(ApproxActivation, LayoutPacksFourFlagsPerByteLowBitsFirst) {
+TEST_P(ApproxActivationFast, LayoutPacksFourFlagsPerByteLowBitsFirst) {
   // Segments 0, 1, 2, 3 for SiLU's breakpoints (-6.305, -0.00087, 6.326), then 3, 0 again.
   std::vector<float> x = {-10.0f, -1.0f, 1.0f, 10.0f, 7.0f, -7.0f};
   std::vector<uint8_t> flags(2, 0xff);
-  activationFlags(flags.data(), x.data(), 6, SLIMTUNE_RESILU2);
+  run<SLIMTUNE_KERNEL_ACTIVATION_FLAGS>(flags.data(), x.data(), 6, SLIMTUNE_RESILU2);
   EXPECT_EQ(flags[0], 0 | 1 << 2 | 2 << 4 | 3 << 6);
   EXPECT_EQ(flags[1], 3 | 0 << 2); // unused bits are zero
 }
 
-TEST(ApproxActivation, BreakpointsCompareStrictlyInFp32) {
+TEST_P(ApproxActivationFast, BreakpointsCompareStrictlyInFp32) {
   for (int kind : {SLIMTUNE_RESILU2, SLIMTUNE_REGELU2}) {
-    const double *c = slimtune_approx_activations[kind].c;
+    const slimtune_approx_activation constants = slimtune_approx_constants(kind);
     for (int j = 0; j < 3; ++j) {
-      float at = static_cast<float>(c[j]);
+      float at = static_cast<float>(constants.c[j]);
       float x[2] = {at, std::nextafter(at, 1e9f)};
       uint8_t flags = 0;
-      activationFlags(&flags, x, 2, kind);
+      run<SLIMTUNE_KERNEL_ACTIVATION_FLAGS>(&flags, x, 2, kind);
       EXPECT_EQ(flags & 3, j) << "kind " << kind << ": x == c" << j << " is not above it";
       EXPECT_EQ((flags >> 2) & 3, j + 1) << "kind " << kind << ": just above c" << j;
     }
@@ -54,16 +56,16 @@ TEST(ApproxActivation, LevelsAreTheCumulativeSlopes) {
                    -0.04922261145617846 + 1.0979632065417297);
 }
 
-TEST(ApproxActivation, FastKernelsEqualTheReferences) {
+TEST_P(ApproxActivationFast, FastKernelsEqualTheReferences) {
   for (int kind : {SLIMTUNE_RESILU2, SLIMTUNE_REGELU2})
     for (int64_t n : kSizes) {
       std::vector<float> x = randomVector(n, 11 + n, 9.0f), dy = randomVector(n, 5 + n, 1.0f);
       std::vector<uint8_t> fast((n + 3) / 4, 0xaa), slow((n + 3) / 4, 0x55);
-      activationFlags(fast.data(), x.data(), n, kind);
+      run<SLIMTUNE_KERNEL_ACTIVATION_FLAGS>(fast.data(), x.data(), n, kind);
       reference::activationFlags(slow.data(), x.data(), n, kind);
       ASSERT_EQ(fast, slow) << "kind " << kind << " n " << n;
       std::vector<float> dxFast(n), dxSlow(n);
-      activationGradFlags(dxFast.data(), dy.data(), fast.data(), n, kind);
+      run<SLIMTUNE_KERNEL_ACTIVATION_GRAD_FLAGS>(dxFast.data(), dy.data(), fast.data(), n, kind);
       reference::activationGradFlags(dxSlow.data(), dy.data(), slow.data(), n, kind);
       ASSERT_EQ(dxFast, dxSlow) << "kind " << kind << " n " << n;
     }
@@ -73,7 +75,7 @@ TEST(ApproxActivation, FastKernelsEqualTheReferences) {
 // the 4-level derivative is off by at most 0.541 (ReSiLU2) / 0.550 (ReGELU2) per unit of dy,
 // in the curved region around the breakpoints; 0.060 / 0.038 on average; dx has cosine
 // similarity 0.986 / 0.990 with the exact dx. Bounds: 0.6, 0.08, 0.98.
-TEST(ApproxActivation, ApproximatesTheTrueDerivative) {
+TEST_P(ApproxActivationFast, ApproximatesTheTrueDerivative) {
   const int64_t n = 200000;
   std::vector<float> x = randomVector(n, 3, 8.0f), dy = randomVector(n, 4, 1.0f);
   for (int kind : {SLIMTUNE_RESILU2, SLIMTUNE_REGELU2}) {
@@ -83,8 +85,8 @@ TEST(ApproxActivation, ApproximatesTheTrueDerivative) {
     else
       reference::geluGrad(exact.data(), dy.data(), x.data(), n, 0);
     std::vector<uint8_t> flags((n + 3) / 4);
-    activationFlags(flags.data(), x.data(), n, kind);
-    activationGradFlags(approx.data(), dy.data(), flags.data(), n, kind);
+    run<SLIMTUNE_KERNEL_ACTIVATION_FLAGS>(flags.data(), x.data(), n, kind);
+    run<SLIMTUNE_KERNEL_ACTIVATION_GRAD_FLAGS>(approx.data(), dy.data(), flags.data(), n, kind);
     double worst = 0, sum = 0, dot = 0, ee = 0, aa = 0;
     for (int64_t i = 0; i < n; ++i) {
       double d = std::fabs(exact[i] - approx[i]) / std::max(1e-12, std::fabs(double(dy[i])));

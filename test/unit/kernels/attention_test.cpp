@@ -1,9 +1,11 @@
 // Causal grouped-query attention: the reference's gradient against central finite differences
-// in double; the fast kernels (AVX2 tiles and the portable loops) against the reference in
-// fp32 and against the finite differences; causality; GQA = MHA with repeated kv heads.
+// in double; the fast kernels of every backend (on the CPU: AVX2 tiles and the portable loops)
+// against the reference in fp32 and against the finite differences; causality; GQA = MHA with
+// repeated kv heads.
+#include "kernels/backend_test.h"
 #include "kernels/cpu/attention_reference.h"
 #include "kernels/cpu/kernels.h"
-#include "slimtune/kernel_abi.h"
+#include "kernels/cpu/workspace.h"
 #include "support/gradient_check.h"
 
 #include <gtest/gtest.h>
@@ -17,6 +19,7 @@
 
 using namespace slimtune::cpu;
 using namespace slimtune::testing;
+using slimtune::kernels::Backend;
 
 namespace {
 
@@ -50,23 +53,25 @@ struct Backward {
   std::vector<float> dq, dk, dv;
 };
 
-// The fast kernels, with outputs and workspace filled with NaN first (all must be overwritten
-// or unused).
-Forward fastForward(const Shape &s, const Inputs &in) {
+// A backend's fast kernels, with outputs and workspace filled with NaN first (all must be
+// overwritten or unused).
+Forward fastForward(const Backend &backend, const Shape &s, const Inputs &in) {
   Forward f{std::vector<float>(s.qSize(), kNaN), std::vector<float>(s.b * s.heads * s.t, kNaN)};
-  std::vector<float> work(slimtune_attention_work(s.b, s.t, s.heads), kNaN);
-  attention(f.o.data(), f.lse.data(), in.q.data(), in.k.data(), in.v.data(), work.data(), s.b, s.t,
-            s.heads, s.kvHeads, s.d, s.scale());
+  std::vector<float> work(slimtune_cpu_attention_work(s.b, s.t, s.heads), kNaN);
+  runKernel<SLIMTUNE_KERNEL_ATTENTION>(backend, f.o.data(), f.lse.data(), in.q.data(), in.k.data(),
+                                       in.v.data(), work.data(), s.b, s.t, s.heads, s.kvHeads, s.d,
+                                       s.scale());
   return f;
 }
 
-Backward fastBackward(const Shape &s, const Inputs &in, const Forward &f) {
+Backward fastBackward(const Backend &backend, const Shape &s, const Inputs &in, const Forward &f) {
   Backward g{std::vector<float>(s.qSize(), kNaN), std::vector<float>(s.kvSize(), kNaN),
              std::vector<float>(s.kvSize(), kNaN)};
-  std::vector<float> work(slimtune_attention_grad_work(s.b, s.t, s.heads), kNaN);
-  attentionGrad(g.dq.data(), g.dk.data(), g.dv.data(), in.q.data(), in.k.data(), in.v.data(),
-                f.o.data(), f.lse.data(), in.dout.data(), work.data(), s.b, s.t, s.heads, s.kvHeads,
-                s.d, s.scale());
+  std::vector<float> work(slimtune_cpu_attention_grad_work(s.b, s.t, s.heads), kNaN);
+  runKernel<SLIMTUNE_KERNEL_ATTENTION_GRAD>(backend, g.dq.data(), g.dk.data(), g.dv.data(),
+                                            in.q.data(), in.k.data(), in.v.data(), f.o.data(),
+                                            f.lse.data(), in.dout.data(), work.data(), s.b, s.t,
+                                            s.heads, s.kvHeads, s.d, s.scale());
   return g;
 }
 
@@ -106,7 +111,8 @@ FiniteDifferences finiteDifferences(const Shape &s, const Inputs &in) {
           finiteDifference([&](const std::vector<double> &x) { return objective(q, k, x); }, v)};
 }
 
-// Restores the fast kernels' default (AVX2 tiles where available) when a test ends.
+// On the CPU: restores the fast kernels' default (AVX2 tiles where available) when a test
+// ends. Other backends run the same checks twice.
 struct SimdScope {
   explicit SimdScope(bool enabled) { setAttentionSimd(enabled); }
   ~SimdScope() { setAttentionSimd(true); }
@@ -148,7 +154,8 @@ TEST(AttentionReference, FirstPositionSeesOnlyItself) {
 
 //===-- Fast against reference --------------------------------------------------------===//
 
-class AttentionFastVsReference : public ::testing::TestWithParam<std::tuple<Shape, bool>> {};
+class AttentionFastVsReference : public ::testing::TestWithParam<std::tuple<Backend, Shape, bool>> {
+};
 
 // Odd sequence lengths (tails of the 32-row tiles, of the 4 x 3 and 6-row micro-tiles),
 // head_dim 8, 16, 24, 64, 72 (the 16- and 8-column paths) and 6 (portable path), grouped and
@@ -156,14 +163,14 @@ class AttentionFastVsReference : public ::testing::TestWithParam<std::tuple<Shap
 // they differ only in summation order and in the exponential (< 2 ulp), so o and lse agree to
 // 5e-6 and the gradients to 1e-5, relative to the largest entry (measured: < 6e-7, < 8e-7).
 TEST_P(AttentionFastVsReference, MatchesReference) {
-  const auto &[s, simd] = GetParam();
+  const auto &[backend, s, simd] = GetParam();
   SimdScope scope(simd);
   Inputs in = randomInputs(s, 7);
   ReferenceRun<float> ref = referenceRun<float>(s, in);
-  Forward f = fastForward(s, in);
+  Forward f = fastForward(backend, s, in);
   EXPECT_LT(relativeError(f.o, ref.o), 5e-6);
   EXPECT_LT(relativeError(f.lse, ref.lse), 5e-6);
-  Backward g = fastBackward(s, in, f);
+  Backward g = fastBackward(backend, s, in, f);
   EXPECT_LT(relativeError(g.dq, ref.dq), 1e-5);
   EXPECT_LT(relativeError(g.dk, ref.dk), 1e-5);
   EXPECT_LT(relativeError(g.dv, ref.dv), 1e-5);
@@ -171,7 +178,8 @@ TEST_P(AttentionFastVsReference, MatchesReference) {
 
 INSTANTIATE_TEST_SUITE_P(
     AttentionShapes, AttentionFastVsReference,
-    ::testing::Combine(::testing::Values(Shape{2, 1, 4, 2, 8}, Shape{2, 5, 9, 3, 8},
+    ::testing::Combine(::testing::ValuesIn(slimtune::kernels::backends()),
+                       ::testing::Values(Shape{2, 1, 4, 2, 8}, Shape{2, 5, 9, 3, 8},
                                          Shape{1, 37, 4, 4, 64}, Shape{2, 37, 9, 3, 64},
                                          Shape{1, 70, 4, 2, 24}, Shape{1, 100, 2, 1, 16},
                                          Shape{1, 33, 3, 1, 72}, Shape{2, 9, 2, 1, 6},
@@ -179,19 +187,23 @@ INSTANTIATE_TEST_SUITE_P(
                        ::testing::Bool()),
     [](const auto &info) {
       std::ostringstream name;
-      name << std::get<0>(info.param) << (std::get<1>(info.param) ? "_simd" : "_portable");
+      name << std::get<0>(info.param).name << "_" << std::get<1>(info.param)
+           << (std::get<2>(info.param) ? "_simd" : "_portable");
       return name.str();
     });
 
 // The fast fp32 backward against the double finite differences of the reference forward
 // (fp32 rounding of ~1e-7 per operation: 1e-5 relative to the largest entry; measured < 3e-7).
-TEST(AttentionFastGradient, MatchesFiniteDifferences) {
+class AttentionFast : public BackendTest {};
+SLIMTUNE_INSTANTIATE_BACKENDS(AttentionFast);
+
+TEST_P(AttentionFast, GradientMatchesFiniteDifferences) {
   for (bool simd : {true, false})
     for (const Shape &s : {Shape{2, 5, 4, 2, 8}, Shape{1, 7, 3, 1, 16}}) {
       SCOPED_TRACE(::testing::Message() << s << (simd ? " simd" : " portable"));
       SimdScope scope(simd);
       Inputs in = randomInputs(s, 13);
-      Backward g = fastBackward(s, in, fastForward(s, in));
+      Backward g = fastBackward(backend(), s, in, fastForward(backend(), s, in));
       FiniteDifferences fd = finiteDifferences(s, in);
       EXPECT_LT(relativeError(g.dq, fd.dq), 1e-5);
       EXPECT_LT(relativeError(g.dk, fd.dk), 1e-5);
@@ -202,17 +214,17 @@ TEST(AttentionFastGradient, MatchesFiniteDifferences) {
 // Scores of tens of units (amplitude 6 at head_dim 64: |scale q.k| up to ~40): no overflow in
 // exp, and the fast kernels still agree with the double reference (2e-5 relative; measured
 // < 3e-6: fp32 rounding of scores of magnitude 40 is ~4e-6 absolute).
-TEST(AttentionStability, LargeScoresAreStable) {
+TEST_P(AttentionFast, LargeScoresAreStable) {
   const Shape s{1, 45, 4, 2, 64};
   for (bool simd : {true, false}) {
     SCOPED_TRACE(simd ? "simd" : "portable");
     SimdScope scope(simd);
     Inputs in = randomInputs(s, 17, 6.0f);
     ReferenceRun<double> ref = referenceRun<double>(s, in);
-    Forward f = fastForward(s, in);
+    Forward f = fastForward(backend(), s, in);
     EXPECT_LT(relativeError(f.o, ref.o), 2e-5);
     EXPECT_LT(relativeError(f.lse, ref.lse), 2e-6);
-    Backward g = fastBackward(s, in, f);
+    Backward g = fastBackward(backend(), s, in, f);
     EXPECT_LT(relativeError(g.dq, ref.dq), 2e-5);
     EXPECT_LT(relativeError(g.dk, ref.dk), 2e-5);
     EXPECT_LT(relativeError(g.dv, ref.dv), 2e-5);
@@ -222,7 +234,7 @@ TEST(AttentionStability, LargeScoresAreStable) {
 // A NaN in one query row reaches that row's output and logsumexp, as in the reference (the
 // exponential's clamp once turned NaN scores into numbers: a model with a NaN weight trained
 // on with a finite loss). Other rows stay finite: the NaN does not spread sideways.
-TEST(AttentionNonFinite, NaNQueryPropagatesToItsRow) {
+TEST_P(AttentionFast, NaNQueryPropagatesToItsRow) {
   const Shape s{1, 40, 4, 2, 64};
   for (bool simd : {true, false}) {
     SCOPED_TRACE(simd ? "simd" : "portable");
@@ -230,7 +242,7 @@ TEST(AttentionNonFinite, NaNQueryPropagatesToItsRow) {
     Inputs in = randomInputs(s, 23);
     const int64_t row = 33, head = 1;
     in.q[(row * s.heads + head) * s.d + 5] = kNaN;
-    Forward f = fastForward(s, in);
+    Forward f = fastForward(backend(), s, in);
     EXPECT_TRUE(std::isnan(f.o[(row * s.heads + head) * s.d]));
     EXPECT_TRUE(std::isnan(f.lse[head * s.t + row]));
     EXPECT_TRUE(std::isfinite(f.o[(row * s.heads + head + 1) * s.d]));
@@ -242,14 +254,14 @@ TEST(AttentionNonFinite, NaNQueryPropagatesToItsRow) {
 
 // Changing the keys and values after position `cut` leaves o and lse at positions <= cut
 // bit-for-bit unchanged, and changes later positions.
-TEST(AttentionCausality, FutureKeysAndValuesDoNotMatter) {
+TEST_P(AttentionFast, FutureKeysAndValuesDoNotMatter) {
   for (bool simd : {true, false})
     for (const Shape &s : {Shape{2, 37, 4, 2, 64}, Shape{1, 70, 9, 3, 8}})
       for (int64_t cut : {int64_t{0}, int64_t{17}, int64_t{31}, int64_t{32}, s.t - 2}) {
         SCOPED_TRACE(::testing::Message() << s << " cut " << cut << (simd ? " simd" : ""));
         SimdScope scope(simd);
         Inputs in = randomInputs(s, 19);
-        Forward before = fastForward(s, in);
+        Forward before = fastForward(backend(), s, in);
         ReferenceRun<float> refBefore = referenceRun<float>(s, in);
         Inputs changed = in;
         std::vector<float> noise = randomVector(s.kvSize(), 23, 3.0f);
@@ -261,7 +273,7 @@ TEST(AttentionCausality, FutureKeysAndValuesDoNotMatter) {
               changed.k[at] += noise[at];
               changed.v[at] -= noise[at];
             }
-        Forward after = fastForward(s, changed);
+        Forward after = fastForward(backend(), s, changed);
         ReferenceRun<float> refAfter = referenceRun<float>(s, changed);
         bool laterChanged = false;
         for (int64_t bi = 0; bi < s.b; ++bi)
@@ -285,7 +297,7 @@ TEST(AttentionCausality, FutureKeysAndValuesDoNotMatter) {
 // Grouped heads equal plain multi-head attention on k, v with each kv head repeated for its
 // group: o, lse and dq identical (the same arithmetic runs), dk, dv the sums over the group of
 // the repeated heads' gradients (a different summation order: 1e-5 relative).
-TEST(AttentionGrouped, EqualsMultiHeadWithRepeatedKvHeads) {
+TEST_P(AttentionFast, GroupedEqualsMultiHeadWithRepeatedKvHeads) {
   for (bool simd : {true, false})
     for (const Shape &s : {Shape{2, 37, 6, 2, 64}, Shape{1, 21, 6, 3, 8}, Shape{1, 9, 4, 1, 6}}) {
       SCOPED_TRACE(::testing::Message() << s << (simd ? " simd" : " portable"));
@@ -303,10 +315,11 @@ TEST(AttentionGrouped, EqualsMultiHeadWithRepeatedKvHeads) {
             repeated.k[(row * s.heads + h) * s.d + c] = in.k[from];
             repeated.v[(row * s.heads + h) * s.d + c] = in.v[from];
           }
-      Forward gqa = fastForward(s, in), plain = fastForward(mha, repeated);
+      Forward gqa = fastForward(backend(), s, in), plain = fastForward(backend(), mha, repeated);
       EXPECT_EQ(gqa.o, plain.o);
       EXPECT_EQ(gqa.lse, plain.lse);
-      Backward gqaGrad = fastBackward(s, in, gqa), plainGrad = fastBackward(mha, repeated, plain);
+      Backward gqaGrad = fastBackward(backend(), s, in, gqa),
+               plainGrad = fastBackward(backend(), mha, repeated, plain);
       EXPECT_EQ(gqaGrad.dq, plainGrad.dq);
       std::vector<float> dkSum(s.kvSize(), 0), dvSum(s.kvSize(), 0);
       for (int64_t row = 0; row < s.b * s.t; ++row)

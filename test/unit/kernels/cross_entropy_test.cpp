@@ -1,6 +1,8 @@
 // Mean cross-entropy: known values, the reference gradient against central finite differences
-// in double, the fast kernel (AVX2 exponential and libm's) against the reference and the finite
-// differences, ignored rows, an all-ignored batch, dlogits aliasing logits, large logits.
+// in double, each backend's fast kernel (on the CPU: AVX2 exponential and libm's) against the
+// reference and the finite differences, ignored rows, an all-ignored batch, dlogits aliasing
+// logits, large logits.
+#include "kernels/backend_test.h"
 #include "kernels/cpu/cross_entropy_reference.h"
 #include "kernels/cpu/kernels.h"
 #include "support/gradient_check.h"
@@ -46,10 +48,11 @@ struct Result {
   std::vector<float> dlogits;
 };
 
-Result fast(const Problem &p) {
+Result fast(const Backend &backend, const Problem &p) {
   Result r{std::numeric_limits<float>::quiet_NaN(),
            std::vector<float>(p.logits.size(), std::numeric_limits<float>::quiet_NaN())};
-  crossEntropy(&r.loss, r.dlogits.data(), p.logits.data(), p.targets.data(), p.n, p.vocab, kIgnore);
+  runKernel<SLIMTUNE_KERNEL_CROSS_ENTROPY>(backend, &r.loss, r.dlogits.data(), p.logits.data(),
+                                           p.targets.data(), p.n, p.vocab, kIgnore);
   return r;
 }
 
@@ -104,17 +107,20 @@ TEST(CrossEntropyReference, GradientMatchesFiniteDifferences) {
   }
 }
 
+class CrossEntropyFast : public BackendTest {};
+SLIMTUNE_INSTANTIATE_BACKENDS(CrossEntropyFast);
+
 // Fast (fp32, sums in double, AVX2 or libm exponentials) against the fp32 reference (fp32
 // sums): loss to 1e-6 relative, dlogits to 1e-6 relative to the largest entry (measured
 // ~1e-7); n and vocab not multiples of 8, SmolLM2's vocabulary included.
-TEST(CrossEntropyFast, MatchesReference) {
+TEST_P(CrossEntropyFast, MatchesReference) {
   for (bool simd : {true, false})
     for (auto [n, vocab] : {std::pair<int64_t, int64_t>{1, 1}, {3, 5}, {37, 1001}, {9, 49152}}) {
       SCOPED_TRACE(::testing::Message()
                    << "n " << n << " vocab " << vocab << (simd ? " simd" : ""));
       SimdScope scope(simd);
       Problem p = randomProblem(n, vocab, 2, 4);
-      Result r = fast(p);
+      Result r = fast(backend(), p);
       auto [loss, dlogits] = referenceRun<float>(p, p.logits);
       EXPECT_NEAR(r.loss, loss, 1e-6 * std::fabs(loss) + 1e-7);
       EXPECT_LT(relativeError(r.dlogits, dlogits), 1e-6);
@@ -122,30 +128,30 @@ TEST(CrossEntropyFast, MatchesReference) {
 }
 
 // The fast fp32 dlogits against double central differences of the reference loss: 1e-5.
-TEST(CrossEntropyFast, GradientMatchesFiniteDifferences) {
+TEST_P(CrossEntropyFast, GradientMatchesFiniteDifferences) {
   for (bool simd : {true, false}) {
     SimdScope scope(simd);
     Problem p = randomProblem(6, 13, 3, 4);
-    EXPECT_LT(relativeError(fast(p).dlogits, finiteDifferences(p)), 1e-5);
+    EXPECT_LT(relativeError(fast(backend(), p).dlogits, finiteDifferences(p)), 1e-5);
   }
 }
 
 // A NaN logit makes the loss NaN (the exponential propagates it instead of clamping it into a
 // number), with and without AVX2: the training loop's non-finite check then stops the run.
-TEST(CrossEntropyFast, NaNLogitGivesNaNLoss) {
+TEST_P(CrossEntropyFast, NaNLogitGivesNaNLoss) {
   for (bool simd : {true, false}) {
     SimdScope scope(simd);
     Problem p = randomProblem(4, 1001, 5, 0);
     p.logits[2 * 1001 + 500] = std::numeric_limits<float>::quiet_NaN();
-    EXPECT_TRUE(std::isnan(fast(p).loss)) << (simd ? "simd" : "portable");
+    EXPECT_TRUE(std::isnan(fast(backend(), p).loss)) << (simd ? "simd" : "portable");
   }
 }
 
 // Ignored rows: zero gradient, no loss; the mean is over the counted rows only (the loss of a
 // batch equals the mean of the losses of its counted rows computed one at a time).
-TEST(CrossEntropyFast, IgnoredRows) {
+TEST_P(CrossEntropyFast, IgnoredRows) {
   Problem p = randomProblem(10, 50, 4, 3);
-  Result r = fast(p);
+  Result r = fast(backend(), p);
   double sum = 0;
   int count = 0;
   for (int64_t i = 0; i < p.n; ++i) {
@@ -164,7 +170,7 @@ TEST(CrossEntropyFast, IgnoredRows) {
         p.vocab,
         std::vector<float>(p.logits.begin() + i * p.vocab, p.logits.begin() + (i + 1) * p.vocab),
         {p.targets[i]}};
-    sum += fast(one).loss;
+    sum += fast(backend(), one).loss;
     ++count;
   }
   EXPECT_EQ(count, 7); // rows 2, 5, 8 ignored
@@ -172,13 +178,13 @@ TEST(CrossEntropyFast, IgnoredRows) {
 }
 
 // Every target ignored: loss 0 and dlogits 0 (not NaN from 0 / 0), the buffer fully written.
-TEST(CrossEntropyFast, AllIgnored) {
+TEST_P(CrossEntropyFast, AllIgnored) {
   for (bool withGradient : {true, false}) {
     Problem p = randomProblem(4, 9, 5, 1);
     float loss = std::numeric_limits<float>::quiet_NaN();
     std::vector<float> dlogits(p.logits.size(), 7.0f);
-    crossEntropy(&loss, withGradient ? dlogits.data() : nullptr, p.logits.data(), p.targets.data(),
-                 p.n, p.vocab, kIgnore);
+    run<SLIMTUNE_KERNEL_CROSS_ENTROPY>(&loss, withGradient ? dlogits.data() : nullptr,
+                                       p.logits.data(), p.targets.data(), p.n, p.vocab, kIgnore);
     EXPECT_EQ(loss, 0.0f);
     for (float g : dlogits)
       ASSERT_EQ(g, withGradient ? 0.0f : 7.0f);
@@ -186,15 +192,17 @@ TEST(CrossEntropyFast, AllIgnored) {
 }
 
 // dlogits may be logits (in place): same loss, same gradient. Without dlogits, same loss.
-TEST(CrossEntropyFast, GradientInPlaceAndOptional) {
+TEST_P(CrossEntropyFast, GradientInPlaceAndOptional) {
   for (bool simd : {true, false}) {
     SimdScope scope(simd);
     Problem p = randomProblem(33, 1003, 6, 5);
-    Result r = fast(p);
+    Result r = fast(backend(), p);
     std::vector<float> inPlace = p.logits;
     float loss = 0, lossOnly = 0;
-    crossEntropy(&loss, inPlace.data(), inPlace.data(), p.targets.data(), p.n, p.vocab, kIgnore);
-    crossEntropy(&lossOnly, nullptr, p.logits.data(), p.targets.data(), p.n, p.vocab, kIgnore);
+    run<SLIMTUNE_KERNEL_CROSS_ENTROPY>(&loss, inPlace.data(), inPlace.data(), p.targets.data(), p.n,
+                                       p.vocab, kIgnore);
+    run<SLIMTUNE_KERNEL_CROSS_ENTROPY>(&lossOnly, nullptr, p.logits.data(), p.targets.data(), p.n,
+                                       p.vocab, kIgnore);
     EXPECT_EQ(loss, r.loss);
     EXPECT_EQ(lossOnly, r.loss);
     EXPECT_EQ(inPlace, r.dlogits);
@@ -204,7 +212,7 @@ TEST(CrossEntropyFast, GradientInPlaceAndOptional) {
 // Logits of +-1e4 with small differences: exp(x) would overflow without the max shift; the
 // fast kernel matches the double reference on the same fp32 inputs (1e-5 relative loss, 1e-5
 // gradient). Also a row where one logit dominates (loss ~ 0 at the target, ~1e4 elsewhere).
-TEST(CrossEntropyFast, LargeLogitsAreStable) {
+TEST_P(CrossEntropyFast, LargeLogitsAreStable) {
   for (bool simd : {true, false})
     for (float offset : {1e4f, -1e4f}) {
       SCOPED_TRACE(::testing::Message() << offset << (simd ? " simd" : ""));
@@ -214,7 +222,7 @@ TEST(CrossEntropyFast, LargeLogitsAreStable) {
         x += offset;
       p.logits[3 * p.vocab + p.targets[3]] += 1e4f; // row 3: target dominates
       p.logits[4 * p.vocab + 17] += 1e4f;           // row 4: another logit dominates
-      Result r = fast(p);
+      Result r = fast(backend(), p);
       auto [loss, dlogits] = referenceRun<double>(p, toDouble(p.logits));
       ASSERT_TRUE(std::isfinite(r.loss));
       EXPECT_NEAR(r.loss, loss, 1e-5 * std::fabs(loss));

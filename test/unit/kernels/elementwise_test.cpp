@@ -1,6 +1,8 @@
 // Elementwise kernels: add and mul (with the aliasing the ABI allows), fill_zero, copy_columns
 // (slices and concatenations), SiLU and both GELU forms with their gradients: references
-// against known values and finite differences, fast kernels against the references.
+// against known values and finite differences, each backend's fast kernels against the
+// references.
+#include "kernels/backend_test.h"
 #include "kernels/cpu/elementwise_reference.h"
 #include "kernels/cpu/kernels.h"
 #include "support/gradient_check.h"
@@ -65,17 +67,18 @@ void backwardReference(Activation f, T *dx, const T *dy, const T *x, int64_t n) 
   else
     reference::geluGrad(dx, dy, x, n, f == Activation::GeluTanh);
 }
-void forwardFast(Activation f, float *y, const float *x, int64_t n) {
+void forwardFast(const Backend &backend, Activation f, float *y, const float *x, int64_t n) {
   if (f == Activation::Silu)
-    silu(y, x, n);
+    runKernel<SLIMTUNE_KERNEL_SILU>(backend, y, x, n);
   else
-    gelu(y, x, n, f == Activation::GeluTanh);
+    runKernel<SLIMTUNE_KERNEL_GELU>(backend, y, x, n, f == Activation::GeluTanh);
 }
-void backwardFast(Activation f, float *dx, const float *dy, const float *x, int64_t n) {
+void backwardFast(const Backend &backend, Activation f, float *dx, const float *dy, const float *x,
+                  int64_t n) {
   if (f == Activation::Silu)
-    siluGrad(dx, dy, x, n);
+    runKernel<SLIMTUNE_KERNEL_SILU_GRAD>(backend, dx, dy, x, n);
   else
-    geluGrad(dx, dy, x, n, f == Activation::GeluTanh);
+    runKernel<SLIMTUNE_KERNEL_GELU_GRAD>(backend, dx, dy, x, n, f == Activation::GeluTanh);
 }
 
 const Activation kActivations[] = {Activation::Silu, Activation::GeluErf, Activation::GeluTanh};
@@ -109,9 +112,12 @@ TEST(ElementwiseReference, KnownValues) {
   EXPECT_EQ(c[2], 18);
 }
 
+class ElementwiseFast : public BackendTest {};
+SLIMTUNE_INSTANTIATE_BACKENDS(ElementwiseFast);
+
 // add and mul round once per element, as the reference does: exact equality, including when
 // the output aliases one or both inputs.
-TEST(Elementwise, AddAndMulMatchReferenceAndAllowAliasing) {
+TEST_P(ElementwiseFast, AddAndMulMatchReferenceAndAllowAliasing) {
   for (int64_t n : kSizes) {
     std::vector<float> a = randomVector(n, n), b = randomVector(n, n + 1);
     std::vector<float> sum(n), product(n);
@@ -119,39 +125,39 @@ TEST(Elementwise, AddAndMulMatchReferenceAndAllowAliasing) {
     reference::mul(product.data(), a.data(), b.data(), n);
 
     std::vector<float> y(n, 99.0f);
-    add(y.data(), a.data(), b.data(), n);
+    run<SLIMTUNE_KERNEL_ADD>(y.data(), a.data(), b.data(), n);
     EXPECT_EQ(y, sum) << n;
-    mul(y.data(), a.data(), b.data(), n);
+    run<SLIMTUNE_KERNEL_MUL>(y.data(), a.data(), b.data(), n);
     EXPECT_EQ(y, product) << n;
 
     std::vector<float> ya = a, yb = b; // y aliases a, then b
-    add(ya.data(), ya.data(), b.data(), n);
-    add(yb.data(), a.data(), yb.data(), n);
+    run<SLIMTUNE_KERNEL_ADD>(ya.data(), ya.data(), b.data(), n);
+    run<SLIMTUNE_KERNEL_ADD>(yb.data(), a.data(), yb.data(), n);
     EXPECT_EQ(ya, sum) << n;
     EXPECT_EQ(yb, sum) << n;
     ya = a, yb = b;
-    mul(ya.data(), ya.data(), b.data(), n);
-    mul(yb.data(), a.data(), yb.data(), n);
+    run<SLIMTUNE_KERNEL_MUL>(ya.data(), ya.data(), b.data(), n);
+    run<SLIMTUNE_KERNEL_MUL>(yb.data(), a.data(), yb.data(), n);
     EXPECT_EQ(ya, product) << n;
     EXPECT_EQ(yb, product) << n;
 
     std::vector<float> twice(n), squares(n), all = a; // y aliases both
     reference::add(twice.data(), a.data(), a.data(), n);
     reference::mul(squares.data(), a.data(), a.data(), n);
-    add(all.data(), all.data(), all.data(), n);
+    run<SLIMTUNE_KERNEL_ADD>(all.data(), all.data(), all.data(), n);
     EXPECT_EQ(all, twice) << n;
     all = a;
-    mul(all.data(), all.data(), all.data(), n);
+    run<SLIMTUNE_KERNEL_MUL>(all.data(), all.data(), all.data(), n);
     EXPECT_EQ(all, squares) << n;
   }
 }
 
 // fill_zero clears exactly `bytes` bytes, any count, and not one more.
-TEST(Elementwise, FillZeroClearsExactlyTheBytes) {
+TEST_P(ElementwiseFast, FillZeroClearsExactlyTheBytes) {
   for (int64_t bytes : {0, 1, 37, 4096, 1000003}) {
     std::vector<unsigned char> buffer(bytes + 64, 0xab), want(bytes + 64, 0xab);
     reference::fillZero(want.data(), bytes);
-    fillZero(buffer.data(), bytes);
+    run<SLIMTUNE_KERNEL_FILL_ZERO>(buffer.data(), bytes);
     EXPECT_EQ(buffer, want) << bytes;
     for (int64_t i = 0; i < bytes; ++i)
       ASSERT_EQ(buffer[i], 0) << i;
@@ -161,7 +167,7 @@ TEST(Elementwise, FillZeroClearsExactlyTheBytes) {
 
 // Slicing: the middle columns [3, 7) of a [rows, 10] matrix. Concatenation: [rows, 3] and
 // [rows, 5] side by side into [rows, 8]. Columns outside the copied range keep their values.
-TEST(Elementwise, CopyColumnsSlicesAndConcatenates) {
+TEST_P(ElementwiseFast, CopyColumnsSlicesAndConcatenates) {
   for (int64_t rows : {1, 7, 5000}) { // 5000 x 4 runs on several threads
     std::vector<float> src(rows * 10);
     for (int64_t r = 0; r < rows; ++r)
@@ -169,7 +175,7 @@ TEST(Elementwise, CopyColumnsSlicesAndConcatenates) {
         src[r * 10 + j] = static_cast<float>(r * 100 + j);
 
     std::vector<float> slice(rows * 4, -1.0f), sliceRef(rows * 4, -1.0f);
-    copyColumns(slice.data(), src.data(), rows, 10, 4, 3, 0, 4);
+    run<SLIMTUNE_KERNEL_COPY_COLUMNS>(slice.data(), src.data(), rows, 10, 4, 3, 0, 4);
     reference::copyColumns(sliceRef.data(), src.data(), rows, 10, 4, 3, 0, 4);
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t j = 0; j < 4; ++j)
@@ -184,8 +190,8 @@ TEST(Elementwise, CopyColumnsSlicesAndConcatenates) {
         right[r * 5 + j] = static_cast<float>(-(r * 100 + j));
     }
     std::vector<float> joined(rows * 8, 7.0f), joinedRef(rows * 8, 7.0f);
-    copyColumns(joined.data(), left.data(), rows, 3, 8, 0, 0, 3);
-    copyColumns(joined.data(), right.data(), rows, 5, 8, 0, 3, 5);
+    run<SLIMTUNE_KERNEL_COPY_COLUMNS>(joined.data(), left.data(), rows, 3, 8, 0, 0, 3);
+    run<SLIMTUNE_KERNEL_COPY_COLUMNS>(joined.data(), right.data(), rows, 5, 8, 0, 3, 5);
     reference::copyColumns(joinedRef.data(), left.data(), rows, 3, 8, 0, 0, 3);
     reference::copyColumns(joinedRef.data(), right.data(), rows, 5, 8, 0, 3, 5);
     for (int64_t r = 0; r < rows; ++r)
@@ -195,7 +201,7 @@ TEST(Elementwise, CopyColumnsSlicesAndConcatenates) {
 
     // A slice written into the middle of a wider destination leaves the other columns alone.
     std::vector<float> wide(rows * 6, 7.0f);
-    copyColumns(wide.data(), src.data(), rows, 10, 6, 8, 2, 2);
+    run<SLIMTUNE_KERNEL_COPY_COLUMNS>(wide.data(), src.data(), rows, 10, 6, 8, 2, 2);
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t j = 0; j < 6; ++j)
         ASSERT_EQ(wide[r * 6 + j], j == 2 || j == 3 ? src[r * 10 + 6 + j] : 7.0f) << r << j;
@@ -206,32 +212,32 @@ TEST(Elementwise, CopyColumnsSlicesAndConcatenates) {
 // reference<float> (libm). Tolerance: |got - want| <= 3e-6 max(1, |want|) for every element,
 // stricter than 1e-5 relative to the largest value. Observed: up to 1.2e-6 for erf GELU (the
 // erf approximation's 5e-7 times |x| / 2), 2.4e-7 for the others; the gradients up to 1.1e-6.
-TEST(Elementwise, ActivationsMatchReference) {
+TEST_P(ElementwiseFast, ActivationsMatchReference) {
   uint64_t seed = 1;
   for (Activation f : kActivations)
     for (int64_t n : kSizes) {
       std::vector<float> x = activationInputs(n, seed++), dy = randomVector(n, seed++);
       std::vector<float> want(n), got(n, 99.0f);
       forwardReference(f, want.data(), x.data(), n);
-      forwardFast(f, got.data(), x.data(), n);
+      forwardFast(backend(), f, got.data(), x.data(), n);
       EXPECT_LT(elementError(got, want), 3e-6) << nameOf(f) << " n " << n;
 
       std::vector<float> dxWant(n), dxGot(n, 99.0f);
       backwardReference(f, dxWant.data(), dy.data(), x.data(), n);
-      backwardFast(f, dxGot.data(), dy.data(), x.data(), n);
+      backwardFast(backend(), f, dxGot.data(), dy.data(), x.data(), n);
       EXPECT_LT(elementError(dxGot, dxWant), 3e-6) << nameOf(f) << " grad n " << n;
     }
 }
 
 // A NaN input gives a NaN output (a diverging run must not be masked by the clamps).
-TEST(Elementwise, ActivationsPropagateNaN) {
+TEST_P(ElementwiseFast, ActivationsPropagateNaN) {
   float nan = std::numeric_limits<float>::quiet_NaN();
   std::vector<float> x = {nan, -nan, 1.0f}, dy = {1.0f, 1.0f, 1.0f}, y(3);
   for (Activation f : kActivations) {
-    forwardFast(f, y.data(), x.data(), 3);
+    forwardFast(backend(), f, y.data(), x.data(), 3);
     EXPECT_TRUE(std::isnan(y[0]) && std::isnan(y[1])) << nameOf(f);
     EXPECT_FALSE(std::isnan(y[2])) << nameOf(f);
-    backwardFast(f, y.data(), dy.data(), x.data(), 3);
+    backwardFast(backend(), f, y.data(), dy.data(), x.data(), 3);
     EXPECT_TRUE(std::isnan(y[0]) && std::isnan(y[1])) << nameOf(f) << " grad";
   }
 }
@@ -239,7 +245,7 @@ TEST(Elementwise, ActivationsPropagateNaN) {
 // The gradients are those of dot(activation(x), w) with dy = w, by central differences of the
 // double reference forward: reference<double> within 1e-6 and fast fp32 within 1e-5, relative
 // to the largest gradient (truncation error of the differences ~h^2 f''' = 1e-10).
-TEST(ElementwiseGradient, MatchesFiniteDifferences) {
+TEST_P(ElementwiseFast, GradientMatchesFiniteDifferences) {
   uint64_t seed = 50;
   for (Activation f : kActivations) {
     const int64_t n = 97;
@@ -257,7 +263,7 @@ TEST(ElementwiseGradient, MatchesFiniteDifferences) {
     EXPECT_LT(relativeError(dx, fd), 1e-6) << nameOf(f);
 
     std::vector<float> dxFast(n);
-    backwardFast(f, dxFast.data(), w.data(), x.data(), n);
+    backwardFast(backend(), f, dxFast.data(), w.data(), x.data(), n);
     EXPECT_LT(relativeError(dxFast, fd), 1e-5) << nameOf(f);
   }
 }

@@ -1,5 +1,6 @@
 // Embedding lookups (embedding, position_embedding): references against hand-written rows,
-// fast kernels against the references. They copy, so the comparison is exact.
+// each backend's fast kernels against the references. They copy, so the comparison is exact.
+#include "kernels/backend_test.h"
 #include "kernels/cpu/embedding_reference.h"
 #include "kernels/cpu/kernels.h"
 #include "support/gradient_check.h"
@@ -9,7 +10,7 @@
 #include <vector>
 
 using namespace slimtune::cpu;
-using slimtune::testing::randomVector;
+using namespace slimtune::testing;
 
 TEST(EmbeddingReference, KnownRows) {
   // table [vocab 3, c 2]; ids repeat and come out of order.
@@ -24,7 +25,10 @@ TEST(EmbeddingReference, KnownRows) {
   EXPECT_EQ(positions, (std::vector<double>{0, 1, 10, 11, 0, 1, 10, 11}));
 }
 
-TEST(Embedding, MatchesReference) {
+class EmbeddingFast : public BackendTest {};
+SLIMTUNE_INSTANTIATE_BACKENDS(EmbeddingFast);
+
+TEST_P(EmbeddingFast, MatchesReference) {
   for (int64_t n : {1, 7, 33, 1000}) // 1000 x 77 runs on several threads
     for (int64_t c : {1, 13, 77}) {
       const int64_t vocab = 101;
@@ -35,12 +39,12 @@ TEST(Embedding, MatchesReference) {
       ids[0] = vocab - 1; // the last row too
       std::vector<float> want(n * c), got(n * c, 99.0f);
       reference::embedding(want.data(), table.data(), ids.data(), n, c, vocab);
-      embedding(got.data(), table.data(), ids.data(), n, c, vocab);
+      run<SLIMTUNE_KERNEL_EMBEDDING>(got.data(), table.data(), ids.data(), n, c, vocab);
       EXPECT_EQ(got, want) << n << "x" << c;
     }
 }
 
-TEST(Embedding, PositionMatchesReference) {
+TEST_P(EmbeddingFast, PositionMatchesReference) {
   const int64_t maxPositions = 64;
   for (int64_t b : {1, 3, 16})
     for (int64_t t : {1, 5, 63})
@@ -48,7 +52,7 @@ TEST(Embedding, PositionMatchesReference) {
         std::vector<float> table = randomVector(maxPositions * c, b * 1000 + t * 10 + c);
         std::vector<float> want(b * t * c), got(b * t * c, 99.0f);
         reference::positionEmbedding(want.data(), table.data(), b, t, c);
-        positionEmbedding(got.data(), table.data(), b, t, c);
+        run<SLIMTUNE_KERNEL_POSITION_EMBEDDING>(got.data(), table.data(), b, t, c);
         EXPECT_EQ(got, want) << b << "x" << t << "x" << c;
       }
 }

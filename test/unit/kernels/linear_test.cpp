@@ -1,5 +1,7 @@
 // The dense layer (linear, weight_grad, sum_rows): references against hand-computed values and
-// finite differences, fast kernels against the references, for both weight layouts.
+// finite differences, each backend's fast kernels against the references, for both weight
+// layouts.
+#include "kernels/backend_test.h"
 #include "kernels/cpu/kernels.h"
 #include "kernels/cpu/linear_reference.h"
 #include "support/gradient_check.h"
@@ -57,9 +59,12 @@ TEST(LinearReference, KnownValues) {
   EXPECT_EQ(db, (std::vector<double>{5, 7, 9}));
 }
 
+class LinearFast : public BackendTest {};
+SLIMTUNE_INSTANTIATE_BACKENDS(LinearFast);
+
 // Fast vs reference<float>. Tolerance 1e-5 relative to the largest |y|: fp32 rounding of
 // dot products of length <= 130 accumulated in a different order.
-TEST(Linear, MatchesReference) {
+TEST_P(LinearFast, MatchesReference) {
   uint64_t seed = 10;
   for (const Shape &s : kShapes)
     for (int32_t layout : {0, 1})
@@ -70,14 +75,14 @@ TEST(Linear, MatchesReference) {
         const float *bias = withBias ? b.data() : nullptr;
         std::vector<float> want(s.n * s.out), got(s.n * s.out, 123.0f);
         reference::linear(want.data(), x.data(), w.data(), bias, s.n, s.in, s.out, layout);
-        linear(got.data(), x.data(), w.data(), bias, s.n, s.in, s.out, layout);
+        run<SLIMTUNE_KERNEL_LINEAR>(got.data(), x.data(), w.data(), bias, s.n, s.in, s.out, layout);
         EXPECT_LT(relativeError(got, want), 1e-5)
             << s.n << "x" << s.in << "x" << s.out << " layout " << layout << " bias " << withBias;
       }
 }
 
 // Tolerance 1e-5 relative to the largest |dW|: sums over n <= 97 rows in fp32.
-TEST(Linear, WeightGradMatchesReference) {
+TEST_P(LinearFast, WeightGradMatchesReference) {
   uint64_t seed = 100;
   for (const Shape &s : kShapes)
     for (int32_t layout : {0, 1}) {
@@ -85,7 +90,7 @@ TEST(Linear, WeightGradMatchesReference) {
       std::vector<float> x = randomVector(s.n * s.in, seed++);
       std::vector<float> want(s.in * s.out), got(s.in * s.out, 123.0f);
       reference::weightGrad(want.data(), dy.data(), x.data(), s.n, s.in, s.out, layout);
-      weightGrad(got.data(), dy.data(), x.data(), s.n, s.in, s.out, layout);
+      run<SLIMTUNE_KERNEL_WEIGHT_GRAD>(got.data(), dy.data(), x.data(), s.n, s.in, s.out, layout);
       EXPECT_LT(relativeError(got, want), 1e-5)
           << s.n << "x" << s.in << "x" << s.out << " layout " << layout;
     }
@@ -93,22 +98,22 @@ TEST(Linear, WeightGradMatchesReference) {
 
 // Tolerance 1e-5 relative to the largest |db|; the last shape is large enough to run on
 // several threads and has a partial column band.
-TEST(Linear, SumRowsMatchesReference) {
+TEST_P(LinearFast, SumRowsMatchesReference) {
   uint64_t seed = 200;
   for (Shape s : {Shape{1, 0, 5}, Shape{7, 0, 13}, Shape{33, 0, 70}, Shape{1000, 0, 77}}) {
     std::vector<float> dy = randomVector(s.n * s.out, seed++);
     std::vector<float> want(s.out), got(s.out, 123.0f);
     reference::sumRows(want.data(), dy.data(), s.n, s.out);
-    sumRows(got.data(), dy.data(), s.n, s.out);
+    run<SLIMTUNE_KERNEL_SUM_ROWS>(got.data(), dy.data(), s.n, s.out);
     EXPECT_LT(relativeError(got, want), 1e-5) << s.n << "x" << s.out;
   }
 }
 
 // n = 0: an empty batch has zero parameter gradients (the kernels overwrite, not accumulate).
-TEST(Linear, EmptyBatchGivesZeroGradients) {
+TEST_P(LinearFast, EmptyBatchGivesZeroGradients) {
   std::vector<float> dw(6, 5.0f), db(3, 5.0f);
-  weightGrad(dw.data(), nullptr, nullptr, 0, 3, 2, 0);
-  sumRows(db.data(), nullptr, 0, 3);
+  run<SLIMTUNE_KERNEL_WEIGHT_GRAD>(dw.data(), nullptr, nullptr, 0, 3, 2, 0);
+  run<SLIMTUNE_KERNEL_SUM_ROWS>(db.data(), nullptr, 0, 3);
   EXPECT_EQ(dw, std::vector<float>(6, 0.0f));
   EXPECT_EQ(db, std::vector<float>(3, 0.0f));
 }
@@ -118,7 +123,7 @@ TEST(Linear, EmptyBatchGivesZeroGradients) {
 // central differences of the double reference forward: reference<double> within 1e-6
 // (the forward is linear in each argument, so the differences are exact up to rounding) and
 // the fast fp32 kernels within 1e-5, both relative to the largest gradient.
-TEST(LinearGradient, MatchesFiniteDifferences) {
+TEST_P(LinearFast, GradientMatchesFiniteDifferences) {
   uint64_t seed = 300;
   for (Shape s : {Shape{1, 5, 3}, Shape{7, 13, 9}})
     for (int32_t layout : {0, 1}) {
@@ -150,9 +155,10 @@ TEST(LinearGradient, MatchesFiniteDifferences) {
       EXPECT_LT(relativeError(dx, fdX), 1e-6) << "layout " << layout;
 
       std::vector<float> dWFast(s.in * s.out), dbFast(s.out), dxFast(s.n * s.in);
-      weightGrad(dWFast.data(), w.data(), x.data(), s.n, s.in, s.out, layout);
-      sumRows(dbFast.data(), w.data(), s.n, s.out);
-      linear(dxFast.data(), w.data(), weight.data(), nullptr, s.n, s.out, s.in, 1 - layout);
+      run<SLIMTUNE_KERNEL_WEIGHT_GRAD>(dWFast.data(), w.data(), x.data(), s.n, s.in, s.out, layout);
+      run<SLIMTUNE_KERNEL_SUM_ROWS>(dbFast.data(), w.data(), s.n, s.out);
+      run<SLIMTUNE_KERNEL_LINEAR>(dxFast.data(), w.data(), weight.data(), nullptr, s.n, s.out, s.in,
+                                  1 - layout);
       EXPECT_LT(relativeError(dWFast, fdWeight), 1e-5) << "layout " << layout;
       EXPECT_LT(relativeError(dbFast, fdBias), 1e-5);
       EXPECT_LT(relativeError(dxFast, fdX), 1e-5) << "layout " << layout;

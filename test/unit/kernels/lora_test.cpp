@@ -1,9 +1,10 @@
 // The LoRA adapter (lora, lora_grad): the reference against the plain formula and finite
-// differences, the fast kernels against the reference, the dropout mask against
-// slimtune_dropout_keep, and the workspace sizes of kernel_abi.h (nothing written past them).
+// differences, each backend's fast kernels against the reference, the dropout mask against
+// slimtune_dropout_keep, and the CPU's workspace sizes (workspace.h: nothing written past them).
+#include "kernels/backend_test.h"
 #include "kernels/cpu/gemm.h"
-#include "kernels/cpu/kernels.h"
 #include "kernels/cpu/lora_reference.h"
+#include "kernels/cpu/workspace.h"
 #include "support/gradient_check.h"
 
 #include <gtest/gtest.h>
@@ -25,7 +26,7 @@ constexpr int64_t kSeed = 0x5eed;
 constexpr float kScale = 1.75f;
 
 // A workspace of exactly `floats` floats followed by a guard band, to catch writes past the
-// size kernel_abi.h promises.
+// size workspace.h promises.
 struct GuardedWork {
   static constexpr int64_t kGuard = 64;
   static constexpr float kCanary = -12345.0f;
@@ -56,7 +57,7 @@ std::vector<double> loraWithoutDropout(const std::vector<float> &x, const std::v
 double loraLoss(const std::vector<double> &x, const std::vector<double> &a,
                 const std::vector<double> &b, const std::vector<float> &w, const Shape &s,
                 float p, int32_t step) {
-  std::vector<double> y(s.n * s.out), work(slimtune_lora_work(s.n, s.in, s.r, p));
+  std::vector<double> y(s.n * s.out), work(slimtune_cpu_lora_work(s.n, s.in, s.r, p));
   reference::lora(y.data(), x.data(), a.data(), b.data(), work.data(), s.n, s.in, s.out, s.r,
                   double(kScale), p, kSeed, &step);
   return dot(y, w);
@@ -68,9 +69,12 @@ bool keeps(int64_t seed, int32_t step, int64_t index, float p) {
 
 } // namespace
 
+class LoraFast : public BackendTest {};
+SLIMTUNE_INSTANTIATE_BACKENDS(LoraFast);
+
 // p = 0 is no dropout: reference and fast kernel equal the plain two-GEMM formula. Tolerance
 // 1e-5 relative to the largest |y| (fp32 rounding; rank-r inner products of length <= 130).
-TEST(Lora, WithoutDropoutMatchesPlainFormula) {
+TEST_P(LoraFast, WithoutDropoutMatchesPlainFormula) {
   uint64_t seed = 1;
   int32_t step = 3;
   for (const Shape &s : kShapes) {
@@ -80,20 +84,20 @@ TEST(Lora, WithoutDropoutMatchesPlainFormula) {
     std::vector<double> want = loraWithoutDropout(x, a, b, s);
 
     std::vector<float> yRef(s.n * s.out), yFast(s.n * s.out, 99.0f);
-    std::vector<float> work(slimtune_lora_work(s.n, s.in, s.r, 0.0f));
+    std::vector<float> work(slimtune_cpu_lora_work(s.n, s.in, s.r, 0.0f));
     reference::lora(yRef.data(), x.data(), a.data(), b.data(), work.data(), s.n, s.in, s.out,
                     s.r, kScale, 0.0f, kSeed, &step);
-    lora(yFast.data(), x.data(), a.data(), b.data(), work.data(), s.n, s.in, s.out, s.r, kScale,
-         0.0f, kSeed, &step);
+    run<SLIMTUNE_KERNEL_LORA>(yFast.data(), x.data(), a.data(), b.data(), work.data(), s.n, s.in,
+                              s.out, s.r, kScale, 0.0f, kSeed, &step);
     EXPECT_LT(relativeError(yRef, want), 1e-5) << s.n << "x" << s.in << "x" << s.out;
     EXPECT_LT(relativeError(yFast, want), 1e-5) << s.n << "x" << s.in << "x" << s.out;
   }
 }
 
 // Fast vs reference<float>, with and without dropout, in workspaces of exactly
-// slimtune_lora_work / slimtune_lora_grad_work floats. Tolerance 1e-5 relative to the largest
-// value of each output.
-TEST(Lora, MatchesReference) {
+// slimtune_cpu_lora_work / slimtune_cpu_lora_grad_work floats. Tolerance 1e-5 relative to the
+// largest value of each output.
+TEST_P(LoraFast, MatchesReference) {
   uint64_t seed = 100;
   int32_t step = 7;
   for (const Shape &s : kShapes)
@@ -102,19 +106,19 @@ TEST(Lora, MatchesReference) {
       std::vector<float> a = randomVector(s.r * s.in, seed++);
       std::vector<float> b = randomVector(s.out * s.r, seed++);
       std::vector<float> want(s.n * s.out), got(s.n * s.out, 99.0f);
-      GuardedWork refWork(slimtune_lora_work(s.n, s.in, s.r, p));
-      GuardedWork fastWork(slimtune_lora_work(s.n, s.in, s.r, p));
+      GuardedWork refWork(slimtune_cpu_lora_work(s.n, s.in, s.r, p));
+      GuardedWork fastWork(slimtune_cpu_lora_work(s.n, s.in, s.r, p));
       reference::lora(want.data(), x.data(), a.data(), b.data(), refWork.data(), s.n, s.in,
                       s.out, s.r, kScale, p, kSeed, &step);
-      lora(got.data(), x.data(), a.data(), b.data(), fastWork.data(), s.n, s.in, s.out, s.r,
-           kScale, p, kSeed, &step);
+      run<SLIMTUNE_KERNEL_LORA>(got.data(), x.data(), a.data(), b.data(), fastWork.data(), s.n,
+                                s.in, s.out, s.r, kScale, p, kSeed, &step);
       EXPECT_LT(relativeError(got, want), 1e-5) << s.n << "x" << s.in << " p " << p;
       EXPECT_TRUE(refWork.guardIntact());
       EXPECT_TRUE(fastWork.guardIntact()) << s.n << "x" << s.in << " p " << p;
     }
 }
 
-TEST(LoraGrad, MatchesReference) {
+TEST_P(LoraFast, GradMatchesReference) {
   uint64_t seed = 200;
   int32_t step = 11;
   for (const Shape &s : kShapes)
@@ -125,13 +129,14 @@ TEST(LoraGrad, MatchesReference) {
       std::vector<float> dy = randomVector(s.n * s.out, seed++);
       std::vector<float> dxRef(s.n * s.in), daRef(s.r * s.in), dbRef(s.out * s.r);
       std::vector<float> dx(s.n * s.in, 99.0f), da(s.r * s.in, 99.0f), db(s.out * s.r, 99.0f);
-      GuardedWork refWork(slimtune_lora_grad_work(s.n, s.in, s.r, p));
-      GuardedWork fastWork(slimtune_lora_grad_work(s.n, s.in, s.r, p));
+      GuardedWork refWork(slimtune_cpu_lora_grad_work(s.n, s.in, s.r, p));
+      GuardedWork fastWork(slimtune_cpu_lora_grad_work(s.n, s.in, s.r, p));
       reference::loraGrad(dxRef.data(), daRef.data(), dbRef.data(), dy.data(), x.data(),
                           a.data(), b.data(), refWork.data(), s.n, s.in, s.out, s.r, kScale, p,
                           kSeed, &step);
-      loraGrad(dx.data(), da.data(), db.data(), dy.data(), x.data(), a.data(), b.data(),
-               fastWork.data(), s.n, s.in, s.out, s.r, kScale, p, kSeed, &step);
+      run<SLIMTUNE_KERNEL_LORA_GRAD>(dx.data(), da.data(), db.data(), dy.data(), x.data(), a.data(),
+                                     b.data(), fastWork.data(), s.n, s.in, s.out, s.r, kScale, p,
+                                     kSeed, &step);
       EXPECT_LT(relativeError(dx, dxRef), 1e-5) << s.n << "x" << s.in << " p " << p;
       EXPECT_LT(relativeError(da, daRef), 1e-5) << s.n << "x" << s.in << " p " << p;
       EXPECT_LT(relativeError(db, dbRef), 1e-5) << s.n << "x" << s.in << " p " << p;
@@ -144,21 +149,21 @@ TEST(LoraGrad, MatchesReference) {
 // where slimtune_dropout_keep(seed, *step, row-major index) drops, x / (1 - p) elsewhere
 // (within 1 ulp: the kernel multiplies by 1 / (1 - p)). The mask is a function of
 // (seed, step) only: the same pair repeats it, another step or seed changes it.
-TEST(LoraDropout, DropsExactlyTheHashedElements) {
+TEST_P(LoraFast, DropoutDropsExactlyTheHashedElements) {
   const int64_t n = 33, in = 20;
   const float p = 0.3f;
   std::vector<float> x = randomVector(n * in, 5);
   std::vector<float> identity(in * in, 0.0f);
   for (int64_t i = 0; i < in; ++i)
     identity[i * in + i] = 1.0f;
-  auto run = [&](int64_t seed, int32_t step, float rate) {
-    std::vector<float> y(n * in), work(slimtune_lora_work(n, in, in, rate));
-    lora(y.data(), x.data(), identity.data(), identity.data(), work.data(), n, in, in, in, 1.0f,
-         rate, seed, &step);
+  auto forward = [&](int64_t seed, int32_t step, float rate) {
+    std::vector<float> y(n * in), work(slimtune_cpu_lora_work(n, in, in, rate));
+    run<SLIMTUNE_KERNEL_LORA>(y.data(), x.data(), identity.data(), identity.data(), work.data(), n,
+                              in, in, in, 1.0f, rate, seed, &step);
     return y;
   };
 
-  std::vector<float> y = run(kSeed, 4, p);
+  std::vector<float> y = forward(kSeed, 4, p);
   int64_t dropped = 0;
   for (int64_t e = 0; e < n * in; ++e) {
     if (keeps(kSeed, 4, e, p)) {
@@ -172,23 +177,24 @@ TEST(LoraDropout, DropsExactlyTheHashedElements) {
   EXPECT_GT(dropped, 140);
   EXPECT_LT(dropped, 260);
 
-  EXPECT_EQ(run(kSeed, 4, p), y);
-  EXPECT_NE(run(kSeed, 5, p), y);
-  EXPECT_NE(run(kSeed + 1, 4, p), y);
-  EXPECT_EQ(run(kSeed, 4, 0.0f), x); // p = 0: no element dropped, none scaled
+  EXPECT_EQ(forward(kSeed, 4, p), y);
+  EXPECT_NE(forward(kSeed, 5, p), y);
+  EXPECT_NE(forward(kSeed + 1, 4, p), y);
+  EXPECT_EQ(forward(kSeed, 4, 0.0f), x); // p = 0: no element dropped, none scaled
 }
 
 // loraGrad's dx is zero exactly where the forward dropped the input.
-TEST(LoraDropout, GradientIsZeroWhereDropped) {
+TEST_P(LoraFast, DropoutGradientIsZeroWhereDropped) {
   const Shape s = {9, 17, 11, 4};
   const float p = 0.4f;
   int32_t step = 21;
   std::vector<float> x = randomVector(s.n * s.in, 1), a = randomVector(s.r * s.in, 2),
                      b = randomVector(s.out * s.r, 3), dy = randomVector(s.n * s.out, 4);
   std::vector<float> dx(s.n * s.in), da(s.r * s.in), db(s.out * s.r);
-  std::vector<float> work(slimtune_lora_grad_work(s.n, s.in, s.r, p));
-  loraGrad(dx.data(), da.data(), db.data(), dy.data(), x.data(), a.data(), b.data(), work.data(),
-           s.n, s.in, s.out, s.r, kScale, p, kSeed, &step);
+  std::vector<float> work(slimtune_cpu_lora_grad_work(s.n, s.in, s.r, p));
+  run<SLIMTUNE_KERNEL_LORA_GRAD>(dx.data(), da.data(), db.data(), dy.data(), x.data(), a.data(),
+                                 b.data(), work.data(), s.n, s.in, s.out, s.r, kScale, p, kSeed,
+                                 &step);
   int64_t kept = 0;
   for (int64_t e = 0; e < s.n * s.in; ++e) {
     if (keeps(kSeed, step, e, p)) {
@@ -206,7 +212,7 @@ TEST(LoraDropout, GradientIsZeroWhereDropped) {
 // dropout mask (same seed and step): lora is linear in each of x, A, B, so the differences are
 // exact up to rounding. reference<double> within 1e-6, fast fp32 within 1e-5, relative to the
 // largest gradient.
-TEST(LoraGradient, MatchesFiniteDifferences) {
+TEST_P(LoraFast, GradientMatchesFiniteDifferences) {
   uint64_t seed = 300;
   for (Shape s : {Shape{3, 6, 5, 2}, Shape{7, 13, 9, 4}})
     for (float p : {0.0f, 0.3f}) {
@@ -225,7 +231,7 @@ TEST(LoraGradient, MatchesFiniteDifferences) {
           [&](const std::vector<double> &v) { return loraLoss(xD, aD, v, w, s, p, step); }, bD);
 
       std::vector<double> dx(s.n * s.in), da(s.r * s.in), db(s.out * s.r);
-      std::vector<double> work(slimtune_lora_grad_work(s.n, s.in, s.r, p));
+      std::vector<double> work(slimtune_cpu_lora_grad_work(s.n, s.in, s.r, p));
       reference::loraGrad(dx.data(), da.data(), db.data(), wD.data(), xD.data(), aD.data(),
                           bD.data(), work.data(), s.n, s.in, s.out, s.r, double(kScale), p,
                           kSeed, &step);
@@ -234,9 +240,10 @@ TEST(LoraGradient, MatchesFiniteDifferences) {
       EXPECT_LT(relativeError(db, fdB), 1e-6) << "p " << p;
 
       std::vector<float> dxF(s.n * s.in), daF(s.r * s.in), dbF(s.out * s.r);
-      std::vector<float> workF(slimtune_lora_grad_work(s.n, s.in, s.r, p));
-      loraGrad(dxF.data(), daF.data(), dbF.data(), w.data(), x.data(), a.data(), b.data(),
-               workF.data(), s.n, s.in, s.out, s.r, kScale, p, kSeed, &step);
+      std::vector<float> workF(slimtune_cpu_lora_grad_work(s.n, s.in, s.r, p));
+      run<SLIMTUNE_KERNEL_LORA_GRAD>(dxF.data(), daF.data(), dbF.data(), w.data(), x.data(),
+                                     a.data(), b.data(), workF.data(), s.n, s.in, s.out, s.r,
+                                     kScale, p, kSeed, &step);
       EXPECT_LT(relativeError(dxF, fdX), 1e-5) << "p " << p;
       EXPECT_LT(relativeError(daF, fdA), 1e-5) << "p " << p;
       EXPECT_LT(relativeError(dbF, fdB), 1e-5) << "p " << p;

@@ -1,9 +1,11 @@
-// Folding a LoRA adapter into its weight (merge_lora): the fast kernel and the reference
-// against a plain double-precision triple loop and each other, in both weight layouts; the
-// merged weight's linear against the unmerged linear + lora; in-place use; and the checked
-// host API slimtune export uses (slimtune/merge_lora.h).
+// Folding a LoRA adapter into its weight (merge_lora): each backend's fast kernel and the
+// reference against a plain double-precision triple loop and each other, in both weight
+// layouts; the merged weight's linear against the unmerged linear + lora; in-place use; and the
+// checked host API slimtune export uses (slimtune/merge_lora.h, the CPU kernel).
+#include "kernels/backend_test.h"
 #include "kernels/cpu/kernels.h"
 #include "kernels/cpu/merge_lora_reference.h"
+#include "kernels/cpu/workspace.h"
 #include "slimtune/merge_lora.h"
 #include "support/gradient_check.h"
 
@@ -50,19 +52,22 @@ Data randomData(const Shape &s, uint64_t seed) {
           randomVector(s.out * s.r, seed + 2, 0.5f)};
 }
 
+class MergeLoraFast : public BackendTest {};
+SLIMTUNE_INSTANTIATE_BACKENDS(MergeLoraFast);
+
 } // namespace
 
 // Both against the double loop. Tolerance 1e-6 relative to the largest |W'|: each element is
 // one fp32 rank-r dot product (r <= 16) added to W; measured at most 1.7e-7.
-TEST(MergeLora, MatchesDoubleTripleLoop) {
+TEST_P(MergeLoraFast, MatchesDoubleTripleLoop) {
   uint64_t seed = 1;
   for (const Shape &s : kShapes)
     for (int32_t layout : {0, 1}) {
       Data d = randomData(s, seed += 3);
       std::vector<double> want = mergedInDouble(d.w, d.a, d.b, s, layout);
       std::vector<float> fast(d.w.size(), 99.0f), ref(d.w.size(), 99.0f);
-      mergeLora(fast.data(), d.w.data(), d.a.data(), d.b.data(), s.in, s.out, s.r, kScale,
-                layout);
+      run<SLIMTUNE_KERNEL_MERGE_LORA>(fast.data(), d.w.data(), d.a.data(), d.b.data(), s.in, s.out,
+                                      s.r, kScale, layout);
       reference::mergeLora(ref.data(), d.w.data(), d.a.data(), d.b.data(), s.in, s.out, s.r,
                            kScale, layout);
       EXPECT_LT(relativeError(fast, want), 1e-6) << s.in << "x" << s.out << " layout " << layout;
@@ -72,14 +77,14 @@ TEST(MergeLora, MatchesDoubleTripleLoop) {
 
 // Fast against reference<float>, same tolerance (they sum in different orders; measured at most
 // 2.0e-7).
-TEST(MergeLora, MatchesReference) {
+TEST_P(MergeLoraFast, MatchesReference) {
   uint64_t seed = 100;
   for (const Shape &s : kShapes)
     for (int32_t layout : {0, 1}) {
       Data d = randomData(s, seed += 3);
       std::vector<float> fast(d.w.size()), ref(d.w.size());
-      mergeLora(fast.data(), d.w.data(), d.a.data(), d.b.data(), s.in, s.out, s.r, kScale,
-                layout);
+      run<SLIMTUNE_KERNEL_MERGE_LORA>(fast.data(), d.w.data(), d.a.data(), d.b.data(), s.in, s.out,
+                                      s.r, kScale, layout);
       reference::mergeLora(ref.data(), d.w.data(), d.a.data(), d.b.data(), s.in, s.out, s.r,
                            kScale, layout);
       EXPECT_LT(relativeError(fast, ref), 1e-6) << s.in << "x" << s.out << " layout " << layout;
@@ -108,7 +113,7 @@ TEST(MergeLora, InOutLayoutIsTheTranspose) {
 // The point of merging: linear(x, W') = linear(x, W) + lora(x, A, B) without dropout, for both
 // layouts, up to fp32 rounding: 1e-5 relative to the largest output (two orders of summing;
 // measured at most 4.7e-7).
-TEST(MergeLora, MergedLinearEqualsLinearPlusLora) {
+TEST_P(MergeLoraFast, MergedLinearEqualsLinearPlusLora) {
   const int64_t n = 37;
   uint64_t seed = 300;
   for (const Shape &s : kShapes)
@@ -116,16 +121,17 @@ TEST(MergeLora, MergedLinearEqualsLinearPlusLora) {
       Data d = randomData(s, seed += 4);
       std::vector<float> x = randomVector(n * s.in, seed + 3);
       std::vector<float> merged(d.w.size()), yMerged(n * s.out);
-      mergeLora(merged.data(), d.w.data(), d.a.data(), d.b.data(), s.in, s.out, s.r, kScale,
-                layout);
-      linear(yMerged.data(), x.data(), merged.data(), nullptr, n, s.in, s.out, layout);
+      run<SLIMTUNE_KERNEL_MERGE_LORA>(merged.data(), d.w.data(), d.a.data(), d.b.data(), s.in,
+                                      s.out, s.r, kScale, layout);
+      run<SLIMTUNE_KERNEL_LINEAR>(yMerged.data(), x.data(), merged.data(), nullptr, n, s.in, s.out,
+                                  layout);
 
       std::vector<float> y(n * s.out), delta(n * s.out);
-      std::vector<float> work(slimtune_lora_work(n, s.in, s.r, 0.0f));
+      std::vector<float> work(slimtune_cpu_lora_work(n, s.in, s.r, 0.0f));
       int32_t step = 0;
-      linear(y.data(), x.data(), d.w.data(), nullptr, n, s.in, s.out, layout);
-      lora(delta.data(), x.data(), d.a.data(), d.b.data(), work.data(), n, s.in, s.out, s.r,
-           kScale, 0.0f, 0, &step);
+      run<SLIMTUNE_KERNEL_LINEAR>(y.data(), x.data(), d.w.data(), nullptr, n, s.in, s.out, layout);
+      run<SLIMTUNE_KERNEL_LORA>(delta.data(), x.data(), d.a.data(), d.b.data(), work.data(), n,
+                                s.in, s.out, s.r, kScale, 0.0f, 0, &step);
       for (int64_t i = 0; i < n * s.out; ++i)
         y[i] += delta[i];
       EXPECT_LT(relativeError(yMerged, y), 1e-5) << s.in << "x" << s.out << " layout " << layout;
@@ -133,15 +139,15 @@ TEST(MergeLora, MergedLinearEqualsLinearPlusLora) {
 }
 
 // merged may be w itself (the export folds in place): the same numbers as out of place.
-TEST(MergeLora, InPlaceEqualsOutOfPlace) {
+TEST_P(MergeLoraFast, InPlaceEqualsOutOfPlace) {
   for (int32_t layout : {0, 1}) {
     const Shape s = {130, 75, 8};
     Data d = randomData(s, 11);
     std::vector<float> outOfPlace(d.w.size()), inPlace = d.w, refInPlace = d.w;
-    mergeLora(outOfPlace.data(), d.w.data(), d.a.data(), d.b.data(), s.in, s.out, s.r, kScale,
-              layout);
-    mergeLora(inPlace.data(), inPlace.data(), d.a.data(), d.b.data(), s.in, s.out, s.r, kScale,
-              layout);
+    run<SLIMTUNE_KERNEL_MERGE_LORA>(outOfPlace.data(), d.w.data(), d.a.data(), d.b.data(), s.in,
+                                    s.out, s.r, kScale, layout);
+    run<SLIMTUNE_KERNEL_MERGE_LORA>(inPlace.data(), inPlace.data(), d.a.data(), d.b.data(), s.in,
+                                    s.out, s.r, kScale, layout);
     reference::mergeLora(refInPlace.data(), refInPlace.data(), d.a.data(), d.b.data(), s.in,
                          s.out, s.r, kScale, layout);
     EXPECT_EQ(inPlace, outOfPlace) << "layout " << layout;

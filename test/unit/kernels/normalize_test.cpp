@@ -1,6 +1,8 @@
 // The split norm of memory-sharing backprop (normalize -> z, rstd; scale_shift; normalize_grad
 // from z and rstd): forward bit-identical to the fused rms_norm / layer_norm kernels, gradients
-// equal to the gradients from x up to rounding, fast kernels against their references.
+// equal to the gradients from x up to rounding, each backend's fast kernels against their
+// references.
+#include "kernels/backend_test.h"
 #include "kernels/cpu/kernels.h"
 #include "kernels/cpu/norms_reference.h"
 #include "support/gradient_check.h"
@@ -46,28 +48,33 @@ struct Split {
 };
 
 // normalize then scale_shift with the fast kernels.
-Split fastSplit(int32_t kind, const Case &k, const Data &d) {
+Split fastSplit(const Backend &backend, int32_t kind, const Case &k, const Data &d) {
   Split s{std::vector<float>(d.x.size(), std::numeric_limits<float>::quiet_NaN()),
           std::vector<float>(k.n, std::numeric_limits<float>::quiet_NaN()),
           std::vector<float>(d.x.size(), std::numeric_limits<float>::quiet_NaN())};
-  normalize(s.z.data(), s.rstd.data(), d.x.data(), k.n, k.c, kEps, kind);
-  scaleShift(s.y.data(), s.z.data(), d.scale.data(), k.shift ? d.shift.data() : nullptr, k.n,
-             k.c);
+  runKernel<SLIMTUNE_KERNEL_NORMALIZE>(backend, s.z.data(), s.rstd.data(), d.x.data(), k.n, k.c,
+                                       kEps, kind);
+  runKernel<SLIMTUNE_KERNEL_SCALE_SHIFT>(backend, s.y.data(), s.z.data(), d.scale.data(),
+                                         k.shift ? d.shift.data() : nullptr, k.n, k.c);
   return s;
 }
 
 // The gradient of z: dy * scale (scale_shift's backward is scale_shift without the shift).
-std::vector<float> gradientOfZ(const Case &k, const Data &d) {
+std::vector<float> gradientOfZ(const Backend &backend, const Case &k, const Data &d) {
   std::vector<float> dz(d.dy.size());
-  scaleShift(dz.data(), d.dy.data(), d.scale.data(), nullptr, k.n, k.c);
+  runKernel<SLIMTUNE_KERNEL_SCALE_SHIFT>(backend, dz.data(), d.dy.data(), d.scale.data(), nullptr,
+                                         k.n, k.c);
   return dz;
 }
 
 } // namespace
 
+class NormalizeFast : public BackendTest {};
+SLIMTUNE_INSTANTIATE_BACKENDS(NormalizeFast);
+
 // normalize + scale_shift reproduce the fused kernels bit for bit: MS-BP leaves the forward
 // exactly as it was.
-TEST(NormalizeFast, SplitForwardEqualsFusedNormBitForBit) {
+TEST_P(NormalizeFast, SplitForwardEqualsFusedNormBitForBit) {
   for (int32_t kind : {kRms, kLayer})
     for (const Case &k : kCases) {
       if (kind == kRms && k.shift)
@@ -76,11 +83,11 @@ TEST(NormalizeFast, SplitForwardEqualsFusedNormBitForBit) {
       Data d = randomData(k, 21);
       std::vector<float> fused(d.x.size());
       if (kind == kRms)
-        rmsNorm(fused.data(), d.x.data(), d.scale.data(), k.n, k.c, kEps);
+        run<SLIMTUNE_KERNEL_RMS_NORM>(fused.data(), d.x.data(), d.scale.data(), k.n, k.c, kEps);
       else
-        layerNorm(fused.data(), d.x.data(), d.scale.data(), k.shift ? d.shift.data() : nullptr,
-                  k.n, k.c, kEps);
-      Split s = fastSplit(kind, k, d);
+        run<SLIMTUNE_KERNEL_LAYER_NORM>(fused.data(), d.x.data(), d.scale.data(),
+                                        k.shift ? d.shift.data() : nullptr, k.n, k.c, kEps);
+      Split s = fastSplit(backend(), kind, k, d);
       for (size_t i = 0; i < fused.size(); ++i)
         ASSERT_EQ(s.y[i], fused[i]) << "element " << i;
     }
@@ -92,20 +99,24 @@ TEST(NormalizeFast, SplitForwardEqualsFusedNormBitForBit) {
 // one channel: there RMSNorm's gradient is r g (1 - z^2) with z^2 = x^2 / (x^2 + eps), all
 // cancellation, and z in fp32 keeps none of it (measured 2.5e-3); the form from x keeps it.
 // A norm over one channel is degenerate; real rows have hundreds.
-TEST(NormalizeFast, GradientFromOutputEqualsGradientFromInput) {
+TEST_P(NormalizeFast, GradientFromOutputEqualsGradientFromInput) {
   for (int32_t kind : {kRms, kLayer})
     for (const Case &k : kCases) {
       if (k.c == 1)
         continue;
       SCOPED_TRACE(::testing::Message() << nameOf(kind) << " n " << k.n << " c " << k.c);
       Data d = randomData(k, 23);
-      Split s = fastSplit(kind, k, d);
-      std::vector<float> dz = gradientOfZ(k, d), fromOutput(d.x.size()), fromInput(d.x.size());
-      normalizeGrad(fromOutput.data(), dz.data(), s.z.data(), s.rstd.data(), k.n, k.c, kind);
+      Split s = fastSplit(backend(), kind, k, d);
+      std::vector<float> dz = gradientOfZ(backend(), k, d), fromOutput(d.x.size()),
+                         fromInput(d.x.size());
+      run<SLIMTUNE_KERNEL_NORMALIZE_GRAD>(fromOutput.data(), dz.data(), s.z.data(), s.rstd.data(),
+                                          k.n, k.c, kind);
       if (kind == kRms)
-        rmsNormGrad(fromInput.data(), d.dy.data(), d.x.data(), d.scale.data(), k.n, k.c, kEps);
+        run<SLIMTUNE_KERNEL_RMS_NORM_GRAD>(fromInput.data(), d.dy.data(), d.x.data(),
+                                           d.scale.data(), k.n, k.c, kEps);
       else
-        layerNormGrad(fromInput.data(), d.dy.data(), d.x.data(), d.scale.data(), k.n, k.c, kEps);
+        run<SLIMTUNE_KERNEL_LAYER_NORM_GRAD>(fromInput.data(), d.dy.data(), d.x.data(),
+                                             d.scale.data(), k.n, k.c, kEps);
       EXPECT_LT(relativeError(fromOutput, fromInput), 2e-6);
       std::vector<double> x = toDouble(d.x), dy = toDouble(d.dy), scale = toDouble(d.scale),
                           exact(x.size());
@@ -144,12 +155,12 @@ TEST(NormalizeReference, SplitGradientEqualsFusedGradientInDouble) {
 
 // Fast against the fp32 references: z, rstd and y within 2e-6, the gradient within 1e-5 (the
 // reference sums in fp32).
-TEST(NormalizeFast, MatchesReference) {
+TEST_P(NormalizeFast, MatchesReference) {
   for (int32_t kind : {kRms, kLayer})
     for (const Case &k : kCases) {
       SCOPED_TRACE(::testing::Message() << nameOf(kind) << " n " << k.n << " c " << k.c);
       Data d = randomData(k, 27);
-      Split fast = fastSplit(kind, k, d);
+      Split fast = fastSplit(backend(), kind, k, d);
       std::vector<float> z(d.x.size()), rstd(k.n), y(d.x.size());
       reference::normalize<float>(z.data(), rstd.data(), d.x.data(), k.n, k.c, kEps, kind);
       reference::scaleShift<float>(y.data(), z.data(), d.scale.data(),
@@ -157,8 +168,9 @@ TEST(NormalizeFast, MatchesReference) {
       EXPECT_LT(relativeError(fast.z, z), 2e-6);
       EXPECT_LT(relativeError(fast.rstd, rstd), 2e-6);
       EXPECT_LT(relativeError(fast.y, y), 2e-6);
-      std::vector<float> dz = gradientOfZ(k, d), dxFast(d.x.size()), dxRef(d.x.size());
-      normalizeGrad(dxFast.data(), dz.data(), fast.z.data(), fast.rstd.data(), k.n, k.c, kind);
+      std::vector<float> dz = gradientOfZ(backend(), k, d), dxFast(d.x.size()), dxRef(d.x.size());
+      run<SLIMTUNE_KERNEL_NORMALIZE_GRAD>(dxFast.data(), dz.data(), fast.z.data(), fast.rstd.data(),
+                                          k.n, k.c, kind);
       reference::normalizeGrad<float>(dxRef.data(), dz.data(), fast.z.data(), fast.rstd.data(),
                                       k.n, k.c, kind);
       if (k.c > 1)
@@ -167,11 +179,13 @@ TEST(NormalizeFast, MatchesReference) {
 }
 
 // scale_shift in place (y aliases x), as the backward uses it on an incoming gradient.
-TEST(NormalizeFast, ScaleShiftInPlace) {
+TEST_P(NormalizeFast, ScaleShiftInPlace) {
   const Case k{5, 37, true};
   Data d = randomData(k, 29);
   std::vector<float> out(d.x.size()), inPlace = d.x;
-  scaleShift(out.data(), d.x.data(), d.scale.data(), d.shift.data(), k.n, k.c);
-  scaleShift(inPlace.data(), inPlace.data(), d.scale.data(), d.shift.data(), k.n, k.c);
+  run<SLIMTUNE_KERNEL_SCALE_SHIFT>(out.data(), d.x.data(), d.scale.data(), d.shift.data(), k.n,
+                                   k.c);
+  run<SLIMTUNE_KERNEL_SCALE_SHIFT>(inPlace.data(), inPlace.data(), d.scale.data(), d.shift.data(),
+                                   k.n, k.c);
   EXPECT_EQ(out, inPlace);
 }

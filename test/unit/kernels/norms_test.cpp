@@ -1,6 +1,7 @@
 // RMSNorm and LayerNorm: the references' gradients against central finite differences in
-// double; the fast kernels against the references in fp32 and against the finite differences;
-// precision of the statistics on rows with a large common offset.
+// double; each backend's fast kernels against the references in fp32 and against the finite
+// differences; precision of the statistics on rows with a large common offset.
+#include "kernels/backend_test.h"
 #include "kernels/cpu/kernels.h"
 #include "kernels/cpu/norms_reference.h"
 #include "support/gradient_check.h"
@@ -73,22 +74,25 @@ template <typename T> std::vector<T> referenceBackward(Norm norm, const Case &k,
   return dx;
 }
 
-std::vector<float> fastForward(Norm norm, const Case &k, const Data &d) {
+std::vector<float> fastForward(const Backend &backend, Norm norm, const Case &k, const Data &d) {
   std::vector<float> y(d.x.size(), std::numeric_limits<float>::quiet_NaN());
   if (norm == Norm::Rms)
-    rmsNorm(y.data(), d.x.data(), optional(d.scale, k.scale), k.n, k.c, kEps);
+    runKernel<SLIMTUNE_KERNEL_RMS_NORM>(backend, y.data(), d.x.data(), optional(d.scale, k.scale),
+                                        k.n, k.c, kEps);
   else
-    layerNorm(y.data(), d.x.data(), optional(d.scale, k.scale), optional(d.shift, k.shift), k.n,
-              k.c, kEps);
+    runKernel<SLIMTUNE_KERNEL_LAYER_NORM>(backend, y.data(), d.x.data(), optional(d.scale, k.scale),
+                                          optional(d.shift, k.shift), k.n, k.c, kEps);
   return y;
 }
 
-std::vector<float> fastBackward(Norm norm, const Case &k, const Data &d) {
+std::vector<float> fastBackward(const Backend &backend, Norm norm, const Case &k, const Data &d) {
   std::vector<float> dx(d.x.size(), std::numeric_limits<float>::quiet_NaN());
   if (norm == Norm::Rms)
-    rmsNormGrad(dx.data(), d.dy.data(), d.x.data(), optional(d.scale, k.scale), k.n, k.c, kEps);
+    runKernel<SLIMTUNE_KERNEL_RMS_NORM_GRAD>(backend, dx.data(), d.dy.data(), d.x.data(),
+                                             optional(d.scale, k.scale), k.n, k.c, kEps);
   else
-    layerNormGrad(dx.data(), d.dy.data(), d.x.data(), optional(d.scale, k.scale), k.n, k.c, kEps);
+    runKernel<SLIMTUNE_KERNEL_LAYER_NORM_GRAD>(backend, dx.data(), d.dy.data(), d.x.data(),
+                                               optional(d.scale, k.scale), k.n, k.c, kEps);
   return dx;
 }
 
@@ -135,21 +139,25 @@ TEST(NormReference, KnownValues) {
   EXPECT_DOUBLE_EQ(y3[2], 0.5 + 1 / std::sqrt(2.0 / 3));
 }
 
+class NormFast : public BackendTest {};
+SLIMTUNE_INSTANTIATE_BACKENDS(NormFast);
+
 // Fast (fp32, statistics in double) against the fp32 reference (statistics in fp32): the
 // difference is the reference's rounding, ~1e-7 per operation: 2e-6 relative to the largest
 // entry for the forward, 1e-5 for the gradients (they subtract nearly equal terms). The fast
 // gradients also match the double reference on the same inputs to 1e-6, including with one
 // channel, where RMSNorm's gradient is all cancellation (r g eps / (x^2 + eps)) and the fp32
 // reference has no correct digit.
-TEST(NormFast, MatchesReference) {
+TEST_P(NormFast, MatchesReference) {
   for (Norm norm : {Norm::Rms, Norm::Layer})
     for (const Case &k : kCases) {
       SCOPED_TRACE(::testing::Message() << nameOf(norm) << " n " << k.n << " c " << k.c << " scale "
                                         << k.scale << " shift " << k.shift);
       Data d = randomData(k, 5);
-      EXPECT_LT(relativeError(fastForward(norm, k, d), referenceForward<float>(norm, k, d.x, d)),
+      EXPECT_LT(relativeError(fastForward(backend(), norm, k, d),
+                              referenceForward<float>(norm, k, d.x, d)),
                 2e-6);
-      std::vector<float> dx = fastBackward(norm, k, d);
+      std::vector<float> dx = fastBackward(backend(), norm, k, d);
       if (k.c > 1)
         EXPECT_LT(relativeError(dx, referenceBackward<float>(norm, k, d)), 1e-5);
       EXPECT_LT(relativeError(dx, referenceBackward<double>(norm, k, d)), 1e-6);
@@ -157,46 +165,51 @@ TEST(NormFast, MatchesReference) {
 }
 
 // The fast fp32 gradients against double central differences: 1e-5 relative.
-TEST(NormFast, GradientsMatchFiniteDifferences) {
+TEST_P(NormFast, GradientsMatchFiniteDifferences) {
   for (Norm norm : {Norm::Rms, Norm::Layer})
     for (const Case &k :
          {Case{3, 5, true, true}, Case{2, 37, false, false}, Case{2, 64, true, false}}) {
       SCOPED_TRACE(::testing::Message()
                    << nameOf(norm) << " n " << k.n << " c " << k.c << " scale " << k.scale);
       Data d = randomData(k, 7);
-      EXPECT_LT(relativeError(fastBackward(norm, k, d), finiteDifferences(norm, k, d)), 1e-5);
+      EXPECT_LT(relativeError(fastBackward(backend(), norm, k, d), finiteDifferences(norm, k, d)),
+                1e-5);
     }
 }
 
 // Rows 1000 + noise of 1e-2: fp32 sums of x^2 or x lose the noise, a one-pass E[x^2] - E[x]^2
 // cancels catastrophically. The fast kernels (double statistics, two-pass variance) match the
 // double reference on the same fp32 inputs to 1e-5 relative.
-TEST(NormFast, LargeOffsetRowsKeepPrecision) {
+TEST_P(NormFast, LargeOffsetRowsKeepPrecision) {
   const Case k{4, 576, true, true};
   Data d = randomData(k, 9);
   for (float &x : d.x)
     x = 1000.0f + 0.01f * x;
   for (Norm norm : {Norm::Rms, Norm::Layer}) {
     SCOPED_TRACE(nameOf(norm));
+    EXPECT_LT(relativeError(fastForward(backend(), norm, k, d),
+                            referenceForward<double>(norm, k, toDouble(d.x), d)),
+              1e-5);
     EXPECT_LT(
-        relativeError(fastForward(norm, k, d), referenceForward<double>(norm, k, toDouble(d.x), d)),
+        relativeError(fastBackward(backend(), norm, k, d), referenceBackward<double>(norm, k, d)),
         1e-5);
-    EXPECT_LT(relativeError(fastBackward(norm, k, d), referenceBackward<double>(norm, k, d)), 1e-5);
   }
 }
 
 // Large n (several parallel chunks): every row normalized like a single-row call.
-TEST(NormFast, ParallelRowsEqualSingleRows) {
+TEST_P(NormFast, ParallelRowsEqualSingleRows) {
   const Case k{300, 200, true, true};
   Data d = randomData(k, 13);
   for (Norm norm : {Norm::Rms, Norm::Layer}) {
-    std::vector<float> all = fastForward(norm, k, d), allGrad = fastBackward(norm, k, d);
+    std::vector<float> all = fastForward(backend(), norm, k, d),
+                       allGrad = fastBackward(backend(), norm, k, d);
     for (int64_t i = 0; i < k.n; i += 37) {
       Case one{1, k.c, true, true};
       Data row{std::vector<float>(d.x.begin() + i * k.c, d.x.begin() + (i + 1) * k.c),
                std::vector<float>(d.dy.begin() + i * k.c, d.dy.begin() + (i + 1) * k.c), d.scale,
                d.shift};
-      std::vector<float> y = fastForward(norm, one, row), dx = fastBackward(norm, one, row);
+      std::vector<float> y = fastForward(backend(), norm, one, row),
+                         dx = fastBackward(backend(), norm, one, row);
       for (int64_t j = 0; j < k.c; ++j) {
         ASSERT_EQ(all[i * k.c + j], y[j]) << nameOf(norm) << " row " << i;
         ASSERT_EQ(allGrad[i * k.c + j], dx[j]) << nameOf(norm) << " row " << i;

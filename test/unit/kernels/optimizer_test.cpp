@@ -1,6 +1,7 @@
-// The optimizer kernels: gradient norm accumulation, its square root, the learning-rate
-// schedule at its boundary steps, and AdamW (a two-step example computed by hand, the fast
-// kernel against the reference, gradient clipping).
+// The optimizer kernels: gradient norm accumulation, its square root, and AdamW (a two-step
+// example computed by hand, each backend's fast kernel against the reference, gradient
+// clipping).
+#include "kernels/backend_test.h"
 #include "kernels/cpu/kernels.h"
 #include "kernels/cpu/optimizer_reference.h"
 #include "support/gradient_check.h"
@@ -13,17 +14,17 @@
 using namespace slimtune::cpu;
 using namespace slimtune::testing;
 
-namespace {
-} // namespace
-
 //===-- sum_squares, sqrt_f64 -----------------------------------------------------------===//
 
-TEST(OptimizerSumSquares, AccumulatesIntoDouble) {
+class OptimizerFast : public BackendTest {};
+SLIMTUNE_INSTANTIATE_BACKENDS(OptimizerFast);
+
+TEST_P(OptimizerFast, SumSquaresAccumulatesIntoDouble) {
   const float x[] = {1, 2, 3, 4, 5};
   double acc = 1.5;
-  sumSquares(&acc, x, 5);
+  run<SLIMTUNE_KERNEL_SUM_SQUARES>(&acc, x, 5);
   EXPECT_EQ(acc, 56.5);
-  sumSquares(&acc, x, 0);
+  run<SLIMTUNE_KERNEL_SUM_SQUARES>(&acc, x, 0);
   EXPECT_EQ(acc, 56.5);
   double ref = 1.5;
   reference::sumSquares(&ref, x, 5);
@@ -32,23 +33,23 @@ TEST(OptimizerSumSquares, AccumulatesIntoDouble) {
 
 // Many elements (split over the cores), values whose squares an fp32 sum would round away:
 // matches a sequential double sum to 1e-12 relative (only the summation order differs).
-TEST(OptimizerSumSquares, LargeInputsMatchDoubleSum) {
+TEST_P(OptimizerFast, SumSquaresOfLargeInputsMatchDoubleSum) {
   std::vector<float> x = randomVector(1000003, 1);
   x[0] = 3000.0f; // an fp32 sum would lose the small squares next to 9e6
   double expected = 0.25;
   for (float v : x)
     expected += static_cast<double>(v) * v;
   double acc = 0.25;
-  sumSquares(&acc, x.data(), static_cast<int64_t>(x.size()));
+  run<SLIMTUNE_KERNEL_SUM_SQUARES>(&acc, x.data(), static_cast<int64_t>(x.size()));
   EXPECT_NEAR(acc, expected, 1e-12 * expected);
 }
 
-TEST(OptimizerSqrtF64, SquareRoot) {
+TEST_P(OptimizerFast, SqrtF64) {
   const double acc = 2.25, big = 1e12;
   float out = 0;
-  sqrtF64(&out, &acc);
+  run<SLIMTUNE_KERNEL_SQRT_F64>(&out, &acc);
   EXPECT_EQ(out, 1.5f);
-  sqrtF64(&out, &big);
+  run<SLIMTUNE_KERNEL_SQRT_F64>(&out, &big);
   EXPECT_EQ(out, 1e6f);
 }
 
@@ -63,10 +64,11 @@ struct AdamConfig {
   float lr = 0.01f, maxNorm = 0.0f, beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f, weightDecay = 0.1f;
 };
 
-void fastStep(AdamState &s, const std::vector<float> &g, int32_t step, const AdamConfig &c,
-              const double *sumSq = nullptr) {
-  adamw(s.p.data(), s.m.data(), s.v.data(), g.data(), static_cast<int64_t>(g.size()), &c.lr, &step,
-        sumSq, c.maxNorm, c.beta1, c.beta2, c.eps, c.weightDecay);
+void fastStep(const Backend &backend, AdamState &s, const std::vector<float> &g, int32_t step,
+              const AdamConfig &c, const double *sumSq = nullptr) {
+  runKernel<SLIMTUNE_KERNEL_ADAMW>(backend, s.p.data(), s.m.data(), s.v.data(), g.data(),
+                                   static_cast<int64_t>(g.size()), &c.lr, &step, sumSq, c.maxNorm,
+                                   c.beta1, c.beta2, c.eps, c.weightDecay);
 }
 
 template <typename T>
@@ -92,7 +94,7 @@ void referenceStep(std::vector<T> &p, std::vector<T> &m, std::vector<T> &v,
 // Element 3 has g = 0 first (no update: m = v = 0) and 2^-10 next.
 // fp32 against these values: 1e-6 absolute on p, 1e-6 relative on m and v; the double
 // reference: 1e-12.
-TEST(AdamW, TwoStepsByHand) {
+TEST_P(OptimizerFast, AdamWTwoStepsByHand) {
   const std::vector<std::vector<float>> grads = {{0.125f, -0.25f, 0.375f, 0.0f},
                                                  {-0.0625f, 0.5f, 0.375f, 0x1p-10f}};
   const double wantP[2][4] = {
@@ -111,7 +113,7 @@ TEST(AdamW, TwoStepsByHand) {
   AdamState fast{{1.0f, -0.5f, 0.25f, 0.0f}, std::vector<float>(4, 0), std::vector<float>(4, 0)};
   std::vector<double> p = {1.0, -0.5, 0.25, 0.0}, m(4, 0), v(4, 0);
   for (int32_t step = 0; step < 2; ++step) {
-    fastStep(fast, grads[step], step, c);
+    fastStep(backend(), fast, grads[step], step, c);
     referenceStep<double>(p, m, v, grads[step], step, c);
     for (int i = 0; i < 4; ++i) {
       SCOPED_TRACE(::testing::Message() << "step " << step << " element " << i);
@@ -130,7 +132,7 @@ TEST(AdamW, TwoStepsByHand) {
 // their largest entries (measured < 5e-7: the fast kernel uses PyTorch's arrangement of the same
 // arithmetic, p (1 - lr wd) with 1 - lr wd rounded to fp32, a difference of up to 3e-8 |p| per
 // step).
-TEST(AdamW, FastMatchesReference) {
+TEST_P(OptimizerFast, AdamWMatchesReference) {
   for (int64_t n : {int64_t{1}, int64_t{13}, int64_t{1001}, int64_t{100003}})
     for (float maxNorm : {0.0f, 1.0f}) {
       SCOPED_TRACE(::testing::Message() << "n " << n << " max_norm " << maxNorm);
@@ -142,7 +144,7 @@ TEST(AdamW, FastMatchesReference) {
         std::vector<float> g = randomVector(n, 10 + step, 0.1f);
         double sumSq = 0;
         reference::sumSquares(&sumSq, g.data(), n);
-        fastStep(fast, g, step, c, &sumSq);
+        fastStep(backend(), fast, g, step, c, &sumSq);
         referenceStep<float>(ref.p, ref.m, ref.v, g, step, c, &sumSq);
       }
       EXPECT_LT(relativeError(fast.p, ref.p), 2e-6);
@@ -154,17 +156,17 @@ TEST(AdamW, FastMatchesReference) {
 // Clipping scales g by min(1, max_norm / (sqrt(sum_squares) + 1e-6)): with norm 4 and
 // max_norm 1 a step equals an unclipped step on g / (4 + 1e-6) exactly, and m = 0.1 g / 4 after
 // a first step; a norm below max_norm, max_norm 0 or no sum_squares leave g as it is.
-TEST(AdamW, Clipping) {
+TEST_P(OptimizerFast, AdamWClipping) {
   const int64_t n = 37;
   const std::vector<float> g = randomVector(n, 2);
   const AdamState start{randomVector(n, 3), randomVector(n, 4, 0.01f), randomVector(n, 5, 1e-4f)};
-  auto run = [&](const std::vector<float> &grad, float maxNorm, const double *sumSq) {
+  auto stepFrom = [&](const std::vector<float> &grad, float maxNorm, const double *sumSq) {
     AdamState s = start;
     for (float &v : s.v)
       v = std::fabs(v);
     AdamConfig c;
     c.maxNorm = maxNorm;
-    fastStep(s, grad, 3, c, sumSq);
+    fastStep(backend(), s, grad, 3, c, sumSq);
     return s;
   };
   const double norm4 = 16.0, norm05 = 0.25;
@@ -172,21 +174,21 @@ TEST(AdamW, Clipping) {
   std::vector<float> scaled(g);
   for (float &x : scaled)
     x *= factor;
-  AdamState clipped = run(g, 1.0f, &norm4), byHand = run(scaled, 0.0f, nullptr);
+  AdamState clipped = stepFrom(g, 1.0f, &norm4), byHand = stepFrom(scaled, 0.0f, nullptr);
   EXPECT_EQ(clipped.p, byHand.p);
   EXPECT_EQ(clipped.m, byHand.m);
   EXPECT_EQ(clipped.v, byHand.v);
-  AdamState unclipped = run(g, 0.0f, nullptr);
+  AdamState unclipped = stepFrom(g, 0.0f, nullptr);
   EXPECT_NE(clipped.p, unclipped.p);
-  EXPECT_EQ(run(g, 1.0f, &norm05).p, unclipped.p); // norm 0.5 < 1: factor 1
-  EXPECT_EQ(run(g, 0.0f, &norm4).p, unclipped.p);  // max_norm 0: no clipping
-  EXPECT_EQ(run(g, 1.0f, nullptr).p, unclipped.p); // no sum_squares: no clipping
+  EXPECT_EQ(stepFrom(g, 1.0f, &norm05).p, unclipped.p); // norm 0.5 < 1: factor 1
+  EXPECT_EQ(stepFrom(g, 0.0f, &norm4).p, unclipped.p);  // max_norm 0: no clipping
+  EXPECT_EQ(stepFrom(g, 1.0f, nullptr).p, unclipped.p); // no sum_squares: no clipping
 
   // From a zero state, m = (1 - beta1) g factor.
   AdamState fresh{std::vector<float>(n, 1.0f), std::vector<float>(n, 0), std::vector<float>(n, 0)};
   AdamConfig c;
   c.maxNorm = 1.0f;
-  fastStep(fresh, g, 0, c, &norm4);
+  fastStep(backend(), fresh, g, 0, c, &norm4);
   for (int64_t i = 0; i < n; ++i)
     EXPECT_NEAR(fresh.m[i], 0.1 * g[i] / 4.0, 1e-6 * std::fabs(g[i]));
 }

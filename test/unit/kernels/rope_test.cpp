@@ -1,6 +1,7 @@
 // Rotary position embedding: known rotations, the inverse as exact inverse and as transpose
-// (the gradient, checked by central finite differences in double), the fast kernel against
-// the reference, in-place use, and accuracy at long positions.
+// (the gradient, checked by central finite differences in double), each backend's fast kernel
+// against the reference, in-place use, and accuracy at long positions.
+#include "kernels/backend_test.h"
 #include "kernels/cpu/kernels.h"
 #include "kernels/cpu/rope_reference.h"
 #include "support/gradient_check.h"
@@ -27,9 +28,11 @@ struct Shape {
 const Shape kShapes[] = {{2, 1, 4, 8},  {2, 5, 4, 8}, {1, 37, 9, 64}, {3, 37, 3, 64},
                          {1, 13, 2, 2}, {2, 7, 5, 6}, {1, 3, 1, 520}};
 
-std::vector<float> fastRope(const Shape &s, const std::vector<float> &x, bool inverse) {
+std::vector<float> fastRope(const Backend &backend, const Shape &s, const std::vector<float> &x,
+                            bool inverse) {
   std::vector<float> y(x.size(), std::numeric_limits<float>::quiet_NaN());
-  rope(y.data(), x.data(), s.b, s.t, s.channels(), s.headDim, kTheta, inverse);
+  runKernel<SLIMTUNE_KERNEL_ROPE>(backend, y.data(), x.data(), s.b, s.t, s.channels(), s.headDim,
+                                  kTheta, inverse);
   return y;
 }
 
@@ -81,48 +84,57 @@ TEST(RopeReference, InverseIsInverseAndTranspose) {
   }
 }
 
+class RopeFast : public BackendTest {};
+SLIMTUNE_INSTANTIATE_BACKENDS(RopeFast);
+
 // Fast against the fp32 reference: the same angles (double), cosines and sines rounded to
 // fp32 and the same two products per output, possibly fused into an FMA: 1e-6 relative
 // (measured ~1e-7).
-TEST(RopeFast, MatchesReference) {
+TEST_P(RopeFast, MatchesReference) {
   for (const Shape &s : kShapes)
     for (bool inverse : {false, true}) {
       SCOPED_TRACE(::testing::Message() << "t " << s.t << " heads " << s.heads << " head_dim "
                                         << s.headDim << " inverse " << inverse);
       std::vector<float> x = randomVector(s.size(), 5);
-      EXPECT_LT(relativeError(fastRope(s, x, inverse), referenceRope<float>(s, x, inverse)), 1e-6);
+      EXPECT_LT(
+          relativeError(fastRope(backend(), s, x, inverse), referenceRope<float>(s, x, inverse)),
+          1e-6);
     }
 }
 
 // The fast inverse undoes the fast forward (fp32: 1e-6), and the fast inverse applied to w
 // is the double finite-difference gradient of dot(rope(x), w) (1e-6).
-TEST(RopeFast, InverseIsInverseAndTranspose) {
+TEST_P(RopeFast, InverseIsInverseAndTranspose) {
   for (const Shape &s : {Shape{2, 5, 4, 8}, Shape{1, 37, 3, 64}}) {
     std::vector<float> x = randomVector(s.size(), 6), w = randomVector(s.size(), 7);
-    EXPECT_LT(relativeError(fastRope(s, fastRope(s, x, false), true), x), 1e-6);
+    EXPECT_LT(relativeError(fastRope(backend(), s, fastRope(backend(), s, x, false), true), x),
+              1e-6);
     std::vector<double> fd = finiteDifference(
         [&](const std::vector<double> &v) { return dot(referenceRope<double>(s, v, false), w); },
         toDouble(x));
-    EXPECT_LT(relativeError(fastRope(s, w, true), fd), 1e-6);
+    EXPECT_LT(relativeError(fastRope(backend(), s, w, true), fd), 1e-6);
   }
 }
 
 // y may alias x.
-TEST(RopeFast, InPlaceEqualsOutOfPlace) {
+TEST_P(RopeFast, InPlaceEqualsOutOfPlace) {
   const Shape s{2, 37, 9, 64};
   std::vector<float> x = randomVector(s.size(), 8), inPlace = x;
-  rope(inPlace.data(), inPlace.data(), s.b, s.t, s.channels(), s.headDim, kTheta, 0);
-  EXPECT_EQ(inPlace, fastRope(s, x, false));
-  rope(inPlace.data(), inPlace.data(), s.b, s.t, s.channels(), s.headDim, kTheta, 1);
+  run<SLIMTUNE_KERNEL_ROPE>(inPlace.data(), inPlace.data(), s.b, s.t, s.channels(), s.headDim,
+                            kTheta, 0);
+  EXPECT_EQ(inPlace, fastRope(backend(), s, x, false));
+  run<SLIMTUNE_KERNEL_ROPE>(inPlace.data(), inPlace.data(), s.b, s.t, s.channels(), s.headDim,
+                            kTheta, 1);
   EXPECT_LT(relativeError(inPlace, x), 1e-6);
 }
 
 // At positions up to 16383 the angles (up to 16383 rad) are computed in double: the fast
 // kernel matches the double reference to 1e-6 relative. (Angles from an fp32 position times
 // an fp32 frequency would be off by up to ~1e-3 rad there.)
-TEST(RopeFast, LongSequencesStayAccurate) {
+TEST_P(RopeFast, LongSequencesStayAccurate) {
   const Shape s{1, 16384, 1, 8};
   std::vector<float> x = randomVector(s.size(), 9);
-  EXPECT_LT(relativeError(fastRope(s, x, false), referenceRope<double>(s, toDouble(x), false)),
-            1e-6);
+  EXPECT_LT(
+      relativeError(fastRope(backend(), s, x, false), referenceRope<double>(s, toDouble(x), false)),
+      1e-6);
 }

@@ -64,3 +64,33 @@ TEST(StepManifest, ScheduleAndAdapterConfigAreRead) {
   EXPECT_FLOAT_EQ(parsed->schedule->at(0), 0.0005f);
   EXPECT_EQ(parsed->adapterConfig, "{\"r\": 8}");
 }
+
+TEST(StepManifest, TargetIsReadAndDefaultsToTheCpu) {
+  auto older = parseStepManifest(manifest("64", kTokens));
+  ASSERT_TRUE(older) << older.status().message();
+  EXPECT_EQ(older->target, "cpu");
+  auto cuda = parseStepManifest(manifest("64", kTokens, R"(, "target": "cuda")"));
+  ASSERT_TRUE(cuda) << cuda.status().message();
+  EXPECT_EQ(cuda->target, "cuda");
+  EXPECT_EQ(errorOf(manifest("64", kTokens, R"(, "target": 3)")),
+            "manifest: \"target\" must be a target name, got 3");
+  EXPECT_EQ(errorOf(manifest("64", kTokens, R"(, "target": "")")),
+            "manifest: \"target\" must be a target name, got \"\"");
+}
+
+TEST(StepManifest, BuffersTheRuntimeFillsHaveItsTypes) {
+  EXPECT_EQ(errorOf(manifest("64", R"({"name": "tokens", "role": "tokens", "dtype": "f32",)"
+                                   R"( "shape": [4, 256], "bytes": 4096})")),
+            "manifest buffer \"tokens\" (tokens) is f32; the runtime takes it as i32");
+  EXPECT_EQ(errorOf(manifest("64", kTokens + R"(, {"name": "lr", "role": "lr", "dtype": "f64",)"
+                                             R"( "shape": [], "bytes": 8})")),
+            "manifest buffer \"lr\" (lr) is f64; the runtime takes it as f32");
+  EXPECT_EQ(errorOf(manifest("64", kTokens + R"(, {"name": "loss", "role": "output", "dtype": "i32",)"
+                                             R"( "shape": [], "bytes": 4})")),
+            "manifest buffer \"loss\" (output) is i32; the runtime takes it as f32");
+  // Other buffers may have any of the three types.
+  auto parsed = parseStepManifest(manifest("64", kTokens + R"(, {"name": "sum", "role": "state",)"
+                                                           R"( "dtype": "f64", "shape": [1], "bytes": 8})"));
+  ASSERT_TRUE(parsed) << parsed.status().message();
+  EXPECT_EQ(parsed->buffers[1].elementType(), slimtune::DType::F64);
+}
