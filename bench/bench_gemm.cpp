@@ -24,7 +24,7 @@ using slimtune::kernels::Backend;
 
 namespace {
 
-using GemmFunction = void (*)(bool, bool, int64_t, int64_t, int64_t, float, const float *,
+using GemmFunction = int32_t (*)(bool, bool, int64_t, int64_t, int64_t, float, const float *,
                               int64_t, const float *, int64_t, float, float *, int64_t);
 
 struct Case {

@@ -41,8 +41,9 @@ Status mergeLoraIntoWeight(std::vector<float> &weight, const std::vector<float> 
     return st;
   if (Status st = expectSize("lora_B", loraB.size(), s.out, s.rank); !st)
     return st;
-  cpu::mergeLora(weight.data(), weight.data(), loraA.data(), loraB.data(), s.in, s.out, s.rank,
-                 static_cast<float>(s.scale), outIn ? 0 : 1);
+  if (cpu::mergeLora(weight.data(), weight.data(), loraA.data(), loraB.data(), s.in, s.out,
+                     s.rank, static_cast<float>(s.scale), outIn ? 0 : 1) != SLIMTUNE_KERNEL_OK)
+    return Status::error("LoRA merge failed: the GEMM library refused it");
   return Status::ok();
 }
 

@@ -1,8 +1,9 @@
 // A CPU kernel as a step calls it. The C++ kernels keep their own signatures, without the
-// device context and returning nothing (tests and benchmarks call them directly, and they
-// cannot fail); the table holds, for each, AbiWrapper<kernel>::call: int32_t(void *context,
-// the kernel's parameters), which ignores the context (NULL on the CPU), calls the kernel and
-// returns SLIMTUNE_KERNEL_OK: one more direct call per kernel call of a step.
+// device context (tests and benchmarks call them directly): most return nothing, as they
+// cannot fail; those built on a library (GEMM) return its status. The table holds, for each,
+// AbiWrapper<kernel>::call: int32_t(void *context, the kernel's parameters), which ignores the
+// context (NULL on the CPU), calls the kernel and returns its status, or SLIMTUNE_KERNEL_OK:
+// one more direct call per kernel call of a step.
 #ifndef SLIMTUNE_KERNELS_CPU_ABI_WRAPPER_H
 #define SLIMTUNE_KERNELS_CPU_ABI_WRAPPER_H
 
@@ -19,6 +20,10 @@ template <typename... Args, void (*Kernel)(Args...)> struct AbiWrapper<Kernel> {
     Kernel(args...);
     return SLIMTUNE_KERNEL_OK;
   }
+};
+
+template <typename... Args, int32_t (*Kernel)(Args...)> struct AbiWrapper<Kernel> {
+  static int32_t call(void *, Args... args) { return Kernel(args...); }
 };
 
 // The table entry of a C++ kernel: the same address wherever it is taken.

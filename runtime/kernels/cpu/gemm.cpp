@@ -6,33 +6,45 @@
 
 namespace slimtune::cpu {
 
-void gemmOpenBlas(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha,
-                  const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
-                  int64_t ldc) {
+int32_t gemmOpenBlas(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha,
+                     const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
+                     int64_t ldc) {
   cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
               static_cast<blasint>(m), static_cast<blasint>(n), static_cast<blasint>(k), alpha, a,
               static_cast<blasint>(lda), b, static_cast<blasint>(ldb), beta, c,
               static_cast<blasint>(ldc));
+  return SLIMTUNE_KERNEL_OK; // cblas reports bad arguments through xerbla, not a status
 }
 
-void gemmOneDnn(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha,
-                const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
-                int64_t ldc) {
+int32_t gemmOneDnn(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha,
+                   const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
+                   int64_t ldc) {
   // dnnl_sgemm is row-major, like cblas with CblasRowMajor.
-  dnnl_sgemm(transA ? 'T' : 'N', transB ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  switch (dnnl_sgemm(transA ? 'T' : 'N', transB ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta,
+                     c, ldc)) {
+  case dnnl_success:
+    return SLIMTUNE_KERNEL_OK;
+  case dnnl_out_of_memory:
+    return SLIMTUNE_KERNEL_OUT_OF_MEMORY;
+  case dnnl_invalid_arguments:
+    return SLIMTUNE_KERNEL_INVALID_ARGUMENT;
+  default:
+    return SLIMTUNE_KERNEL_DEVICE_ERROR;
+  }
 }
 
-void gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
-          int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
+int32_t gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha,
+             const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
+             int64_t ldc) {
   if (m == 0 || n == 0)
-    return;
+    return SLIMTUNE_KERNEL_OK;
   if (k == 0) {
     // C = beta C, done here: oneDNN rejects lda = 0 (the natural leading dimension of an
     // [m, 0] operand) and leaves C as it was.
     for (int64_t i = 0; i < m; ++i)
       for (int64_t j = 0; j < n; ++j)
         c[i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
-    return;
+    return SLIMTUNE_KERNEL_OK;
   }
   // Every shape goes to oneDNN (bench/bench_gemm.cpp, two cores). On the skinny LoRA shapes
   // it is 1.5-3x faster than OpenBLAS; on the projection shapes and 2048^3 the two are within
@@ -42,7 +54,7 @@ void gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha
   // alternating the two puts three busy threads on two cores. One decoder layer's projections
   // with LoRA and adds: ~55 GFLOP/s split by shape (the former rule, oneDNN when a dimension is
   // <= 64), ~130 all through oneDNN.
-  gemmOneDnn(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  return gemmOneDnn(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 } // namespace slimtune::cpu

@@ -2,24 +2,29 @@
 // op(X) = X or X^T. gemm() runs every shape through oneDNN (bench/bench_gemm.cpp): it is
 // 1.5-3x faster than OpenBLAS on LoRA's skinny shapes and even elsewhere, and it shares the
 // OpenMP threads of the other kernels, where OpenBLAS's own spinning pthread pool would fight
-// them for the two cores. Called from outside OpenMP parallel regions only.
+// them for the two cores. Called from outside OpenMP parallel regions only. Returns
+// SLIMTUNE_KERNEL_OK, or the status of a library failure (oneDNN refuses a size or runs out of
+// scratch memory): the kernels that call it pass it on to the step.
 #ifndef SLIMTUNE_KERNELS_CPU_GEMM_H
 #define SLIMTUNE_KERNELS_CPU_GEMM_H
+
+#include "slimtune/kernel_abi.h"
 
 #include <cstdint>
 
 namespace slimtune::cpu {
 
-void gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
-          int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
+[[nodiscard]] int32_t gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha,
+                           const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
+                           float *c, int64_t ldc);
 
 // The two libraries, for benchmarks and tests.
-void gemmOpenBlas(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha,
-                  const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
-                  int64_t ldc);
-void gemmOneDnn(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha,
-                const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
-                int64_t ldc);
+int32_t gemmOpenBlas(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha,
+                     const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
+                     int64_t ldc);
+[[nodiscard]] int32_t gemmOneDnn(bool transA, bool transB, int64_t m, int64_t n, int64_t k,
+                                 float alpha, const float *a, int64_t lda, const float *b,
+                                 int64_t ldb, float beta, float *c, int64_t ldc);
 
 // Plain triple loop, in any precision.
 template <typename T>

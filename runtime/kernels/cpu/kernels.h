@@ -30,17 +30,20 @@ void normalizeGrad(float *dx, const float *dz, const float *z, const float *rstd
                    int64_t c, int32_t kind);
 void scaleShift(float *y, const float *x, const float *scale, const float *shift, int64_t n,
                 int64_t c);
-void linear(float *y, const float *x, const float *w, const float *b, int64_t n, int64_t in,
-            int64_t out, int32_t layout);
-void weightGrad(float *dw, const float *dy, const float *x, int64_t n, int64_t in, int64_t out,
-                int32_t layout);
+// The kernels built on cpu::gemm return its status (SLIMTUNE_KERNEL_OK, or why the library
+// failed); the others cannot fail.
+[[nodiscard]] int32_t linear(float *y, const float *x, const float *w, const float *b, int64_t n,
+                             int64_t in, int64_t out, int32_t layout);
+[[nodiscard]] int32_t weightGrad(float *dw, const float *dy, const float *x, int64_t n, int64_t in,
+                                 int64_t out, int32_t layout);
 void sumRows(float *db, const float *dy, int64_t n, int64_t c);
-void lora(float *y, const float *x, const float *a, const float *b, float *work, int64_t n,
-          int64_t in, int64_t out, int64_t r, float scale, float p, int64_t seed,
-          const int32_t *step);
-void loraGrad(float *dx, float *da, float *db, const float *dy, const float *x, const float *a,
-              const float *b, float *work, int64_t n, int64_t in, int64_t out, int64_t r,
-              float scale, float p, int64_t seed, const int32_t *step);
+[[nodiscard]] int32_t lora(float *y, const float *x, const float *a, const float *b, float *work,
+                           int64_t n, int64_t in, int64_t out, int64_t r, float scale, float p,
+                           int64_t seed, const int32_t *step);
+[[nodiscard]] int32_t loraGrad(float *dx, float *da, float *db, const float *dy, const float *x,
+                               const float *a, const float *b, float *work, int64_t n, int64_t in,
+                               int64_t out, int64_t r, float scale, float p, int64_t seed,
+                               const int32_t *step);
 void rope(float *y, const float *x, int64_t b, int64_t t, int64_t channels, int64_t headDim,
           float theta, int32_t inverse);
 void attention(float *o, float *lse, const float *q, const float *k, const float *v, float *work,
@@ -77,8 +80,8 @@ void adamw(float *p, float *m, float *v, const float *g, int64_t n, const float 
            const int32_t *step, const double *sumSquares, float maxNorm, float beta1,
            float beta2, float eps, float weightDecay);
 // Also what `slimtune export --format merged` folds adapters with (slimtune/merge_lora.h).
-void mergeLora(float *merged, const float *w, const float *a, const float *b, int64_t in,
-               int64_t out, int64_t r, float scale, int32_t layout);
+[[nodiscard]] int32_t mergeLora(float *merged, const float *w, const float *a, const float *b,
+                                int64_t in, int64_t out, int64_t r, float scale, int32_t layout);
 
 // The table of function pointers, indexed by slimtune_kernel_id, that a step is given (the
 // kernels with the ABI's C type, context first; the CPU's context is NULL).

@@ -10,29 +10,27 @@
 namespace slimtune::cpu {
 
 // y [n, out] = x [n, in] W^T + b, W [out, in] (layout 0) or [in, out] (layout 1).
-void linear(float *y, const float *x, const float *w, const float *b, int64_t n, int64_t in,
-            int64_t out, int32_t layout) {
-  if (layout == 0)
-    gemm(false, true, n, out, in, 1.0f, x, in, w, in, 0.0f, y, out);
-  else
-    gemm(false, false, n, out, in, 1.0f, x, in, w, out, 0.0f, y, out);
-  if (!b)
-    return;
+int32_t linear(float *y, const float *x, const float *w, const float *b, int64_t n, int64_t in,
+               int64_t out, int32_t layout) {
+  const int32_t status = layout == 0 ? gemm(false, true, n, out, in, 1.0f, x, in, w, in, 0.0f, y, out)
+                                     : gemm(false, false, n, out, in, 1.0f, x, in, w, out, 0.0f, y, out);
+  if (status != SLIMTUNE_KERNEL_OK || !b)
+    return status;
 #pragma omp parallel for schedule(static) if (n * out >= kParallelMin)
   for (int64_t i = 0; i < n; ++i) {
     float *row = y + i * out;
     for (int64_t o = 0; o < out; ++o)
       row[o] += b[o];
   }
+  return SLIMTUNE_KERNEL_OK;
 }
 
 // dW = dy^T x [out, in] (layout 0) or x^T dy [in, out] (layout 1); dy [n, out], x [n, in].
-void weightGrad(float *dw, const float *dy, const float *x, int64_t n, int64_t in, int64_t out,
-                int32_t layout) {
+int32_t weightGrad(float *dw, const float *dy, const float *x, int64_t n, int64_t in, int64_t out,
+                   int32_t layout) {
   if (layout == 0)
-    gemm(true, false, out, in, n, 1.0f, dy, out, x, in, 0.0f, dw, in);
-  else
-    gemm(true, false, in, out, n, 1.0f, x, in, dy, out, 0.0f, dw, out);
+    return gemm(true, false, out, in, n, 1.0f, dy, out, x, in, 0.0f, dw, in);
+  return gemm(true, false, in, out, n, 1.0f, x, in, dy, out, 0.0f, dw, out);
 }
 
 // db [c] = sum over the n rows of dy [n, c]. Each thread owns a band of whole columns and walks

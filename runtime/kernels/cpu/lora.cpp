@@ -42,24 +42,25 @@ void maskGradient(float *dx, int64_t n, int64_t in, float p, int64_t seed, int32
 
 // y [n, out] = scale * (drop(x) A^T) B^T; x [n, in], A [r, in], B [out, r].
 // work: u [n, r], then drop(x) [n, in] when p > 0.
-void lora(float *y, const float *x, const float *a, const float *b, float *work, int64_t n,
-          int64_t in, int64_t out, int64_t r, float scale, float p, int64_t seed,
-          const int32_t *step) {
+int32_t lora(float *y, const float *x, const float *a, const float *b, float *work, int64_t n,
+             int64_t in, int64_t out, int64_t r, float scale, float p, int64_t seed,
+             const int32_t *step) {
   float *u = work;
   const float *xd = x;
   if (p > 0) {
     dropout(work + n * r, x, n, in, p, seed, *step);
     xd = work + n * r;
   }
-  gemm(false, true, n, r, in, 1.0f, xd, in, a, in, 0.0f, u, r);     // u [n, r] = drop(x) A^T
-  gemm(false, true, n, out, r, scale, u, r, b, r, 0.0f, y, out);    // y = scale u B^T
+  if (int32_t s = gemm(false, true, n, r, in, 1.0f, xd, in, a, in, 0.0f, u, r)) // u = drop(x) A^T
+    return s;
+  return gemm(false, true, n, out, r, scale, u, r, b, r, 0.0f, y, out); // y = scale u B^T
 }
 
 // dx [n, in], da [r, in], db [out, r] overwritten from dy [n, out].
 // work: u [n, r], du [n, r], then drop(x) [n, in] when p > 0.
-void loraGrad(float *dx, float *da, float *db, const float *dy, const float *x, const float *a,
-              const float *b, float *work, int64_t n, int64_t in, int64_t out, int64_t r,
-              float scale, float p, int64_t seed, const int32_t *step) {
+int32_t loraGrad(float *dx, float *da, float *db, const float *dy, const float *x, const float *a,
+                 const float *b, float *work, int64_t n, int64_t in, int64_t out, int64_t r,
+                 float scale, float p, int64_t seed, const int32_t *step) {
   float *u = work;
   float *du = work + n * r;
   const float *xd = x;
@@ -67,13 +68,16 @@ void loraGrad(float *dx, float *da, float *db, const float *dy, const float *x, 
     dropout(work + 2 * n * r, x, n, in, p, seed, *step);
     xd = work + 2 * n * r;
   }
-  gemm(false, true, n, r, in, 1.0f, xd, in, a, in, 0.0f, u, r);     // u [n, r] = drop(x) A^T
-  gemm(false, false, n, r, out, scale, dy, out, b, r, 0.0f, du, r); // du [n, r] = scale dy B
-  gemm(true, false, out, r, n, scale, dy, out, u, r, 0.0f, db, r);  // dB [out, r] = scale dy^T u
-  gemm(true, false, r, in, n, 1.0f, du, r, xd, in, 0.0f, da, in);  // dA [r, in] = du^T drop(x)
-  gemm(false, false, n, in, r, 1.0f, du, r, a, in, 0.0f, dx, in);   // dx [n, in] = du A
+  int32_t s = SLIMTUNE_KERNEL_OK;
+  if ((s = gemm(false, true, n, r, in, 1.0f, xd, in, a, in, 0.0f, u, r)) ||    // u [n, r] = drop(x) A^T
+      (s = gemm(false, false, n, r, out, scale, dy, out, b, r, 0.0f, du, r)) || // du [n, r] = scale dy B
+      (s = gemm(true, false, out, r, n, scale, dy, out, u, r, 0.0f, db, r)) ||  // dB [out, r] = scale dy^T u
+      (s = gemm(true, false, r, in, n, 1.0f, du, r, xd, in, 0.0f, da, in)) ||   // dA [r, in] = du^T drop(x)
+      (s = gemm(false, false, n, in, r, 1.0f, du, r, a, in, 0.0f, dx, in)))     // dx [n, in] = du A
+    return s;
   if (p > 0)
     maskGradient(dx, n, in, p, seed, *step);
+  return SLIMTUNE_KERNEL_OK;
 }
 
 } // namespace slimtune::cpu

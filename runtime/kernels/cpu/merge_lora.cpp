@@ -8,14 +8,14 @@
 namespace slimtune::cpu {
 
 // merged = w + scale B A; W [out, in] (layout 0) or [in, out] (layout 1); A [r, in], B [out, r].
-void mergeLora(float *merged, const float *w, const float *a, const float *b, int64_t in,
-               int64_t out, int64_t r, float scale, int32_t layout) {
+int32_t mergeLora(float *merged, const float *w, const float *a, const float *b, int64_t in,
+                  int64_t out, int64_t r, float scale, int32_t layout) {
   if (merged != w)
     std::memcpy(merged, w, static_cast<size_t>(in * out) * sizeof(float));
   if (layout == 0) // [out, in] += scale B [out, r] A [r, in]
-    gemm(false, false, out, in, r, scale, b, r, a, in, 1.0f, merged, in);
-  else // [in, out] += scale A^T [in, r] B^T [r, out]
-    gemm(true, true, in, out, r, scale, a, in, b, r, 1.0f, merged, out);
+    return gemm(false, false, out, in, r, scale, b, r, a, in, 1.0f, merged, in);
+  // [in, out] += scale A^T [in, r] B^T [r, out]
+  return gemm(true, true, in, out, r, scale, a, in, b, r, 1.0f, merged, out);
 }
 
 } // namespace slimtune::cpu

@@ -2,6 +2,7 @@
 // every transpose combination, padded leading dimensions, alpha/beta, skinny LoRA shapes and
 // square-ish ones.
 #include "kernels/cpu/gemm.h"
+#include "kernels/cpu/kernels.h"
 #include "support/gradient_check.h"
 
 #include <gtest/gtest.h>
@@ -18,7 +19,7 @@ using slimtune::testing::toDouble;
 
 namespace {
 
-using GemmFunction = std::function<void(bool, bool, int64_t, int64_t, int64_t, float,
+using GemmFunction = std::function<int32_t(bool, bool, int64_t, int64_t, int64_t, float,
                                         const float *, int64_t, const float *, int64_t, float,
                                         float *, int64_t)>;
 
@@ -41,8 +42,9 @@ void expectMatchesReference(const GemmFunction &gemmFunction, bool transA, bool 
   std::vector<double> want = toDouble(c);
   gemmReference<double>(transA, transB, s.m, s.n, s.k, alpha, toDouble(a).data(), lda,
                         toDouble(b).data(), ldb, beta, want.data(), ldc);
-  gemmFunction(transA, transB, s.m, s.n, s.k, alpha, a.data(), lda, b.data(), ldb, beta,
-               c.data(), ldc);
+  ASSERT_EQ(gemmFunction(transA, transB, s.m, s.n, s.k, alpha, a.data(), lda, b.data(), ldb, beta,
+                         c.data(), ldc),
+            SLIMTUNE_KERNEL_OK);
 
   EXPECT_LT(relativeError(c, want), 1e-5)
       << "transA " << transA << " transB " << transB << " m " << s.m << " n " << s.n << " k "
@@ -91,7 +93,9 @@ TEST(Gemm, BetaZeroIgnoresGarbageInC) {
   for (Shape s : {Shape{9, 16, 40}, Shape{70, 80, 90}}) {
     std::vector<float> a = randomVector(s.m * s.k, 3), b = randomVector(s.k * s.n, 4);
     std::vector<float> c(s.m * s.n, std::numeric_limits<float>::quiet_NaN());
-    gemm(false, false, s.m, s.n, s.k, 1.0f, a.data(), s.k, b.data(), s.n, 0.0f, c.data(), s.n);
+    ASSERT_EQ(gemm(false, false, s.m, s.n, s.k, 1.0f, a.data(), s.k, b.data(), s.n, 0.0f, c.data(),
+                   s.n),
+              SLIMTUNE_KERNEL_OK);
     for (float v : c)
       ASSERT_FALSE(std::isnan(v));
   }
@@ -100,9 +104,25 @@ TEST(Gemm, BetaZeroIgnoresGarbageInC) {
 // k = 0: the product is empty, so C = beta C (zero for beta = 0, whatever C held).
 TEST(Gemm, EmptyInnerDimensionScalesC) {
   std::vector<float> c = {1, 2, 3, 4, 5, 6};
-  gemm(false, false, 2, 3, 0, 1.0f, nullptr, 0, nullptr, 3, 2.0f, c.data(), 3);
+  ASSERT_EQ(gemm(false, false, 2, 3, 0, 1.0f, nullptr, 0, nullptr, 3, 2.0f, c.data(), 3),
+            SLIMTUNE_KERNEL_OK);
   EXPECT_EQ(c, (std::vector<float>{2, 4, 6, 8, 10, 12}));
   std::vector<float> d(6, std::numeric_limits<float>::quiet_NaN());
-  gemm(false, true, 2, 3, 0, 1.0f, nullptr, 0, nullptr, 0, 0.0f, d.data(), 3);
+  ASSERT_EQ(gemm(false, true, 2, 3, 0, 1.0f, nullptr, 0, nullptr, 0, 0.0f, d.data(), 3),
+            SLIMTUNE_KERNEL_OK);
   EXPECT_EQ(d, std::vector<float>(6, 0.0f));
+}
+
+// A product the library refuses (a leading dimension shorter than a row) is a status, not a
+// silent wrong result, and the kernels built on gemm pass it on to the step through the table.
+TEST(Gemm, RefusedProductIsAStatus) {
+  std::vector<float> a(8, 1.0f), b(8, 1.0f), c(4, 0.0f);
+  EXPECT_EQ(gemm(false, false, 2, 2, 4, 1.0f, a.data(), /*lda=*/1, b.data(), 2, 0.0f, c.data(), 2),
+            SLIMTUNE_KERNEL_INVALID_ARGUMENT);
+  using Linear = int32_t (*)(void *, float *, const float *, const float *, const float *, int64_t,
+                             int64_t, int64_t, int32_t);
+  auto linear = reinterpret_cast<Linear>(kernelTable()[SLIMTUNE_KERNEL_LINEAR]);
+  EXPECT_EQ(linear(nullptr, c.data(), a.data(), b.data(), nullptr, /*n=*/-1, 4, 2, 0),
+            SLIMTUNE_KERNEL_INVALID_ARGUMENT);
+  EXPECT_EQ(linear(nullptr, c.data(), a.data(), b.data(), nullptr, 2, 4, 1, 0), SLIMTUNE_KERNEL_OK);
 }

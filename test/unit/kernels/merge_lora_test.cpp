@@ -163,8 +163,9 @@ TEST(MergeLoraIntoWeight, MergesInPlaceInEitherLayout) {
     int32_t abiLayout = layout == WeightLayout::OutIn ? 0 : 1;
     Data d = randomData(s, 21);
     std::vector<float> want(d.w.size());
-    mergeLora(want.data(), d.w.data(), d.a.data(), d.b.data(), s.in, s.out, s.r, kScale,
-              abiLayout);
+    ASSERT_EQ(mergeLora(want.data(), d.w.data(), d.a.data(), d.b.data(), s.in, s.out, s.r, kScale,
+                        abiLayout),
+              SLIMTUNE_KERNEL_OK);
     std::vector<float> weight = d.w;
     Status st = mergeLoraIntoWeight(weight, d.a, d.b, {s.in, s.out, s.r, layout, kScale});
     ASSERT_TRUE(st) << st.message();
@@ -214,7 +215,8 @@ TEST(MergeLoraIntoWeight, TakesAnAdaptedLinear) {
   AdaptedLinear adapter{&linear, 4, 7.0, kScale, "", ""};
   Data d = randomData({13, 9, 4}, 41);
   std::vector<float> want(d.w.size()), weight = d.w;
-  mergeLora(want.data(), d.w.data(), d.a.data(), d.b.data(), 13, 9, 4, kScale, 1);
+  ASSERT_EQ(mergeLora(want.data(), d.w.data(), d.a.data(), d.b.data(), 13, 9, 4, kScale, 1),
+            SLIMTUNE_KERNEL_OK);
   ASSERT_TRUE(mergeLoraIntoWeight(weight, d.a, d.b, adapter));
   EXPECT_EQ(weight, want);
 
