@@ -463,6 +463,7 @@ public:
       auto arg = env_.argumentBuffer.find(value);
       if (arg == env_.argumentBuffer.end() || env_.resultBuffer[i] == arg->second)
         continue;
+      // copy_columns moves 4-byte words: every step buffer (f32, i32, f64) is whole words.
       int64_t words = tensorBytes(value.getType()) / 4;
       if (failed(k.call(op, SLIMTUNE_KERNEL_COPY_COLUMNS,
                         {k.p(k.bufferPointer(env_.resultBuffer[i])), k.p(in.getOperands()[i]),
