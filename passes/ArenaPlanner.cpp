@@ -29,11 +29,6 @@ int64_t mlir::slim::tensorBytes(Type type) {
   return tensor.getNumElements() * elementBytes;
 }
 
-int64_t mlir::slim::workspaceBytes(Operation *op, const KernelTarget &target) {
-  auto kernel = dyn_cast<KernelOpInterface>(op);
-  return kernel ? kernel.getWorkspaceBytes(target) : 0;
-}
-
 namespace {
 
 constexpr int64_t kAlignment = 64;
@@ -83,7 +78,8 @@ public:
           fresh(result, tensorBytes(result.getType()), at);
         }
       }
-      if (int64_t bytes = workspaceBytes(op, target_)) {
+      auto kernel = dyn_cast<KernelOpInterface>(op);
+      if (int64_t bytes = kernel ? kernel.getWorkspaceBytes(target_) : 0) {
         plan_.buffers.push_back({aligned(bytes), at, at, -1, {}, op});
         plan_.workspaceOf[op] = static_cast<int>(plan_.buffers.size()) - 1;
       }

@@ -28,8 +28,6 @@ inline constexpr llvm::StringLiteral kArenaBytesAttr = "slim.arena_bytes";
 
 // Bytes of a static tensor.
 int64_t tensorBytes(Type type);
-// Bytes of scratch memory an op's kernel needs on `target` (0 for most ops).
-int64_t workspaceBytes(Operation *op, const KernelTarget &target);
 
 // One buffer of the arena: the values that share it (a value, its stash and unstash, results
 // computed in place of it), or one op's kernel workspace.

@@ -294,8 +294,13 @@ LogicalResult lowerMergeLora(MergeLoraOp op, MergeLoraOp::Adaptor in, K &k, Arra
 
 //===-- Attention -------------------------------------------------------------------===//
 
-double attentionScale(std::optional<APFloat> scale, Value q, int64_t heads) {
-  return scale ? scale->convertToDouble() : 1.0 / std::sqrt(static_cast<double>(cols(q) / heads));
+// What every attention kernel takes last: b, t, heads, kv_heads, head_dim, scale.
+template <typename OpT>
+SmallVector<K::Arg> attentionSizes(OpT op, K &k) {
+  Value q = op.getQuery();
+  return {k.l(dim(q, 0)), k.l(dim(q, 1)), k.l(static_cast<int64_t>(op.getNumHeads())),
+          k.l(static_cast<int64_t>(op.getNumKvHeads())), k.l(op.getHeadDim()),
+          k.f(op.getScaleOrDefault())};
 }
 
 LogicalResult lowerRope(RopeOp op, RopeOp::Adaptor in, K &k, ArrayRef<Value> out,
@@ -311,37 +316,30 @@ LogicalResult lowerAttention(AttentionOp op, AttentionOp::Adaptor in, K &k, Arra
                              const KernelCallEnv &env) {
   // No logsumexp is wanted: it goes after the kernel's workspace (getWorkspaceBytes).
   Value q = op.getQuery(), work = k.workspace(op);
-  int64_t heads = static_cast<int64_t>(op.getNumHeads());
-  int64_t lseOffset = env.target->attentionWork(dim(q, 0), dim(q, 1), heads) *
+  int64_t lseOffset = env.target->attentionWork(dim(q, 0), dim(q, 1), op.getNumHeads()) *
                       static_cast<int64_t>(sizeof(float));
-  return k.call(op, SLIMTUNE_KERNEL_ATTENTION,
-                {k.p(out[0]), k.p(k.offset(work, lseOffset)), k.p(in.getQuery()),
-                 k.p(in.getKey()), k.p(in.getValue()), k.p(work), k.l(dim(q, 0)), k.l(dim(q, 1)),
-                 k.l(heads), k.l(static_cast<int64_t>(op.getNumKvHeads())), k.l(op.getHeadDim()),
-                 k.f(attentionScale(op.getScale(), q, heads))});
+  SmallVector<K::Arg> args = {k.p(out[0]), k.p(k.offset(work, lseOffset)), k.p(in.getQuery()),
+                              k.p(in.getKey()), k.p(in.getValue()), k.p(work)};
+  args.append(attentionSizes(op, k));
+  return k.call(op, SLIMTUNE_KERNEL_ATTENTION, args);
 }
 
 LogicalResult lowerAttentionWithLse(AttentionWithLseOp op, AttentionWithLseOp::Adaptor in, K &k,
                                     ArrayRef<Value> out, const KernelCallEnv &) {
-  Value q = op.getQuery();
-  int64_t heads = static_cast<int64_t>(op.getNumHeads());
-  return k.call(op, SLIMTUNE_KERNEL_ATTENTION,
-                {k.p(out[0]), k.p(out[1]), k.p(in.getQuery()), k.p(in.getKey()),
-                 k.p(in.getValue()), k.p(k.workspace(op)), k.l(dim(q, 0)), k.l(dim(q, 1)),
-                 k.l(heads), k.l(static_cast<int64_t>(op.getNumKvHeads())), k.l(cols(q) / heads),
-                 k.f(attentionScale(op.getScale(), q, heads))});
+  SmallVector<K::Arg> args = {k.p(out[0]),        k.p(out[1]),      k.p(in.getQuery()),
+                              k.p(in.getKey()),   k.p(in.getValue()), k.p(k.workspace(op))};
+  args.append(attentionSizes(op, k));
+  return k.call(op, SLIMTUNE_KERNEL_ATTENTION, args);
 }
 
 LogicalResult lowerAttentionGrad(AttentionGradOp op, AttentionGradOp::Adaptor in, K &k,
                                  ArrayRef<Value> out, const KernelCallEnv &) {
-  Value q = op.getQuery();
-  int64_t heads = static_cast<int64_t>(op.getNumHeads());
-  return k.call(op, SLIMTUNE_KERNEL_ATTENTION_GRAD,
-                {k.p(out[0]), k.p(out[1]), k.p(out[2]), k.p(in.getQuery()), k.p(in.getKey()),
-                 k.p(in.getValue()), k.p(in.getOutput()), k.p(in.getLse()),
-                 k.p(in.getOutputGrad()), k.p(k.workspace(op)), k.l(dim(q, 0)), k.l(dim(q, 1)),
-                 k.l(heads), k.l(static_cast<int64_t>(op.getNumKvHeads())), k.l(cols(q) / heads),
-                 k.f(attentionScale(op.getScale(), q, heads))});
+  SmallVector<K::Arg> args = {k.p(out[0]),         k.p(out[1]),          k.p(out[2]),
+                              k.p(in.getQuery()),  k.p(in.getKey()),     k.p(in.getValue()),
+                              k.p(in.getOutput()), k.p(in.getLse()),     k.p(in.getOutputGrad()),
+                              k.p(k.workspace(op))};
+  args.append(attentionSizes(op, k));
+  return k.call(op, SLIMTUNE_KERNEL_ATTENTION_GRAD, args);
 }
 
 //===-- Elementwise -----------------------------------------------------------------===//

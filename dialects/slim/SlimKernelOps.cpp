@@ -21,9 +21,11 @@ int64_t dim(Value v, unsigned d) { return cast<RankedTensorType>(v.getType()).ge
 int64_t floatBytes(int64_t floats) { return floats * static_cast<int64_t>(sizeof(float)); }
 
 // Causal attention: each of its matrix products touches t(t+1)/2 of the t x t pairs.
-int64_t attentionFlops(Value q, int64_t heads, int64_t products) {
-  int64_t b = dim(q, 0), n = dim(q, 1), d = last(q) / heads;
-  return products * 2 * b * heads * d * (n * (n + 1) / 2);
+template <typename OpT>
+int64_t attentionFlops(OpT op, int64_t products) {
+  Value q = op.getQuery();
+  int64_t b = dim(q, 0), n = dim(q, 1), heads = static_cast<int64_t>(op.getNumHeads());
+  return products * 2 * b * heads * op.getHeadDim() * (n * (n + 1) / 2);
 }
 } // namespace
 
@@ -92,14 +94,14 @@ int64_t MergeLoraOp::getMatmulFlops() {
 }
 
 int64_t AttentionOp::getMatmulFlops() {
-  return attentionFlops(getQuery(), static_cast<int64_t>(getNumHeads()), 2);
+  return attentionFlops(*this, 2);
 }
 
 int64_t AttentionWithLseOp::getMatmulFlops() {
-  return attentionFlops(getQuery(), static_cast<int64_t>(getNumHeads()), 2);
+  return attentionFlops(*this, 2);
 }
 
 int64_t AttentionGradOp::getMatmulFlops() {
   // Scores again, dP, dV, dQ, dK.
-  return attentionFlops(getQuery(), static_cast<int64_t>(getNumHeads()), 5);
+  return attentionFlops(*this, 5);
 }

@@ -77,14 +77,12 @@ int64_t MergeLoraOp::getOutFeatures() {
 
 int64_t MergeLoraOp::getRank() { return getLoraA().getType().getDimSize(0); }
 
-int64_t AttentionOp::getHeadDim() {
-  return getQuery().getType().getShape().back() / static_cast<int64_t>(getNumHeads());
+int64_t mlir::slim::detail::attentionHeadDim(RankedTensorType query, uint64_t heads) {
+  return query.getShape().back() / static_cast<int64_t>(heads);
 }
 
-double AttentionOp::getScaleOrDefault() {
-  if (auto scale = getScale())
-    return scale->convertToDouble();
-  return 1.0 / std::sqrt(static_cast<double>(getHeadDim()));
+double mlir::slim::detail::attentionScale(std::optional<APFloat> scale, int64_t headDim) {
+  return scale ? scale->convertToDouble() : 1.0 / std::sqrt(static_cast<double>(headDim));
 }
 
 int64_t StashOp::getStoredBytes() {

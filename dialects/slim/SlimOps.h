@@ -19,6 +19,10 @@ namespace mlir::slim::detail {
 /// The verifier of InferShapeOpInterface: checks an op's declared result types against the
 /// types its shape rule infers (equal element types, compatible shapes).
 LogicalResult verifyInferredResultTypes(Operation *op);
+/// The attention ops' head width (q's channels / heads) and softmax scale (the attribute, or
+/// 1/sqrt(head width)).
+int64_t attentionHeadDim(RankedTensorType query, uint64_t heads);
+double attentionScale(std::optional<APFloat> scale, int64_t headDim);
 } // namespace mlir::slim::detail
 
 #include "dialects/slim/SlimOpInterfaces.h.inc"

@@ -285,6 +285,14 @@ def Slim_RopeOp : Slim_Op<"rope", [SameOperandsAndResultType, Slim_Differentiabl
   }];
 }
 
+// What the attention ops (forward, training forward, backward) derive from q and their heads.
+defvar Slim_AttentionAccessors = [{
+  /// The per-head channel count D.
+  int64_t getHeadDim() { return detail::attentionHeadDim(getQuery().getType(), getNumHeads()); }
+  /// The softmax scale: the attribute, or 1/sqrt(D) without one.
+  double getScaleOrDefault() { return detail::attentionScale(getScale(), getHeadDim()); }
+}];
+
 def Slim_AttentionOp : Slim_Op<"attention",
     [Slim_Differentiable<["backwardReadsOperand", "buildTrainingForward"]>],
     ["getWorkspaceBytes", "getMatmulFlops"]> {
@@ -306,12 +314,7 @@ def Slim_AttentionOp : Slim_Op<"attention",
     $query `,` $key `,` $value `heads` $num_heads `kv_heads` $num_kv_heads
     (`scale` $scale^)? attr-dict `:` functional-type(operands, results)
   }];
-  let extraClassDeclaration = [{
-    /// The per-head channel count D.
-    int64_t getHeadDim();
-    /// The softmax scale: the attribute, or 1/sqrt(D) without one.
-    double getScaleOrDefault();
-  }];
+  let extraClassDeclaration = Slim_AttentionAccessors;
 }
 
 //===-------------------------------------------------------------------------------------===//

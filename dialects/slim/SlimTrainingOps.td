@@ -33,6 +33,7 @@ def Slim_AttentionWithLseOp : Slim_Op<"attention_with_lse",
     $query `,` $key `,` $value `heads` $num_heads `kv_heads` $num_kv_heads
     (`scale` $scale^)? attr-dict `:` functional-type(operands, results)
   }];
+  let extraClassDeclaration = Slim_AttentionAccessors;
 }
 
 def Slim_AttentionGradOp : Slim_Op<"attention_grad", [],
@@ -57,6 +58,7 @@ def Slim_AttentionGradOp : Slim_Op<"attention_grad", [],
     $query `,` $key `,` $value `,` $output `,` $lse `,` $output_grad `heads` $num_heads
     `kv_heads` $num_kv_heads (`scale` $scale^)? attr-dict `:` functional-type(operands, results)
   }];
+  let extraClassDeclaration = Slim_AttentionAccessors;
 }
 
 def Slim_RMSNormGradOp : Slim_Op<"rms_norm_grad"> {
