@@ -6,10 +6,11 @@
   scripts/fuzz.py --runs 1000000                          (a million executions per target)
 
 Then the files the hostile-input suite (test/hostile) wrote for each target run through it once,
-under the same sanitizers. Each target starts from its seeds (test/fuzz/seeds/<target>, plus the generated fixture files
-for the binary formats and tokenizer.json) and keeps its corpus in build-fuzz/corpus/<target>
-across runs. A crash, leak, sanitizer report or timeout fails the target; its reproducer is
-left in build-fuzz/artifacts/.
+under the same sanitizers. Each target starts from its seeds (test/fuzz/seeds/<target>, plus
+the generated fixture files for the binary formats and tokenizer.json, and the source tree's IR
+files in SOURCE_SEEDS for slim_ir) and keeps its corpus in build-fuzz/corpus/<target> across
+runs. A crash, leak, sanitizer report or timeout fails the target; its reproducer is left in
+build-fuzz/artifacts/.
 """
 import argparse
 import glob
@@ -25,6 +26,8 @@ TARGETS = ["safetensors", "gguf", "config_json", "adapter_config", "tokenizer_js
            "checkpoint_state", "step_manifest", "gguf_model", "token_file", "safetensors_index", "slim_ir"]
 FIXTURE_SEEDS = {"safetensors": "*/*.safetensors", "gguf": "*.gguf", "gguf_model": "*.gguf",
                  "tokenizer_json": "*/tokenizer.json"}
+# Seeds that are files of the source tree (paths relative to it), used where they lie.
+SOURCE_SEEDS = {"slim_ir": ["examples/llama-2layer-lora.mlir", "test/passes/slim-optimizer.mlir"]}
 
 
 def build(build_dir):
@@ -44,6 +47,7 @@ def corpus_for(target, build_dir, fixtures):
     seeds = glob.glob(os.path.join(ROOT, "test", "fuzz", "seeds", target, "*"))
     if target in FIXTURE_SEEDS and fixtures:
         seeds += glob.glob(os.path.join(fixtures, FIXTURE_SEEDS[target]))
+    seeds += [os.path.join(ROOT, path) for path in SOURCE_SEEDS.get(target, [])]
     for seed in seeds:
         # Large seeds slow every execution; the fuzzer only needs their structure.
         if os.path.getsize(seed) <= 256 * 1024:
@@ -60,8 +64,8 @@ def run(target, seconds, build_dir, fixtures, runs=0):
     command = [binary, corpus, limit, "-rss_limit_mb=2048", "-timeout=10",
                "-max_len=65536", f"-artifact_prefix={artifacts}{target}-", "-print_final_stats=1"]
     result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    runs = re.findall(r"Done (\d+) runs", result.stdout)
-    execs = int(runs[-1]) if runs else 0
+    done = re.findall(r"Done (\d+) runs", result.stdout)
+    execs = int(done[-1]) if done else 0
     ok = result.returncode == 0
     return ok, execs, result.stdout
 

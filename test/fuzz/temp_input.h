@@ -12,9 +12,9 @@
 class TempInput {
 public:
   TempInput(const uint8_t *data, size_t size, const std::string &name) {
-    folder_ = "/dev/shm/slimtune-fuzz." + std::to_string(::getpid());
-    ::mkdir(folder_.c_str(), 0700);
-    path_ = folder_ + "/" + name;
+    const std::string folder = "/dev/shm/slimtune-fuzz." + std::to_string(::getpid());
+    ::mkdir(folder.c_str(), 0700);
+    path_ = folder + "/" + name;
     if (FILE *f = std::fopen(path_.c_str(), "wb")) {
       if (size)
         std::fwrite(data, 1, size, f);
@@ -23,10 +23,9 @@ public:
   }
   ~TempInput() { std::remove(path_.c_str()); }
   const std::string &path() const { return path_; }
-  const std::string &folder() const { return folder_; }
 
 private:
-  std::string folder_, path_;
+  std::string path_;
 };
 
 #endif // SLIMTUNE_TEST_FUZZ_TEMP_INPUT_H

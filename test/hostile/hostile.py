@@ -2,8 +2,9 @@
 """The hostile-input suite: generated bad inputs of every kind slimtune reads (model folders,
 safetensors and GGUF files, adapter configs, IR, data files, command-line arguments,
 checkpoints), each run through the command a user would give it. Every case must end with a
-non-zero exit status (not a signal), nothing on stdout, and exactly one line on stderr,
-"slimtune: error: ...", that names the file (or the option) and says what is wrong.
+clean failure as test/scripts/one_error.py defines it (a non-zero exit status, not a signal;
+nothing on stdout; exactly one "slimtune: error: ..." line on stderr besides any warnings),
+and that error line must name the file (or the option) and say what is wrong.
 
   hostile.py --slimtune BIN --fixtures DIR --work DIR [--asan-corpus DIR] [--jobs N]
              [--only CATEGORY] [--list]
@@ -19,10 +20,13 @@ import shutil
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "scripts"))
 
 from cases import adapters, checkpoints, cli, data, gguf_files, ir, models, safetensors_files  # noqa: E402
 from cases.common import Context  # noqa: E402
+from one_error import clean_failure  # noqa: E402
 
 CATEGORIES = {
     "model folders": models,
@@ -46,28 +50,13 @@ def check(case, slimtune_dir, show=False):
     except subprocess.TimeoutExpired:
         return f"hung (no exit within {case.timeout} s)"
     stderr = result.stderr.decode("utf-8", "replace")
-    stdout = result.stdout.decode("utf-8", "replace")
-    lines = stderr.splitlines()
     if show:
         print(f"{case.name}: {stderr.strip()[:300]}")
-    problems = []
-    if result.returncode < 0:
-        problems.append(f"killed by signal {-result.returncode}")
-    elif result.returncode == 0:
-        problems.append("exit status 0: the bad input was accepted")
-    elif result.returncode >= 128:
-        problems.append(f"exit status {result.returncode} (a signal?)")
-    if stdout:
-        problems.append(f"wrote to stdout: {stdout[:160]!r}")
-    errors = [l for l in lines if not l.startswith("slimtune: warning: ")]
-    if len(errors) != 1:
-        problems.append(f"{len(errors)} lines on stderr, expected 1: {stderr[:300]!r}")
-    elif not errors[0].startswith("slimtune: error: "):
-        problems.append(f"the line does not start 'slimtune: error: ': {errors[0][:200]!r}")
-    else:
-        missing = [e for e in case.expect if e not in errors[0]]
+    problems, error = clean_failure(result.returncode, result.stdout.decode("utf-8", "replace"), stderr)
+    if error:
+        missing = [e for e in case.expect if e not in error]
         if missing:
-            problems.append(f"the error does not name {missing}: {errors[0][:300]!r}")
+            problems.append(f"the error does not name {missing}: {error[:300]!r}")
     return "; ".join(problems)
 
 

@@ -6,7 +6,7 @@ import os
 import shutil
 import struct
 
-from .common import Case, read_safetensors, rewrite_checksums, safetensors_bytes
+from .common import Case, read_safetensors, rewrite_checksums, safetensors_bytes, token_ids
 
 A = "base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight"
 
@@ -15,7 +15,7 @@ def cases(c):
     out = []
     model = c.fixture("llama-tiny")
     adapter = c.write("lora.json", '{"peft_type": "LORA", "r": 4, "lora_alpha": 8}')
-    tokens = c.write("tokens.u32", struct.pack("<2000I", *[(i * 7) % 96 for i in range(2000)]))
+    tokens = c.write("tokens.u32", token_ids(2000))
     run = c.path("run")
     c.run([c.slimtune, "train", "--model", model, "--adapter", adapter, "--tokens", tokens, "--steps", "4",
            "--batch", "2", "--seq", "16", "--save-every", "2", "--out", run])
@@ -149,20 +149,7 @@ def cases(c):
         resume("resume-" + name, damaged(name, damage), name, expect)
 
     # Whole checkpoints that belong to another run.
-    other_model = c.path("other-model")
-    shutil.copytree(model, other_model)
-    with open(os.path.join(other_model, "config.json")) as f:
-        config = json.load(f)
-    config["rms_norm_eps"] = 2e-5  # the weights are the same; the model is not
-    json.dump(config, open(os.path.join(other_model, "config.json"), "w"))
-    header, data = read_safetensors(os.path.join(model, "model.safetensors"))
-    data = bytearray(data)
-    begin = header["model.norm.weight"]["data_offsets"][0]
-    data[begin:begin + 2] = b"\x00\x3f"  # one weight changed (BF16 0.5)
-    open(os.path.join(other_model, "model.safetensors"), "wb").write(safetensors_bytes(header, bytes(data)))
-    out.append(Case("resume-other-base-model", [c.slimtune, "train", "--resume", good, "--model", other_model,
-                                                "--steps", "6"], ["step-4", "another base model"]))
-    other_tokens = c.write("other.u32", struct.pack("<2000I", *[(i * 5) % 96 for i in range(2000)]))
+    other_tokens = c.write("other.u32", token_ids(2000, stride=5))
     out.append(Case("resume-other-data", [c.slimtune, "train", "--resume", good, "--tokens", other_tokens,
                                           "--steps", "6"], ["step-4", "training data differs"]))
     other_adapter = c.write("other-lora.json", '{"peft_type": "LORA", "r": 8, "lora_alpha": 8}')

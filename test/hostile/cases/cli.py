@@ -1,8 +1,7 @@
 """Command-line arguments: missing, malformed, out of range or contradicting each other, for
 every subcommand; the error names the option."""
-import struct
 
-from .common import Case
+from .common import Case, token_ids
 
 # train: (name, options replaced or added to a valid command line, what the error names)
 TRAIN = [
@@ -58,7 +57,7 @@ def cases(c):
     out = []
     model = c.fixture("llama-tiny")
     adapter = c.write("lora.json", '{"peft_type": "LORA", "r": 4, "lora_alpha": 8}')
-    tokens = c.write("tokens.u32", struct.pack("<2000I", *[(i * 7) % 96 for i in range(2000)]))
+    tokens = c.write("tokens.u32", token_ids(2000))
     a_file = c.write("a-file", "I am not a folder\n")
     valid = {"--model": model, "--adapter": adapter, "--tokens": tokens, "--steps": "3", "--batch": "2",
              "--seq": "16"}

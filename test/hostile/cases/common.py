@@ -55,15 +55,6 @@ class Category:
             f.write(content.encode() if isinstance(content, str) else content)
         return path
 
-    def copy_fixture(self, fixture, name):
-        """A copy of a fixture (file or folder) to break; returns its path."""
-        target = self.path(name)
-        if os.path.isdir(self.fixture(fixture)):
-            shutil.copytree(self.fixture(fixture), target)
-        else:
-            shutil.copy(self.fixture(fixture), target)
-        return target
-
     def to_corpus(self, target, name, path):
         """Also runs this file through the fuzz target `target` (ASan/UBSan), when asked."""
         if not self.context.asan_corpus:
@@ -76,6 +67,11 @@ class Category:
     def run(self, argv, **kwargs):
         """Runs a setup command (it must succeed)."""
         subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, **kwargs)
+
+
+def token_ids(count, stride=7, vocab=96):
+    """The bytes of a --tokens file of `count` ids: (i * stride) % vocab, little-endian uint32."""
+    return struct.pack(f"<{count}I", *[(i * stride) % vocab for i in range(count)])
 
 
 def read_safetensors(path):

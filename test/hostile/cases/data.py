@@ -2,7 +2,7 @@
 (--tokens); missing, empty, malformed, too short, or holding ids the model does not have."""
 import struct
 
-from .common import Case
+from .common import Case, token_ids
 
 TEXT_FILES = [
     ("empty.txt", b""),
@@ -43,6 +43,7 @@ def cases(c):
         out.append(Case("data-" + name, train(text_model, "--data", path), [name], env=cache))
     for name, content in TOKEN_FILES:
         path = c.write(name, content)
+        c.to_corpus("token_file", name, path)
         out.append(Case("tokens-" + name, train(ids_model, "--tokens", path), [name]))
 
     out.append(Case("data-missing", train(text_model, "--data", c.path("nowhere.txt")), ["nowhere.txt"], env=cache))
@@ -53,6 +54,6 @@ def cases(c):
     story = c.write("story.txt", ("Once upon a time there was a small model. " * 40 + "\n\n") * 5)
     out.append(Case("data-model-without-tokenizer", train(ids_model, "--data", story), ["llama-tiny"], env=cache))
     # Enough for validation or for training, not both.
-    ids = c.write("few.u32", struct.pack("<80I", *[(i * 7) % 96 for i in range(80)]))
+    ids = c.write("few.u32", token_ids(80))
     out.append(Case("tokens-all-validation", train(ids_model, "--tokens", ids, "--val-fraction", "0.9"), ["few.u32"]))
     return out

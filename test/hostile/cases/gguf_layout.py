@@ -14,7 +14,7 @@ class Layout:
 
     def __init__(self, data):
         self.data = data
-        self.offsets, self.values, self.types, self.tensors = {}, {}, {}, []
+        self.offsets, self.values, self.tensors = {}, {}, []
         self.offsets.update(version=4, tensor_count=8, kv_count=16)
         _, _, tensors, kvs = struct.unpack_from("<4sIQQ", data, 0)
         at = 24
@@ -24,7 +24,6 @@ class Layout:
             self.offsets["kv_key_len:" + key] = key_at
             kind = struct.unpack_from("<I", data, at)[0]
             self.offsets["kv_type:" + key] = at
-            self.types[key] = kind
             at += 4
             self.offsets["kv:" + key] = at
             value, at = self._value(kind, at)

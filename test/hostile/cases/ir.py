@@ -50,6 +50,7 @@ def cases(c):
 
     def compile_case(name, content, *expect):
         path = c.write(name + ".mlir", content)
+        c.to_corpus("slim_ir", name + ".mlir", path)
         out.append(Case(name, [c.slimtune, "compile", path, "-o", c.path(name + ".so")], [name + ".mlir", *expect]))
 
     for name, old, new, count in EDITS:

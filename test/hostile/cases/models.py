@@ -113,8 +113,9 @@ def cases(c):
     sharded = c.path("bad-index")
     os.makedirs(sharded)
     shutil.copy(os.path.join(source, "config.json"), sharded)
-    c.write("bad-index/model.safetensors.index.json",
-            '{"weight_map": {"model.embed_tokens.weight": "../../../etc/passwd"}}')
+    index = c.write("bad-index/model.safetensors.index.json",
+                    '{"weight_map": {"model.embed_tokens.weight": "../../../etc/passwd"}}')
+    c.to_corpus("safetensors_index", "shard-outside-folder.json", index)
     out.append(Case("shard-outside-folder", [c.slimtune, "inspect", "--model", sharded], ["bad-index"]))
 
     # Graph-level: settings every reader accepts but the importer cannot build from.

@@ -5,7 +5,7 @@ import os
 import shutil
 import struct
 
-from .common import Case, read_safetensors, safetensors_bytes
+from .common import Case, read_safetensors, safetensors_bytes, token_ids
 
 EMBED = "model.embed_tokens.weight"
 
@@ -70,7 +70,7 @@ def cases(c):
                                                   json.dumps(header[EMBED]).encode() + b"}"))
 
     # Values no training starts from: refused, by tensor and element, when the model is bound.
-    tokens = c.write("tokens.u32", struct.pack("<400I", *[(i * 7) % 96 for i in range(400)]))
+    tokens = c.write("tokens.u32", token_ids(400))
     adapter = c.write("lora.json", '{"peft_type": "LORA", "r": 4, "lora_alpha": 8}')
     for name, tensor, value in [("weight-nan", EMBED, float("nan")),
                                 ("weight-inf", "model.norm.weight", float("inf")),

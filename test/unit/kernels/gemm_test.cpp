@@ -1,6 +1,7 @@
 // GEMM: the dispatch and both libraries against the plain triple loop in double precision, for
 // every transpose combination, padded leading dimensions, alpha/beta, skinny LoRA shapes and
 // square-ish ones.
+#include "kernels/backends.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/kernels.h"
 #include "support/gradient_check.h"
@@ -119,10 +120,11 @@ TEST(Gemm, RefusedProductIsAStatus) {
   std::vector<float> a(8, 1.0f), b(8, 1.0f), c(4, 0.0f);
   EXPECT_EQ(gemm(false, false, 2, 2, 4, 1.0f, a.data(), /*lda=*/1, b.data(), 2, 0.0f, c.data(), 2),
             SLIMTUNE_KERNEL_INVALID_ARGUMENT);
-  using Linear = int32_t (*)(void *, float *, const float *, const float *, const float *, int64_t,
-                             int64_t, int64_t, int32_t);
-  auto linear = reinterpret_cast<Linear>(kernelTable()[SLIMTUNE_KERNEL_LINEAR]);
-  EXPECT_EQ(linear(nullptr, c.data(), a.data(), b.data(), nullptr, /*n=*/-1, 4, 2, 0),
+  const slimtune::kernels::Backend cpu{"cpu", kernelTable(), nullptr};
+  EXPECT_EQ(slimtune::kernels::call<SLIMTUNE_KERNEL_LINEAR>(cpu, c.data(), a.data(), b.data(), nullptr,
+                                                            /*n=*/-1, 4, 2, 0),
             SLIMTUNE_KERNEL_INVALID_ARGUMENT);
-  EXPECT_EQ(linear(nullptr, c.data(), a.data(), b.data(), nullptr, 2, 4, 1, 0), SLIMTUNE_KERNEL_OK);
+  EXPECT_EQ(slimtune::kernels::call<SLIMTUNE_KERNEL_LINEAR>(cpu, c.data(), a.data(), b.data(), nullptr,
+                                                            2, 4, 1, 0),
+            SLIMTUNE_KERNEL_OK);
 }

@@ -17,14 +17,18 @@ using namespace slimtune::testing;
 
 namespace {
 
-int64_t encodedBytes(int64_t groups, int64_t group, int bits) {
-  return groups * 2 * 4 + (groups * group * bits + 7) / 8;
+// The encoded size of rows x channels values in groups of `group` along each row (the last
+// group of a row shorter when group does not divide channels): a (scale, zero) float pair per
+// group, then the packed codes. rows x group values with channels == group: whole groups.
+int64_t encodedBytes(int64_t rows, int64_t channels, int64_t group, int bits) {
+  const int64_t groups = rows * ((channels + group - 1) / group);
+  return groups * 2 * 4 + (rows * channels * bits + 7) / 8;
 }
 
 std::vector<float> roundTrip(const Backend &backend, const std::vector<float> &x, int64_t group,
                              int bits, int stochastic, int32_t step = 0) {
   int64_t groups = static_cast<int64_t>(x.size()) / group;
-  std::vector<uint8_t> codes(encodedBytes(groups, group, bits));
+  std::vector<uint8_t> codes(encodedBytes(groups, group, group, bits));
   runKernel<SLIMTUNE_KERNEL_QUANTIZE>(backend, codes.data(), x.data(), groups, group, group, bits,
                                       stochastic, 42, &step);
   std::vector<float> y(x.size());
@@ -74,7 +78,7 @@ TEST_P(QuantizeFast, ConstantGroupsAreExact) {
 TEST_P(QuantizeFast, PacksCodesLowBitsFirst) {
   // One group of 4 over [0, 3] at 2 bits: codes 0, 1, 2, 3 in one byte.
   std::vector<float> x = {0.0f, 1.0f, 2.0f, 3.0f};
-  std::vector<uint8_t> out(encodedBytes(1, 4, 2));
+  std::vector<uint8_t> out(encodedBytes(1, 4, 4, 2));
   int32_t step = 0;
   run<SLIMTUNE_KERNEL_QUANTIZE>(out.data(), x.data(), 1, 4, 4, 2, 0, 0, &step);
   EXPECT_EQ(out[8], 0 | 1 << 2 | 2 << 4 | 3 << 6);
@@ -105,7 +109,7 @@ TEST_P(QuantizeFast, FastKernelsEqualTheReferences) {
       for (auto [groups, group] : std::vector<std::pair<int64_t, int64_t>>{{1, 3}, {5, 7}, {2048, 64}}) {
         std::vector<float> x = randomVector(groups * group, 9 + groups, 4.0f);
         int32_t step = 3;
-        std::vector<uint8_t> fast(encodedBytes(groups, group, bits), 0xaa);
+        std::vector<uint8_t> fast(encodedBytes(groups, group, group, bits), 0xaa);
         std::vector<uint8_t> slow(fast.size(), 0x55);
         run<SLIMTUNE_KERNEL_QUANTIZE>(fast.data(), x.data(), groups, group, group, bits, stochastic,
                                       11, &step);
@@ -127,7 +131,7 @@ constexpr int64_t kRows = 5, kChannels = 12, kGroup = 4, kChannelGroups = 3;
 std::vector<uint8_t> quantizeEmaAt(const Backend &backend, const std::vector<float> &x,
                                    std::vector<float> &range, int bits, int stochastic,
                                    int32_t step, bool reference) {
-  std::vector<uint8_t> codes(encodedBytes(kRows * kChannelGroups, kGroup, bits), 0xAB);
+  std::vector<uint8_t> codes(encodedBytes(kRows * kChannelGroups, kGroup, kGroup, bits), 0xAB);
   if (reference)
     reference::quantizeEma(codes.data(), x.data(), range.data(), kRows, kChannels, kGroup, bits,
                            stochastic, 7, &step, 0.9f);
@@ -207,13 +211,6 @@ TEST_P(QuantizeFast, EmaFastEqualsReference) {
 
 //===-- A row's last group shorter than the others --------------------------------------===//
 
-namespace {
-int64_t raggedBytes(int64_t rows, int64_t channels, int64_t group, int bits) {
-  const int64_t groups = rows * ((channels + group - 1) / group);
-  return groups * 2 * 4 + (rows * channels * bits + 7) / 8;
-}
-} // namespace
-
 // Widths the group does not divide (48 with group 64: one short group per row; 100 with 64:
 // 64 + 36; 13 with 4: three of 4 and one of 1): the fast kernels equal the references byte for
 // byte, including widths whose rows do not start on a byte (13 channels at 2 bits), and the
@@ -229,7 +226,7 @@ TEST_P(QuantizeFast, RaggedFastEqualsReferenceAndWithinHalfAStep) {
                                           << " " << s.rows << "x" << s.channels << " group " << s.group);
         std::vector<float> x = randomVector(s.rows * s.channels, 31 + s.channels, 3.0f);
         int32_t step = 2;
-        std::vector<uint8_t> fast(raggedBytes(s.rows, s.channels, s.group, bits), 0xaa);
+        std::vector<uint8_t> fast(encodedBytes(s.rows, s.channels, s.group, bits), 0xaa);
         std::vector<uint8_t> slow(fast.size(), 0x55);
         run<SLIMTUNE_KERNEL_QUANTIZE>(fast.data(), x.data(), s.rows, s.channels, s.group, bits,
                                       stochastic, 5, &step);
@@ -262,7 +259,7 @@ TEST_P(QuantizeFast, RaggedFastEqualsReferenceAndWithinHalfAStep) {
 TEST_P(QuantizeFast, RaggedDividingGroupsKeepTheFlatLayout) {
   std::vector<float> x = randomVector(6 * 128, 3, 2.0f);
   int32_t step = 0;
-  std::vector<uint8_t> perRow(raggedBytes(6, 128, 64, 4)), flat(perRow.size());
+  std::vector<uint8_t> perRow(encodedBytes(6, 128, 64, 4)), flat(perRow.size());
   run<SLIMTUNE_KERNEL_QUANTIZE>(perRow.data(), x.data(), 6, 128, 64, 4, 0, 0, &step);
   run<SLIMTUNE_KERNEL_QUANTIZE>(flat.data(), x.data(), 12, 64, 64, 4, 0, 0, &step);
   EXPECT_EQ(perRow, flat);
@@ -278,7 +275,7 @@ TEST_P(QuantizeFast, RaggedMovingRangeWithAShortLastGroup) {
   for (int bits : {2, 8}) {
     std::vector<float> fastRange(2 * perRow), refRange(2 * perRow);
     int32_t step = 0;
-    std::vector<uint8_t> fast(raggedBytes(rows, channels, group, bits)), slow(fast.size());
+    std::vector<uint8_t> fast(encodedBytes(rows, channels, group, bits)), slow(fast.size());
     run<SLIMTUNE_KERNEL_QUANTIZE_EMA>(fast.data(), x.data(), fastRange.data(), rows, channels,
                                       group, bits, 0, 3, &step, 0.9f);
     reference::quantizeEma(slow.data(), x.data(), refRange.data(), rows, channels, group, bits, 0, 3,
