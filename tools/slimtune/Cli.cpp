@@ -55,9 +55,15 @@ Expected<LoadedModel> loadModel(const std::string &modelPath, const std::string 
     warn(w);
   if (adapterPath.empty())
     return loaded;
+  std::string text;
+  if (adapterText) {
+    text = *adapterText;
+  } else {
+    SLIMTUNE_TRY(read, readAdapterConfigFile(adapterPath));
+    text = std::move(read);
+  }
   std::vector<std::string> warnings;
-  auto config = adapterText ? parseAdapterConfigText(*adapterText, adapterPath, warnings)
-                            : parseAdapterConfig(adapterPath, warnings);
+  auto config = parseAdapterConfigText(text, adapterPath, warnings);
   for (const std::string &w : warnings)
     warn(w);
   if (!config)
@@ -70,6 +76,7 @@ Expected<LoadedModel> loadModel(const std::string &modelPath, const std::string 
     return adapted.status();
   loaded.adapter = config.take();
   loaded.adapted = adapted.take();
+  loaded.adapterText = std::move(text);
   return loaded;
 }
 

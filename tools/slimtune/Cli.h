@@ -38,6 +38,7 @@ struct LoadedModel {
   std::unique_ptr<ModelSource> source;
   std::optional<AdapterConfig> adapter;
   std::vector<AdaptedLinear> adapted;
+  std::string adapterText; // the configuration as read (carried into the step); "" for none
 };
 // `adapterText`, when given, is the adapter configuration's contents (`adapterPath` then only
 // labels messages): a checkpoint carries the configuration it was trained with.

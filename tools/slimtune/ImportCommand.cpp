@@ -56,13 +56,8 @@ int runImport() {
   registerDialects(registry);
   mlir::MLIRContext context(registry);
   DiagnosticPrinter diagnostics(context, model);
-  ImportOptions options{*batch, *seq, loaded->adapter ? loaded->adapter->dropout : 0.0, ""};
-  if (!adapter.empty()) {
-    auto text = readTextFile(adapter);
-    if (!text)
-      return fail(text.status());
-    options.adapterConfig = *text;
-  }
+  ImportOptions options{*batch, *seq, loaded->adapter ? loaded->adapter->dropout : 0.0,
+                        loaded->adapterText};
   std::string error;
   auto module = importModel(context, loaded->source->spec(), loaded->adapted, options, error);
   if (!module)

@@ -238,19 +238,15 @@ int runTrain() {
   if (!runFolder.empty()) {
     // A fresh run would mix its checkpoints with another run's and prune them; so would a
     // resume of an older checkpoint into a folder that went further (a branch of the run).
-    auto existing = listCheckpoints(runFolder);
+    auto existing = listCheckpointSteps(runFolder);
     if (!resumed && !existing.empty())
       return fail(runFolder + ": already holds checkpoints of a run (the newest is " +
-                  existing.back() + "); continue it with --resume " + runFolder +
+                  existing.back().second + "); continue it with --resume " + runFolder +
                   ", or choose another --out");
-    // (listCheckpoints gives step-N folders, oldest first: the newest's N is its step.)
-    if (resumed && !existing.empty()) {
-      const std::string &newest = existing.back();
-      if (std::stoll(newest.substr(newest.rfind("step-") + 5)) > resumed->step)
-        return fail(runFolder + ": holds checkpoints past step " + std::to_string(resumed->step) +
-                    " (the newest is " + existing.back() + "): resuming " + checkpoint +
-                    " there would mix two runs; give the new branch its own --out");
-    }
+    if (resumed && !existing.empty() && existing.back().first > resumed->step)
+      return fail(runFolder + ": holds checkpoints past step " + std::to_string(resumed->step) +
+                  " (the newest is " + existing.back().second + "): resuming " + checkpoint +
+                  " there would mix two runs; give the new branch its own --out");
     std::error_code ec;
     const bool existed = std::filesystem::exists(runFolder, ec);
     if (Status s = prepareRunFolder(runFolder); !s)

@@ -44,6 +44,8 @@ struct AdapterConfig {
 // Reads and validates adapter_config.json. Warnings (unknown keys, ...) are appended.
 Expected<AdapterConfig> parseAdapterConfig(const std::string &path,
                                            std::vector<std::string> &warnings);
+// The file's text, as parseAdapterConfig reads it (for a caller that keeps the text too).
+Expected<std::string> readAdapterConfigFile(const std::string &path);
 // The same from the file's text; `path` labels errors.
 Expected<AdapterConfig> parseAdapterConfigText(const std::string &text, const std::string &path,
                                                std::vector<std::string> &warnings);

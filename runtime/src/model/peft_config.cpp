@@ -106,9 +106,11 @@ Status patterns(const JsonFields<Json> &f, const std::string &key,
 }
 } // namespace
 
+Expected<std::string> readAdapterConfigFile(const std::string &path) { return readSmallFile(path); }
+
 Expected<AdapterConfig> parseAdapterConfig(const std::string &path,
                                            std::vector<std::string> &warnings) {
-  SLIMTUNE_TRY(text, readSmallFile(path));
+  SLIMTUNE_TRY(text, readAdapterConfigFile(path));
   return parseAdapterConfigText(text, path, warnings);
 }
 

@@ -122,7 +122,9 @@ int runTrainingLoop(TrainRun &run, MetricsLog &log) {
   state.totalSteps = plan.steps;
   double lastLoss = NAN, lastVal = NAN;
 
-  auto memory = [&] { return session.peakBytes() + (run.eval ? run.eval->peakBytes() : 0); };
+  // The device's measured peak: the evaluation step shares the training step's device (and
+  // its arena and weights), so it counts once, both steps included.
+  auto memory = [&] { return session.peakBytes(); };
   auto save = [&](int64_t step) -> Status {
     nlohmann::json trainer = {{"settings", run.settings.toJson()},
                               {"sequences_consumed", step * plan.batch},
