@@ -6,6 +6,7 @@
 #include "kernels/backends.h"
 #include "kernels/cpu/attention_reference.h"
 #include "kernels/cpu/workspace.h"
+#include "slimtune/device.h"
 
 #include <benchmark/benchmark.h>
 
@@ -43,17 +44,18 @@ struct Data {
                      dv = std::vector<float>(kKvSize),
                      work =
                          std::vector<float>(slimtune_cpu_attention_grad_work(kBatch, kSeq, kHeads));
-  void forward(const Backend &backend) {
-    slimtune::kernels::call<SLIMTUNE_KERNEL_ATTENTION>(backend, o.data(), lse.data(), q.data(),
-                                                       k.data(), v.data(), work.data(), kBatch,
-                                                       kSeq, kHeads, kKvHeads, kHeadDim, kScale);
+  // The kernels' statuses.
+  int32_t forward(const Backend &backend) {
+    return slimtune::kernels::call<SLIMTUNE_KERNEL_ATTENTION>(
+        backend, o.data(), lse.data(), q.data(), k.data(), v.data(), work.data(), kBatch, kSeq,
+        kHeads, kKvHeads, kHeadDim, kScale);
   }
   void forwardReference() {
     reference::attention<float>(o.data(), lse.data(), q.data(), k.data(), v.data(), kBatch, kSeq,
                                 kHeads, kKvHeads, kHeadDim, kScale);
   }
-  void backward(const Backend &backend) {
-    slimtune::kernels::call<SLIMTUNE_KERNEL_ATTENTION_GRAD>(
+  int32_t backward(const Backend &backend) {
+    return slimtune::kernels::call<SLIMTUNE_KERNEL_ATTENTION_GRAD>(
         backend, dq.data(), dk.data(), dv.data(), q.data(), k.data(), v.data(), o.data(),
         lse.data(), dout.data(), work.data(), kBatch, kSeq, kHeads, kKvHeads, kHeadDim, kScale);
   }
@@ -69,12 +71,21 @@ void setFlops(benchmark::State &state, double flopsPerPair) {
                                                 benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// Stops the benchmark, as a step would report it, when a kernel returned a failure: true then.
+bool failed(benchmark::State &state, int32_t kernelId, int32_t status) {
+  if (status == SLIMTUNE_KERNEL_OK)
+    return false;
+  state.SkipWithError(slimtune::kernelFailureText(kernelId, status).c_str());
+  return true;
+}
+
 // Argument: on the CPU, 1 for the AVX2 tiles, 0 for the portable loops.
 void BM_AttentionForward_Fast(benchmark::State &state, Backend backend) {
   setAttentionSimd(state.range(0) != 0);
   Data data;
   for (auto _ : state) {
-    data.forward(backend);
+    if (failed(state, SLIMTUNE_KERNEL_ATTENTION, data.forward(backend)))
+      break;
     benchmark::DoNotOptimize(data.o.data());
   }
   setAttentionSimd(true);
@@ -94,9 +105,13 @@ void BM_AttentionForward_Reference(benchmark::State &state) {
 void BM_AttentionBackward_Fast(benchmark::State &state, Backend backend) {
   setAttentionSimd(state.range(0) != 0);
   Data data;
-  data.forward(backend);
+  if (failed(state, SLIMTUNE_KERNEL_ATTENTION, data.forward(backend))) {
+    setAttentionSimd(true);
+    return;
+  }
   for (auto _ : state) {
-    data.backward(backend);
+    if (failed(state, SLIMTUNE_KERNEL_ATTENTION_GRAD, data.backward(backend)))
+      break;
     benchmark::DoNotOptimize(data.dq.data());
   }
   setAttentionSimd(true);

@@ -12,6 +12,7 @@
 #include "kernels/backends.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/workspace.h"
+#include "slimtune/device.h"
 
 #include <benchmark/benchmark.h>
 
@@ -82,28 +83,44 @@ struct Implementation {
   const Backend *backend = nullptr;
 };
 
+// Stops the benchmark, as a step would report it, when a kernel returned a failure: true then.
+bool failed(benchmark::State &state, int32_t kernelId, int32_t status) {
+  if (status == SLIMTUNE_KERNEL_OK)
+    return false;
+  state.SkipWithError(slimtune::kernelFailureText(kernelId, status).c_str());
+  return true;
+}
+
 // out [m, n] = op(a) op(b) of a case. A backend runs the kernel a step would: linear for x W^T
-// (layout 0) and x W (layout 1), weight_grad for dy^T x (no case transposes both).
-void product(const Implementation &impl, const Case &c, const float *a, int64_t lda, const float *b,
-             int64_t ldb, float *out) {
+// (layout 0) and x W (layout 1), weight_grad for dy^T x (no case transposes both). False, the
+// benchmark stopped, when the library or kernel failed.
+bool product(benchmark::State &state, const Implementation &impl, const Case &c, const float *a,
+             int64_t lda, const float *b, int64_t ldb, float *out) {
   if (impl.library) {
-    impl.library(c.transA, c.transB, c.m, c.n, c.k, 1.0f, a, lda, b, ldb, 0.0f, out, c.n);
-  } else if (c.transA) {
-    slimtune::kernels::call<SLIMTUNE_KERNEL_WEIGHT_GRAD>(*impl.backend, out, a, b, c.k, c.n, c.m,
-                                                         0);
-  } else {
-    slimtune::kernels::call<SLIMTUNE_KERNEL_LINEAR>(*impl.backend, out, a, b, nullptr, c.m, c.k,
-                                                    c.n, c.transB ? 0 : 1);
+    if (impl.library(c.transA, c.transB, c.m, c.n, c.k, 1.0f, a, lda, b, ldb, 0.0f, out, c.n) ==
+        SLIMTUNE_KERNEL_OK)
+      return true;
+    state.SkipWithError("the GEMM library refused the product");
+    return false;
   }
+  if (c.transA)
+    return !failed(state, SLIMTUNE_KERNEL_WEIGHT_GRAD,
+                   slimtune::kernels::call<SLIMTUNE_KERNEL_WEIGHT_GRAD>(*impl.backend, out, a, b,
+                                                                        c.k, c.n, c.m, 0));
+  return !failed(state, SLIMTUNE_KERNEL_LINEAR,
+                 slimtune::kernels::call<SLIMTUNE_KERNEL_LINEAR>(*impl.backend, out, a, b, nullptr,
+                                                                 c.m, c.k, c.n, c.transB ? 0 : 1));
 }
 
 void runGemm(benchmark::State &state, const Implementation &impl, Case c) {
   int64_t lda = c.transA ? c.m : c.k, ldb = c.transB ? c.k : c.n;
   std::vector<float> a = filled(c.m * c.k, 1), b = filled(c.k * c.n, 2), out(c.m * c.n);
   // Untimed first call: oneDNN generates its kernel, the thread pools start.
-  product(impl, c, a.data(), lda, b.data(), ldb, out.data());
+  if (!product(state, impl, c, a.data(), lda, b.data(), ldb, out.data()))
+    return;
   for (auto _ : state) {
-    product(impl, c, a.data(), lda, b.data(), ldb, out.data());
+    if (!product(state, impl, c, a.data(), lda, b.data(), ldb, out.data()))
+      return;
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
   }
@@ -128,30 +145,44 @@ void runLayer(benchmark::State &state, const Implementation &impl) {
                      delta(kTokens * 1536);
   const int32_t step = 0;
   double flops = 0;
+  // False, the benchmark stopped, when a kernel or the library failed.
   auto layer = [&] {
     for (auto [k, n] : projections) {
       if (impl.backend) {
         using namespace slimtune::kernels;
-        call<SLIMTUNE_KERNEL_LINEAR>(*impl.backend, y.data(), x.data(), weight.data(), nullptr,
-                                     kTokens, k, n, 0);
-        call<SLIMTUNE_KERNEL_LORA>(*impl.backend, delta.data(), x.data(), a.data(), b.data(),
-                                   u.data(), kTokens, k, n, r, 2.0f, 0.0f, 0, &step);
-        call<SLIMTUNE_KERNEL_ADD>(*impl.backend, y.data(), y.data(), delta.data(), kTokens * n);
+        if (failed(state, SLIMTUNE_KERNEL_LINEAR,
+                   call<SLIMTUNE_KERNEL_LINEAR>(*impl.backend, y.data(), x.data(), weight.data(),
+                                                nullptr, kTokens, k, n, 0)) ||
+            failed(state, SLIMTUNE_KERNEL_LORA,
+                   call<SLIMTUNE_KERNEL_LORA>(*impl.backend, delta.data(), x.data(), a.data(),
+                                              b.data(), u.data(), kTokens, k, n, r, 2.0f, 0.0f, 0,
+                                              &step)) ||
+            failed(state, SLIMTUNE_KERNEL_ADD,
+                   call<SLIMTUNE_KERNEL_ADD>(*impl.backend, y.data(), y.data(), delta.data(),
+                                             kTokens * n)))
+          return false;
         continue;
       }
-      impl.library(false, true, kTokens, n, k, 1.0f, x.data(), k, weight.data(), k, 0.0f, y.data(),
-                   n);
-      impl.library(false, true, kTokens, r, k, 1.0f, x.data(), k, a.data(), k, 0.0f, u.data(), r);
-      impl.library(false, true, kTokens, n, r, 2.0f, u.data(), r, b.data(), r, 0.0f, delta.data(),
-                   n);
+      if (impl.library(false, true, kTokens, n, k, 1.0f, x.data(), k, weight.data(), k, 0.0f,
+                       y.data(), n) != SLIMTUNE_KERNEL_OK ||
+          impl.library(false, true, kTokens, r, k, 1.0f, x.data(), k, a.data(), k, 0.0f, u.data(),
+                       r) != SLIMTUNE_KERNEL_OK ||
+          impl.library(false, true, kTokens, n, r, 2.0f, u.data(), r, b.data(), r, 0.0f,
+                       delta.data(), n) != SLIMTUNE_KERNEL_OK) {
+        state.SkipWithError("the GEMM library refused the product");
+        return false;
+      }
       add(y.data(), y.data(), delta.data(), kTokens * n);
     }
+    return true;
   };
   for (auto [k, n] : projections)
     flops += 2.0 * kTokens * (n * k + r * k + n * r);
-  layer();
+  if (!layer())
+    return;
   for (auto _ : state) {
-    layer();
+    if (!layer())
+      return;
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
   }

@@ -5,6 +5,7 @@
 #include "kernels/backends.h"
 #include "kernels/cpu/approx_activation_reference.h"
 #include "kernels/cpu/quantize_reference.h"
+#include "slimtune/device.h"
 
 #include <benchmark/benchmark.h>
 
@@ -40,14 +41,22 @@ void BM_CopyFloats(benchmark::State &state) {
   state.SetBytesProcessed(state.iterations() * kCount * 4);
 }
 
-// Fast: each backend's kernels through its table; otherwise the references.
-void quantize8(const Backend *backend, uint8_t *out, const float *x, int32_t stochastic,
-               const int32_t *step) {
+// Stops the benchmark, as a step would report it, when a kernel returned a failure: true then.
+bool failed(benchmark::State &state, int32_t kernelId, int32_t status) {
+  if (status == SLIMTUNE_KERNEL_OK)
+    return false;
+  state.SkipWithError(slimtune::kernelFailureText(kernelId, status).c_str());
+  return true;
+}
+
+// Fast: each backend's kernels through its table (their status); otherwise the references.
+int32_t quantize8(const Backend *backend, uint8_t *out, const float *x, int32_t stochastic,
+                  const int32_t *step) {
   if (backend)
-    slimtune::kernels::call<SLIMTUNE_KERNEL_QUANTIZE>(*backend, out, x, kRows, kChannels, kGroup, 8,
-                                                      stochastic, 3, step);
-  else
-    reference::quantize(out, x, kRows, kChannels, kGroup, 8, stochastic, 3, step);
+    return slimtune::kernels::call<SLIMTUNE_KERNEL_QUANTIZE>(*backend, out, x, kRows, kChannels,
+                                                             kGroup, 8, stochastic, 3, step);
+  reference::quantize(out, x, kRows, kChannels, kGroup, 8, stochastic, 3, step);
+  return SLIMTUNE_KERNEL_OK;
 }
 
 void BM_Quantize8(benchmark::State &state, const Backend *backend, int32_t stochastic) {
@@ -55,7 +64,9 @@ void BM_Quantize8(benchmark::State &state, const Backend *backend, int32_t stoch
   std::vector<uint8_t> out(kGroups * 8 + kCount);
   int32_t step = 1;
   for (auto _ : state) {
-    quantize8(backend, out.data(), x.data(), stochastic, &step);
+    if (failed(state, SLIMTUNE_KERNEL_QUANTIZE,
+               quantize8(backend, out.data(), x.data(), stochastic, &step)))
+      return;
     benchmark::DoNotOptimize(out.data());
   }
   state.SetBytesProcessed(state.iterations() * kCount * 4);
@@ -67,11 +78,14 @@ void BM_Dequantize8(benchmark::State &state, const Backend *backend) {
   int32_t step = 1;
   reference::quantize(codes.data(), x.data(), kRows, kChannels, kGroup, 8, 0, 3, &step);
   for (auto _ : state) {
-    if (backend)
-      slimtune::kernels::call<SLIMTUNE_KERNEL_DEQUANTIZE>(*backend, x.data(), codes.data(), kRows,
-                                                          kChannels, kGroup, 8);
-    else
+    if (backend) {
+      if (failed(state, SLIMTUNE_KERNEL_DEQUANTIZE,
+                 slimtune::kernels::call<SLIMTUNE_KERNEL_DEQUANTIZE>(
+                     *backend, x.data(), codes.data(), kRows, kChannels, kGroup, 8)))
+        return;
+    } else {
       reference::dequantize(x.data(), codes.data(), kRows, kChannels, kGroup, 8);
+    }
     benchmark::DoNotOptimize(x.data());
   }
   state.SetBytesProcessed(state.iterations() * kCount * 4);
@@ -81,11 +95,14 @@ void BM_ActivationFlags(benchmark::State &state, const Backend *backend) {
   auto x = activations();
   std::vector<uint8_t> flags(kCount / 4);
   for (auto _ : state) {
-    if (backend)
-      slimtune::kernels::call<SLIMTUNE_KERNEL_ACTIVATION_FLAGS>(*backend, flags.data(), x.data(),
-                                                                kCount, 0);
-    else
+    if (backend) {
+      if (failed(state, SLIMTUNE_KERNEL_ACTIVATION_FLAGS,
+                 slimtune::kernels::call<SLIMTUNE_KERNEL_ACTIVATION_FLAGS>(*backend, flags.data(),
+                                                                           x.data(), kCount, 0)))
+        return;
+    } else {
       reference::activationFlags(flags.data(), x.data(), kCount, 0);
+    }
     benchmark::DoNotOptimize(flags.data());
   }
   state.SetBytesProcessed(state.iterations() * kCount * 4);

@@ -19,6 +19,8 @@ struct Backend {
   void *context;      // every kernel's first argument
 };
 
+// The runtime's list of the same backends, as devices, is runtime/src/device/devices.cpp: a
+// backend adds a row to both.
 inline const std::vector<Backend> &backends() {
   static const std::vector<Backend> all = {
       {"cpu", cpu::kernelTable(), nullptr},

@@ -20,6 +20,7 @@
 #include "slimtune/status.h"
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace slimtune {
@@ -49,6 +50,8 @@ Expected<CheckpointContents> loadCheckpoint(Session &session, const std::string 
 
 // The checkpoints of a run folder (<out>/checkpoints/step-<N>), oldest first.
 std::vector<std::string> listCheckpoints(const std::string &runFolder);
+// The same with each one's step N.
+std::vector<std::pair<int64_t, std::string>> listCheckpointSteps(const std::string &runFolder);
 // Removes what saves killed midway left in a run folder (a process that no longer exists:
 // its temporary step-N.partial.<pid> folders; a checkpoint it had set aside to replace is put
 // back when nothing replaced it). Returns what it removed or restored, for the user to see.

@@ -52,15 +52,12 @@ public:
   // The compiler's name for this backend ("cpu"): an artifact runs only on the target its
   // manifest records.
   virtual std::string_view target() const = 0;
-  // A line for reports: the target and what it runs on.
-  virtual std::string describe() const = 0;
 
   // `bytes` of zeroed memory, 64-byte aligned. An error (naming the size) when refused.
   virtual Expected<DeviceMemory> allocate(int64_t bytes) = 0;
-  // Host to device, device to host, device to device. Sizes in bytes.
+  // Host to device, device to host. Sizes in bytes.
   virtual Status copyIn(void *device, const void *host, int64_t bytes) = 0;
   virtual Status copyOut(void *host, const void *device, int64_t bytes) const = 0;
-  virtual Status copy(void *dst, const void *src, int64_t bytes) = 0;
   // Whether the host may dereference device pointers (the CPU's memory is the host's).
   virtual bool hostAccessible() const = 0;
 

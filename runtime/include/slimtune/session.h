@@ -96,9 +96,13 @@ public:
   const std::string &adapterConfig() const;
   int64_t stepCount() const;
   void setStepCount(int64_t steps);
-  // The plan: arena plus every buffer. The high-water mark of what the session allocated on
-  // its device (everything at open, held until it closes).
+  // The plan: the manifest's sizes of the arena and every buffer this session allocated (not
+  // those it shares with another session).
   int64_t plannedBytes() const;
+  // Measured: the high-water mark of the device's allocator (Device::peakBytes()), which holds
+  // what it allocated, padding included, for every session on it: sessions that share memory
+  // share a device, and each reports the peak of all of them. On a device of its own, a
+  // session's peak is at least its plan, by at most the allocator's rounding per allocation.
   int64_t peakBytes() const;
   int64_t arenaBytes() const;
   // The target id the loss ignores (padding rows of a validation batch use it).

@@ -138,7 +138,8 @@ int slimtune_read_tensor(const slimtune_session *session, const char *name, floa
 int slimtune_save_checkpoint(const slimtune_session *session, const char *folder);
 int slimtune_load_checkpoint(slimtune_session *session, const char *folder);
 
-/* Memory: the plan (arena + every buffer) and the allocator's high-water mark. */
+/* Memory: the plan (the manifest's arena + buffers this session allocated) and the measured
+ * high-water mark of the device's allocator, shared by the sessions that share memory. */
 int64_t slimtune_planned_bytes(const slimtune_session *session);
 int64_t slimtune_peak_bytes(const slimtune_session *session);
 

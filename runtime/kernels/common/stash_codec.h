@@ -1,6 +1,7 @@
 // The Mesa stash codec (quantize, quantize_ema, dequantize in kernel_abi.h) one element at a
-// time: a group's code step from its range, an element's code (nearest or stochastic rounding,
-// clamped to the end codes), the packing of codes `bits` wide, low bits first, and decoding.
+// time: the groups of a tensor, a group's code step from its range, an element's code (nearest
+// or stochastic rounding, clamped to the end codes), the packing of codes `bits` wide, low bits
+// first, and decoding.
 // The CPU references and fast kernels and a CUDA kernel code every element with these.
 #ifndef SLIMTUNE_KERNELS_COMMON_STASH_CODEC_H
 #define SLIMTUNE_KERNELS_COMMON_STASH_CODEC_H
@@ -12,6 +13,23 @@
 #include <cstdint>
 
 namespace slimtune::common {
+
+// The groups of a [rows, channels] tensor: `group` channels of one row each, a row's last
+// group shorter when `group` does not divide `channels`; perRow = groupsPerRow(channels,
+// group) per row, group k being channel group k % perRow of row k / perRow.
+SLIMTUNE_HOST_DEVICE inline int64_t groupsPerRow(int64_t channels, int64_t group) {
+  return (channels + group - 1) / group;
+}
+
+// Group k's first element, its length and its channel group (k % perRow).
+struct GroupSpan {
+  int64_t first, length, channelGroup;
+};
+SLIMTUNE_HOST_DEVICE inline GroupSpan groupSpan(int64_t k, int64_t channels, int64_t group,
+                                                int64_t perRow) {
+  const int64_t row = k / perRow, c = k % perRow, rest = channels - c * group;
+  return {row * channels + c * group, group < rest ? group : rest, c};
+}
 
 // A group's code step and its inverse for the range [lo, lo + width]: both 0 when width is 0
 // (every element codes to 0 and decodes to lo).

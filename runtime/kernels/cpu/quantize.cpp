@@ -73,16 +73,6 @@ uint8_t *codeBytes(uint8_t *out, int64_t groups, int64_t elements, int32_t bits)
   return codes;
 }
 
-// Group k of a [rows, channels] tensor in groups of `group` channels per row (the last one of
-// each row shorter when `group` does not divide `channels`): its first element and length.
-struct GroupSpan {
-  int64_t first, length, channelGroup;
-};
-inline GroupSpan spanOf(int64_t k, int64_t channels, int64_t group, int64_t perRow) {
-  const int64_t row = k / perRow, c = k % perRow;
-  return {row * channels + c * group, std::min(group, channels - c * group), c};
-}
-
 // Groups may be coded in parallel only when each starts on a byte boundary (otherwise two
 // would write the same byte): every row and every group must start on one.
 inline bool parallelGroups(int64_t elements, int64_t channels, int64_t group, int32_t bits) {
@@ -92,14 +82,14 @@ inline bool parallelGroups(int64_t elements, int64_t channels, int64_t group, in
 
 void quantize(uint8_t *out, const float *x, int64_t rows, int64_t channels, int64_t group,
               int32_t bits, int32_t stochastic, int64_t seed, const int32_t *step) {
-  const int64_t perRow = (channels + group - 1) / group, groups = rows * perRow;
+  const int64_t perRow = common::groupsPerRow(channels, group), groups = rows * perRow;
   auto *params = reinterpret_cast<float *>(out);
   uint8_t *codes = codeBytes(out, groups, rows * channels, bits);
   const float levels = static_cast<float>((1 << bits) - 1);
   const int32_t at = step ? *step : 0;
 #pragma omp parallel for schedule(static) if (parallelGroups(rows * channels, channels, group, bits))
   for (int64_t k = 0; k < groups; ++k) {
-    const GroupSpan g = spanOf(k, channels, group, perRow);
+    const common::GroupSpan g = common::groupSpan(k, channels, group, perRow);
     const float *v = x + g.first;
     if (bits == 8 && !stochastic) {
       nearest8(codes + g.first, v, g.length, levels, &params[2 * k]);
@@ -113,7 +103,7 @@ void quantize(uint8_t *out, const float *x, int64_t rows, int64_t channels, int6
 void quantizeEma(uint8_t *out, const float *x, float *range, int64_t rows, int64_t channels,
                  int64_t group, int32_t bits, int32_t stochastic, int64_t seed,
                  const int32_t *step, float decay) {
-  const int64_t perRow = (channels + group - 1) / group, groups = rows * perRow;
+  const int64_t perRow = common::groupsPerRow(channels, group), groups = rows * perRow;
   auto *params = reinterpret_cast<float *>(out);
   uint8_t *codes = codeBytes(out, groups, rows * channels, bits);
   const float levels = static_cast<float>((1 << bits) - 1);
@@ -121,7 +111,7 @@ void quantizeEma(uint8_t *out, const float *x, float *range, int64_t rows, int64
   // The batch's range per channel group, over all rows, folded into the moving one.
 #pragma omp parallel for schedule(static) if (rows * channels >= kParallelMin)
   for (int64_t c = 0; c < perRow; ++c) {
-    const int64_t length = std::min(group, channels - c * group);
+    const int64_t length = common::groupSpan(c, channels, group, perRow).length; // row 0's
     float lo = x[c * group], hi = lo;
     for (int64_t r = 0; r < rows; ++r) {
       const float *v = x + r * channels + c * group;
@@ -141,7 +131,7 @@ void quantizeEma(uint8_t *out, const float *x, float *range, int64_t rows, int64
   }
 #pragma omp parallel for schedule(static) if (parallelGroups(rows * channels, channels, group, bits))
   for (int64_t k = 0; k < groups; ++k) {
-    const GroupSpan g = spanOf(k, channels, group, perRow);
+    const common::GroupSpan g = common::groupSpan(k, channels, group, perRow);
     const float lo = range[2 * g.channelGroup];
     const GroupRange r = groupRange(lo, range[2 * g.channelGroup + 1] - lo, levels);
     encodeGroup(codes, &params[2 * k], x + g.first, g.first, g.length, bits, stochastic, seed,
@@ -151,12 +141,12 @@ void quantizeEma(uint8_t *out, const float *x, float *range, int64_t rows, int64
 
 void dequantize(float *y, const uint8_t *in, int64_t rows, int64_t channels, int64_t group,
                 int32_t bits) {
-  const int64_t perRow = (channels + group - 1) / group, groups = rows * perRow;
+  const int64_t perRow = common::groupsPerRow(channels, group), groups = rows * perRow;
   const auto *params = reinterpret_cast<const float *>(in);
   const uint8_t *codes = in + groups * 2 * sizeof(float);
 #pragma omp parallel for schedule(static) if (rows * channels >= kParallelMin)
   for (int64_t k = 0; k < groups; ++k) {
-    const GroupSpan g = spanOf(k, channels, group, perRow);
+    const common::GroupSpan g = common::groupSpan(k, channels, group, perRow);
     const float stepSize = params[2 * k], lo = params[2 * k + 1];
     float *out = y + g.first;
     if (bits == 8) {

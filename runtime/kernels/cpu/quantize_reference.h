@@ -12,17 +12,6 @@
 
 namespace slimtune::cpu::reference {
 
-// The groups of a [rows, channels] tensor: `group` channels of one row each, a row's last
-// group shorter when `group` does not divide `channels`; group k = row k / perRow.
-inline int64_t groupsPerRow(int64_t channels, int64_t group) { return (channels + group - 1) / group; }
-inline int64_t groupLength(int64_t k, int64_t channels, int64_t group) {
-  return std::min(group, channels - (k % groupsPerRow(channels, group)) * group);
-}
-inline int64_t groupFirst(int64_t k, int64_t channels, int64_t group) {
-  const int64_t perRow = groupsPerRow(channels, group);
-  return (k / perRow) * channels + (k % perRow) * group;
-}
-
 // One group's codes for the range [lo, lo + width]: its step and minimum into params, the
 // codes OR-ed into the (zeroed) code bytes, values outside clamped.
 inline void encodeGroup(uint8_t *codes, float *params, const float *x, int64_t first,
@@ -40,12 +29,12 @@ inline void encodeGroup(uint8_t *codes, float *params, const float *x, int64_t f
 
 inline void quantize(uint8_t *out, const float *x, int64_t rows, int64_t channels, int64_t group,
                      int32_t bits, int32_t stochastic, int64_t seed, const int32_t *step) {
-  const int64_t groups = rows * groupsPerRow(channels, group);
+  const int64_t perRow = common::groupsPerRow(channels, group), groups = rows * perRow;
   auto *params = reinterpret_cast<float *>(out);
   uint8_t *codes = out + groups * 2 * sizeof(float);
   std::memset(codes, 0, static_cast<size_t>((rows * channels * bits + 7) / 8));
   for (int64_t k = 0; k < groups; ++k) {
-    const int64_t first = groupFirst(k, channels, group), length = groupLength(k, channels, group);
+    const auto [first, length, c] = common::groupSpan(k, channels, group, perRow);
     float lo = x[first], hi = x[first];
     for (int64_t i = first; i < first + length; ++i)
       lo = std::min(lo, x[i]), hi = std::max(hi, x[i]);
@@ -59,12 +48,12 @@ inline void quantize(uint8_t *out, const float *x, int64_t rows, int64_t channel
 inline void quantizeEma(uint8_t *out, const float *x, float *range, int64_t rows,
                         int64_t channels, int64_t group, int32_t bits, int32_t stochastic,
                         int64_t seed, const int32_t *step, float decay) {
-  const int64_t perRow = groupsPerRow(channels, group), groups = rows * perRow;
+  const int64_t perRow = common::groupsPerRow(channels, group), groups = rows * perRow;
   auto *params = reinterpret_cast<float *>(out);
   uint8_t *codes = out + groups * 2 * sizeof(float);
   std::memset(codes, 0, static_cast<size_t>((rows * channels * bits + 7) / 8));
   for (int64_t c = 0; c < perRow; ++c) {
-    const int64_t length = groupLength(c, channels, group);
+    const int64_t length = common::groupSpan(c, channels, group, perRow).length; // row 0's
     float lo = x[c * group], hi = lo;
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t j = 0; j < length; ++j)
@@ -75,20 +64,20 @@ inline void quantizeEma(uint8_t *out, const float *x, float *range, int64_t rows
     range[2 * c + 1] = first ? hi : decay * range[2 * c + 1] + (1.0f - decay) * hi;
   }
   for (int64_t k = 0; k < groups; ++k) {
-    const float lo = range[2 * (k % perRow)];
-    encodeGroup(codes, &params[2 * k], x, groupFirst(k, channels, group),
-                groupLength(k, channels, group), bits, stochastic, seed, step, lo,
-                range[2 * (k % perRow) + 1] - lo);
+    const common::GroupSpan g = common::groupSpan(k, channels, group, perRow);
+    const float lo = range[2 * g.channelGroup];
+    encodeGroup(codes, &params[2 * k], x, g.first, g.length, bits, stochastic, seed, step, lo,
+                range[2 * g.channelGroup + 1] - lo);
   }
 }
 
 inline void dequantize(float *y, const uint8_t *in, int64_t rows, int64_t channels,
                        int64_t group, int32_t bits) {
-  const int64_t groups = rows * groupsPerRow(channels, group);
+  const int64_t perRow = common::groupsPerRow(channels, group), groups = rows * perRow;
   const auto *params = reinterpret_cast<const float *>(in);
   const uint8_t *codes = in + groups * 2 * sizeof(float);
   for (int64_t k = 0; k < groups; ++k) {
-    const int64_t first = groupFirst(k, channels, group), length = groupLength(k, channels, group);
+    const auto [first, length, c] = common::groupSpan(k, channels, group, perRow);
     for (int64_t i = first; i < first + length; ++i)
       y[i] = common::decode(static_cast<float>(common::codeAt(codes, i, bits)), params[2 * k],
                             params[2 * k + 1]);

@@ -12,22 +12,14 @@
 namespace slimtune {
 namespace {
 
-// What SLIMTUNE_KERNELS asked for ("" for the fast kernels) and the table it gives, read once:
-// every CPU device of a process runs the same kernels.
-struct KernelChoice {
-  std::string text;
-  std::vector<void *> table;
-};
-
-const KernelChoice &kernelChoice() {
-  static const KernelChoice choice = [] {
+// The table SLIMTUNE_KERNELS selects, read once: every CPU device of a process runs the same
+// kernels.
+const std::vector<void *> &kernelChoice() {
+  static const std::vector<void *> table = [] {
     const char *environment = std::getenv("SLIMTUNE_KERNELS");
-    std::string text = environment ? environment : "";
-    if (text.rfind("reference", 0) != 0)
-      text.clear();
-    return KernelChoice{text, cpuKernelTable(text)};
+    return cpuKernelTable(environment ? environment : "");
   }();
-  return choice;
+  return table;
 }
 
 } // namespace
@@ -48,12 +40,7 @@ std::vector<void *> cpuKernelTable(std::string_view choice) {
   return table;
 }
 
-CpuDevice::CpuDevice() : kernels_(kernelChoice().table.data()) {}
-
-std::string CpuDevice::describe() const {
-  const std::string &choice = kernelChoice().text;
-  return "cpu: host memory, " + (choice.empty() ? "the fast kernels" : "SLIMTUNE_KERNELS=" + choice);
-}
+CpuDevice::CpuDevice() : kernels_(kernelChoice().data()) {}
 
 Expected<DeviceMemory> CpuDevice::allocate(int64_t bytes) {
   // Rounded up to whole cache lines, at least one: what the device holds is what it counts.
@@ -80,11 +67,6 @@ Status CpuDevice::copyIn(void *device, const void *host, int64_t bytes) {
 
 Status CpuDevice::copyOut(void *host, const void *device, int64_t bytes) const {
   std::memcpy(host, device, static_cast<size_t>(bytes));
-  return Status::ok();
-}
-
-Status CpuDevice::copy(void *dst, const void *src, int64_t bytes) {
-  std::memcpy(dst, src, static_cast<size_t>(bytes));
   return Status::ok();
 }
 

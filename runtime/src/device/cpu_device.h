@@ -22,11 +22,9 @@ public:
   CpuDevice();
 
   std::string_view target() const override { return "cpu"; }
-  std::string describe() const override;
   Expected<DeviceMemory> allocate(int64_t bytes) override;
   Status copyIn(void *device, const void *host, int64_t bytes) override;
   Status copyOut(void *host, const void *device, int64_t bytes) const override;
-  Status copy(void *dst, const void *src, int64_t bytes) override;
   bool hostAccessible() const override { return true; }
   void *const *kernels() const override { return kernels_; }
   void *kernelContext() override { return nullptr; }

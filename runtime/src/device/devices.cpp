@@ -8,7 +8,8 @@ namespace slimtune {
 namespace {
 
 // One row per backend this build has; a backend that needs a toolkit (CUDA) adds its row
-// where the build enables it.
+// where the build enables it. The kernel tests and benchmarks list the same backends in
+// runtime/kernels/backends.h: a backend adds a row to both.
 struct Backend {
   const char *target;
   std::unique_ptr<Device> (*open)();

@@ -18,6 +18,7 @@
 #include <new>
 #include <signal.h>
 #include <sstream>
+#include <string_view>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
@@ -32,6 +33,10 @@ constexpr const char *kOptimizer = "optimizer.safetensors";
 constexpr const char *kState = "trainer_state.json";
 constexpr const char *kAdapterConfig = "adapter_config.json";
 constexpr const char *kChecksums = "checksums.sha256";
+// A save's folders beside the checkpoint's, each followed by the saving process's id: the one
+// being written, and an earlier checkpoint of the same step set aside while it is replaced.
+constexpr std::string_view kPartialMark = ".partial.";
+constexpr std::string_view kOldMark = ".old.";
 
 Status syncFolder(const std::string &folder) {
   int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -176,7 +181,7 @@ Expected<CheckpointContents> parseTrainerState(std::string_view text, const std:
 
 Status saveCheckpoint(const Session &session, const std::string &folder,
                       const CheckpointContents &contents) {
-  std::string temp = folder + ".partial." + std::to_string(::getpid());
+  std::string temp = folder + std::string(kPartialMark) + std::to_string(::getpid());
   std::error_code ec;
   fs::remove_all(temp, ec);
   fs::create_directories(temp, ec);
@@ -225,7 +230,7 @@ Status saveCheckpoint(const Session &session, const std::string &folder,
   Status status = write();
   if (status) {
     // Replace an existing checkpoint of the same step only now that the new one is whole.
-    std::string old = folder + ".old." + std::to_string(::getpid());
+    std::string old = folder + std::string(kOldMark) + std::to_string(::getpid());
     bool replaced = fs::exists(folder, ec);
     if (replaced && ::rename(folder.c_str(), old.c_str()) != 0)
       status = Status::error(folder + ": cannot move aside: " + std::strerror(errno));
@@ -294,13 +299,13 @@ std::vector<std::string> removeUnfinishedCheckpoints(const std::string &runFolde
   std::error_code ec;
   for (const fs::directory_entry &entry : fs::directory_iterator(runFolder + "/checkpoints", ec)) {
     const std::string name = entry.path().filename().string();
-    size_t mark = name.find(".partial.");
+    size_t mark = name.find(kPartialMark);
     bool partial = mark != std::string::npos;
     if (!partial)
-      mark = name.find(".old.");
+      mark = name.find(kOldMark);
     if (name.rfind("step-", 0) != 0 || mark == std::string::npos)
       continue;
-    const std::string pidText = name.substr(mark + (partial ? 9 : 5));
+    const std::string pidText = name.substr(mark + (partial ? kPartialMark : kOldMark).size());
     if (pidText.empty() || pidText.size() > 9 ||
         !std::all_of(pidText.begin(), pidText.end(), [](char c) { return c >= '0' && c <= '9'; }))
       continue;
@@ -327,7 +332,7 @@ std::string checkpointFolder(const std::string &runFolder, int64_t step) {
   return runFolder + "/checkpoints/step-" + std::to_string(step);
 }
 
-std::vector<std::string> listCheckpoints(const std::string &runFolder) {
+std::vector<std::pair<int64_t, std::string>> listCheckpointSteps(const std::string &runFolder) {
   std::vector<std::pair<int64_t, std::string>> found;
   std::error_code ec;
   for (const fs::directory_entry &entry : fs::directory_iterator(runFolder + "/checkpoints", ec)) {
@@ -340,8 +345,12 @@ std::vector<std::string> listCheckpoints(const std::string &runFolder) {
     found.emplace_back(std::stoll(name.substr(5)), entry.path().string());
   }
   std::sort(found.begin(), found.end());
+  return found;
+}
+
+std::vector<std::string> listCheckpoints(const std::string &runFolder) {
   std::vector<std::string> out;
-  for (auto &[step, path] : found)
+  for (auto &[step, path] : listCheckpointSteps(runFolder))
     out.push_back(std::move(path));
   return out;
 }

@@ -142,9 +142,9 @@ struct Session::Impl {
     return nullptr;
   }
 
-  // Where a float API meets a buffer of another type: refused, naming both.
+  // Where a float API meets a buffer of another type or size: refused, naming both.
   Status needsFloats(const StepBufferInfo &b, int64_t count) const {
-    if (b.dtype == "f32")
+    if (b.dtype == "f32" && count == b.bytes / kFloat)
       return Status::ok();
     return fail("\"" + b.name + "\" holds " + std::to_string(b.bytes) + " bytes of " + b.dtype +
                 ", not " + std::to_string(count) + " floats");
@@ -198,11 +198,6 @@ Expected<std::unique_ptr<Session>> Session::open(const std::string &artifactPath
     return s.fail("cannot share memory with a session on another device");
   if (!device && shareWith)
     device = shareWith->impl_->device;
-  if (!device) {
-    SLIMTUNE_TRY(cpu, openDevice("cpu"));
-    device = std::move(cpu);
-  }
-  s.device = std::move(device);
   // dlopen of a path without a slash searches the library path: make it explicit.
   std::string path = artifactPath.find('/') == std::string::npos ? "./" + artifactPath : artifactPath;
   s.library = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
@@ -214,6 +209,13 @@ Expected<std::unique_ptr<Session>> Session::open(const std::string &artifactPath
     return s.fail("not a slimtune step artifact (no " SLIMTUNE_STEP_SYMBOL ")");
   if (Status st = s.readManifest(manifest()); !st)
     return st;
+  if (!device) { // the device the artifact was compiled for
+    auto opened = openDevice(s.target);
+    if (!opened)
+      return s.fail(opened.status().message());
+    device = opened.take();
+  }
+  s.device = std::move(device);
   if (s.target != s.device->target())
     return s.fail("compiled for target \"" + s.target + "\", but the session's device is \"" +
                   std::string(s.device->target()) + "\"");
@@ -253,15 +255,12 @@ Status Session::bindModel(const ModelSource &model) {
 }
 
 Status Session::bindTensor(const std::string &name, const float *data, int64_t count) {
-  // The count in values (what a caller of the C API gave), then the bytes as bindBytes binds them.
+  // The type and count in floats (what a caller of the C API gave), then the bytes as bindBytes
+  // binds them.
   const StepBufferInfo *b = impl_->find(name);
-  if (b) {
+  if (b)
     if (Status st = impl_->needsFloats(*b, count); !st)
       return st;
-    if (count != b->bytes / kFloat)
-      return impl_->fail("\"" + name + "\" holds " + std::to_string(b->bytes / kFloat) +
-                         " values, not " + std::to_string(count));
-  }
   if (Status st = bindBytes(name, data, b ? b->bytes : 0); !st)
     return impl_->fail(st.message());
   return Status::ok();
@@ -434,16 +433,15 @@ Expected<StepResult> Session::runStep(const int32_t *tokens, const int32_t *targ
 Status Session::readTensor(const std::string &name, float *out, int64_t count) const {
   const StepBufferInfo *b = impl_->find(name);
   if (!b) {
-    const bool gradient = name.size() > 5 && name.compare(name.size() - 5, 5, ".grad") == 0;
+    const bool gradient = endsWith(name, ".grad");
     return impl_->fail("the step has no buffer \"" + name + "\"" +
                        (gradient && hasOptimizer()
                             ? " (a training step keeps its gradients only when compiled with "
                               "--keep-gradients)"
                             : ""));
   }
-  if (b->dtype != "f32" || count != b->bytes / kFloat)
-    return impl_->fail("\"" + name + "\" holds " + std::to_string(b->bytes) + " bytes of " +
-                       b->dtype + ", not " + std::to_string(count) + " floats");
+  if (Status st = impl_->needsFloats(*b, count); !st)
+    return st;
   return readBytes(name, out, b->bytes);
 }
 
@@ -484,20 +482,16 @@ int64_t Session::stepCount() const { return impl_->steps; }
 void Session::setStepCount(int64_t steps) { impl_->steps = steps; }
 
 int64_t Session::plannedBytes() const {
-  auto rounded = [](int64_t b) { return std::max<int64_t>(64, (b + 63) / 64 * 64); };
-  int64_t total = impl_->arena ? rounded(impl_->arenaBytes) : 0;
+  // The manifest's sizes, as planned: what the device holds for them (its granule's padding)
+  // is the measured figure, peakBytes().
+  int64_t total = impl_->arena ? impl_->arenaBytes : 0;
   for (size_t i = 0; i < impl_->buffers.size(); ++i)
     if (impl_->storage[i]) // not shared with another session
-      total += rounded(impl_->buffers[i].bytes);
+      total += impl_->buffers[i].bytes;
   return total;
 }
 
-int64_t Session::peakBytes() const {
-  int64_t total = impl_->arena.bytes();
-  for (const DeviceMemory &memory : impl_->storage)
-    total += memory.bytes();
-  return total;
-}
+int64_t Session::peakBytes() const { return impl_->device->peakBytes(); }
 int64_t Session::arenaBytes() const { return impl_->arenaBytes; }
 int32_t Session::ignoreIndex() const { return static_cast<int32_t>(impl_->ignoreIndex); }
 int64_t Session::matmulFlops() const { return impl_->flops; }

@@ -31,7 +31,6 @@ using slimtune::testing::TempDir;
 class LockedDevice : public Device {
 public:
   std::string_view target() const override { return "cpu"; }
-  std::string describe() const override { return "cpu: locked host memory (test)"; }
   Expected<DeviceMemory> allocate(int64_t bytes) override {
     const int64_t page = sysconf(_SC_PAGESIZE);
     const int64_t rounded = std::max<int64_t>(page, (bytes + page - 1) / page * page);
@@ -53,11 +52,6 @@ public:
     ++copiesOut;
     Unlocked open(*this);
     std::memcpy(host, device, bytes);
-    return Status::ok();
-  }
-  Status copy(void *dst, const void *src, int64_t bytes) override {
-    Unlocked open(*this);
-    std::memcpy(dst, src, bytes);
     return Status::ok();
   }
   bool hostAccessible() const override { return false; }
@@ -191,6 +185,28 @@ TEST(SessionOnDevice, MemoryOnlyTheDeviceTouchesGivesTheCpuResults) {
   }
 }
 
+TEST(SessionOnDevice, PeakIsTheAllocatorsPlannedIsTheManifests) {
+  // The locked device rounds every allocation up to whole pages: the measured peak is what it
+  // counted, at least the plan (the manifest's sizes), by at most a page per allocation.
+  auto locked = std::make_shared<LockedDevice>();
+  auto session = openStep(locked);
+  ASSERT_TRUE(session);
+  int64_t planned = session->arenaBytes();
+  for (const StepBufferInfo &b : session->buffers())
+    planned += b.bytes;
+  EXPECT_EQ(session->plannedBytes(), planned);
+  EXPECT_EQ(session->peakBytes(), locked->peakBytes());
+  const int64_t page = sysconf(_SC_PAGESIZE);
+  EXPECT_GE(session->peakBytes(), planned);
+  EXPECT_LE(session->peakBytes(),
+            planned + page * static_cast<int64_t>(session->buffers().size() + 1));
+  // A session sharing the device reports the same peak: the device's, both included.
+  auto eval = Session::open(SLIMTUNE_TEST_STEP, session.get());
+  ASSERT_TRUE(eval) << eval.status().message();
+  EXPECT_LT((*eval)->plannedBytes(), planned); // the arena and parameters are shared
+  EXPECT_EQ((*eval)->peakBytes(), session->peakBytes());
+}
+
 TEST(SessionOnDevice, AFailingKernelIsNamed) {
   auto session = openStep(std::make_shared<FailingDevice>());
   ASSERT_TRUE(session);
@@ -204,7 +220,13 @@ TEST(SessionOnDevice, AFailingKernelIsNamed) {
 }
 
 TEST(SessionOnDevice, AnArtifactForAnotherTargetIsRefused) {
+  // Without a device, the session opens the one its manifest names: this build has none.
   auto session = Session::open(SLIMTUNE_TEST_STEP_CUDA);
+  ASSERT_FALSE(session);
+  EXPECT_EQ(session.status().message(), std::string(SLIMTUNE_TEST_STEP_CUDA) +
+                                            ": no device for target \"cuda\": this build has cpu");
+  // Given a device of another target, the session refuses it.
+  session = Session::open(SLIMTUNE_TEST_STEP_CUDA, nullptr, std::make_shared<CpuDevice>());
   ASSERT_FALSE(session);
   EXPECT_EQ(session.status().message(),
             std::string(SLIMTUNE_TEST_STEP_CUDA) +
