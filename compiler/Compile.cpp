@@ -75,6 +75,14 @@ bool compileStep(mlir::ModuleOp module, const CompileOptions &options, const std
       return false;
     }
   }
+  if (auto planned = step->getAttrOfType<mlir::StringAttr>(mlir::slim::kPlanTargetAttr);
+      !planned || planned.getValue() != options.target) {
+    error = "the memory plan is for target " +
+            (planned ? planned.getValue().str() : std::string("(unrecorded)")) +
+            ", not --target " + options.target + ": plan with slim-plan-memory{target=" +
+            options.target + "} (a named pipeline takes target=" + options.target + ")";
+    return false;
+  }
   if (options.afterPasses && !options.afterPasses(module, error))
     return false;
   if (output.empty())

@@ -27,6 +27,16 @@ mlir::slim::SlimOptimizerOptions optimizerOptions(const TrainingPipelineOptions 
 } // namespace
 
 namespace {
+mlir::slim::SlimPlanMemoryOptions planOptions(const std::string &target) {
+  mlir::slim::SlimPlanMemoryOptions plan;
+  plan.target = target;
+  return plan;
+}
+
+std::unique_ptr<mlir::Pass> planMemory(const std::string &target) {
+  return mlir::slim::createSlimPlanMemory(planOptions(target));
+}
+
 // Which memory passes a training pipeline runs besides the backward, optimizer and plan.
 enum class Savings { None, Exact, Approximate };
 
@@ -46,7 +56,7 @@ void buildTrainingPipeline(mlir::OpPassManager &pm, const TrainingPipelineOption
     func.addPass(mlir::slim::createSlimCompressStashes());
   }
   func.addPass(mlir::slim::createSlimOptimizer(optimizerOptions(options)));
-  func.addPass(mlir::slim::createSlimPlanMemory());
+  func.addPass(planMemory(options.target));
 }
 } // namespace
 
@@ -54,14 +64,14 @@ void buildBaselinePipeline(mlir::OpPassManager &pm, const TrainingPipelineOption
   buildTrainingPipeline(pm, options, Savings::None);
 }
 
-void buildEvalPipeline(mlir::OpPassManager &pm) {
+void buildEvalPipeline(mlir::OpPassManager &pm, const EvalPipelineOptions &options) {
   auto &func = pm.nest<mlir::func::FuncOp>();
   func.addPass(mlir::slim::createSlimDisableDropout());
-  func.addPass(mlir::slim::createSlimPlanMemory());
+  func.addPass(planMemory(options.target));
 }
 
 void registerPipelines() {
-  mlir::PassPipelineRegistration<>(
+  mlir::PassPipelineRegistration<EvalPipelineOptions>(
       "eval",
       "Forward only, for a validation loss: slim-disable-dropout, slim-plan-memory (an "
       "artifact that shares a training step's weights)",

@@ -38,6 +38,16 @@ struct TrainingPipelineOptions : public mlir::PassPipelineOptions<TrainingPipeli
   Option<bool> keepGradients{*this, "keep-gradients",
                              llvm::cl::desc("Also return the gradients (read as <param>.grad)"),
                              llvm::cl::init(false)};
+  Option<std::string> target{*this, "target",
+                             llvm::cl::desc("The kernel backend the memory plan is for (cpu, cuda)"),
+                             llvm::cl::init("cpu")};
+};
+
+// The forward-only pipeline's one setting.
+struct EvalPipelineOptions : public mlir::PassPipelineOptions<EvalPipelineOptions> {
+  Option<std::string> target{*this, "target",
+                             llvm::cl::desc("The kernel backend the memory plan is for (cpu, cuda)"),
+                             llvm::cl::init("cpu")};
 };
 
 // baseline: slim-autodiff, slim-optimizer, slim-plan-memory. The exact reference every other
@@ -46,7 +56,7 @@ void buildBaselinePipeline(mlir::OpPassManager &pm, const TrainingPipelineOption
 
 // eval: slim-disable-dropout, slim-plan-memory. A forward-only step (the loss) of the same
 // imported graph, run as PEFT's eval mode runs adapters.
-void buildEvalPipeline(mlir::OpPassManager &pm);
+void buildEvalPipeline(mlir::OpPassManager &pm, const EvalPipelineOptions &options);
 
 void registerPipelines();
 

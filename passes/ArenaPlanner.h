@@ -25,6 +25,9 @@ inline constexpr llvm::StringLiteral kOffsetsAttr = "slim.offsets";
 inline constexpr llvm::StringLiteral kWorkspaceAttr = "slim.workspace";
 // On the function: the arena's size in bytes.
 inline constexpr llvm::StringLiteral kArenaBytesAttr = "slim.arena_bytes";
+// The kernel target whose workspace sizes the plan holds: code generation for another target
+// is refused.
+inline constexpr llvm::StringLiteral kPlanTargetAttr = "slim.plan_target";
 
 // Bytes of a static tensor.
 int64_t tensorBytes(Type type);

@@ -92,9 +92,29 @@ struct PlanMemoryPass : public mlir::slim::impl::SlimPlanMemoryBase<PlanMemoryPa
       func.emitError() << "slim-plan-memory: unknown target \"" << target << "\"";
       return signalPassFailure();
     }
+    if (kernels->maxAttentionHeadDim > 0) {
+      WalkResult tooWide = func.walk([&](Operation *op) {
+        int64_t headDim = 0;
+        if (auto a = dyn_cast<AttentionOp>(op))
+          headDim = a.getHeadDim();
+        else if (auto a = dyn_cast<AttentionWithLseOp>(op))
+          headDim = a.getHeadDim();
+        else if (auto a = dyn_cast<AttentionGradOp>(op))
+          headDim = a.getHeadDim();
+        if (headDim <= kernels->maxAttentionHeadDim)
+          return WalkResult::advance();
+        op->emitOpError() << "slim-plan-memory: head dimension " << headDim << " is over the "
+                          << kernels->maxAttentionHeadDim << " the " << kernels->name
+                          << " target's attention kernels take";
+        return WalkResult::interrupt();
+      });
+      if (tooWide.wasInterrupted())
+        return signalPassFailure();
+    }
     if (reorder)
       sinkToFirstUse(func.getBody().front());
     annotateMemoryPlan(func, planMemory(func, *kernels));
+    func->setAttr(kPlanTargetAttr, StringAttr::get(func.getContext(), kernels->name));
   }
 };
 

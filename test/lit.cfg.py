@@ -10,6 +10,7 @@
 #   SLIMTUNE_SMOLLM2 SmolLM2-135M-Instruct.Q4_1.gguf              (feature smollm2)
 
 import os
+import shutil
 import subprocess
 import sys
 
@@ -114,3 +115,9 @@ if os.path.exists(smollm2):
 else:
     lit_config.note(f"SmolLM2-135M not found at {smollm2} (scripts/fetch_smollm2.sh): "
                     "the tests that need it are skipped")
+
+# A GPU this machine's steps can run on: tests of what happens without one are unsupported
+# there (the GPU's own checks are scripts/gpu_check.sh).
+if shutil.which("nvidia-smi") and subprocess.call(
+        ["nvidia-smi", "-L"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
+    config.available_features.add("cuda-device")

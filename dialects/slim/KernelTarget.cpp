@@ -3,12 +3,15 @@
 #include "dialects/slim/KernelTarget.h"
 
 #include "runtime/kernels/cpu/workspace.h"
+#include "runtime/kernels/cuda/workspace.h"
 
 namespace mlir::slim {
 namespace {
 const KernelTarget kTargets[] = {
     {"cpu", slimtune_cpu_lora_work, slimtune_cpu_lora_grad_work, slimtune_cpu_attention_work,
-     slimtune_cpu_attention_grad_work},
+     slimtune_cpu_attention_grad_work, 0},
+    {"cuda", slimtune_cuda_lora_work, slimtune_cuda_lora_grad_work, slimtune_cuda_attention_work,
+     slimtune_cuda_attention_grad_work, SLIMTUNE_CUDA_MAX_HEAD_DIM},
 };
 } // namespace
 

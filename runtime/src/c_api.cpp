@@ -114,6 +114,16 @@ int slimtune_bind_model(slimtune_session *session, const char *model_path) {
   return succeed();
 }
 
+int slimtune_bind_random_model(slimtune_session *session, const char *config_path,
+                               uint64_t seed) {
+  if (!session || !config_path)
+    return invalid("slimtune_bind_random_model: null argument");
+  auto model = slimtune::ModelSource::openRandom(config_path, seed);
+  if (!model)
+    return report(model.status());
+  return report(session->session->bindModel(**model));
+}
+
 int slimtune_bind_tensor(slimtune_session *session, const char *name, const float *data,
                          int64_t count) {
   if (!session || !name || !data)

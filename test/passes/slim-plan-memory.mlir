@@ -2,14 +2,18 @@
 // stashed buffer, in-place results where the kernel allows it, outputs outside the arena.
 // RUN: slimtune-opt %s -split-input-file --slim-plan-memory | FileCheck %s
 // RUN: slimtune-opt %s -split-input-file --slim-plan-memory=reorder=false | FileCheck %s --check-prefix=NOREORDER
+// RUN: slimtune-opt %s -split-input-file --slim-plan-memory=target=cuda | FileCheck %s --check-prefix=CUDA
 // RUN: not slimtune-opt %s -split-input-file --slim-plan-memory=target=tpu 2>&1 | FileCheck %s --check-prefix=TARGET
-// Workspaces are the target's kernels' (KernelTarget.h); the compiler knows only the CPU's.
+// Workspaces are the target's kernels' (KernelTarget.h): the compiler knows the CPU's and the
+// GPU's, and the plan records which it holds.
+// CUDA-LABEL: func.func @reuse
+// CUDA-SAME: attributes {slim.arena_bytes = 1024 : i64, slim.plan_target = "cuda"}
 // TARGET: slim-plan-memory: unknown target "tpu"
 
 // %a (512 B) dies at %b; %c can reuse its bytes. %d = %b + %c is computed in place of %b.
 // %h stashes %c: the stash is free, but %c stays live until the unstash reads it.
 // CHECK-LABEL: func.func @reuse
-// CHECK-SAME: attributes {slim.arena_bytes = 1024 : i64}
+// CHECK-SAME: attributes {slim.arena_bytes = 1024 : i64, slim.plan_target = "cpu"}
 // CHECK: slim.silu %arg0 {slim.offsets = array<i64: [[A:[0-9]+]]>}
 // CHECK: slim.silu %{{.*}} {slim.offsets = array<i64: [[B:[0-9]+]]>}
 // CHECK: slim.silu %arg0 {slim.offsets = array<i64: [[A]]>}
@@ -48,13 +52,13 @@ func.func @workspace_and_logits(%x: tensor<1x4x8xf32>, %a: tensor<2x8xf32>, %b: 
 // The reordering: %late is computed from an argument and first read by the last op, so it
 // moves down to just before it; its buffer is then never live beside both %a and %b.
 // CHECK-LABEL: func.func @sink
-// CHECK-SAME: attributes {slim.arena_bytes = 1024 : i64}
+// CHECK-SAME: attributes {slim.arena_bytes = 1024 : i64, slim.plan_target = "cpu"}
 // CHECK: slim.silu %arg0
 // CHECK-NEXT: slim.silu
 // CHECK-NEXT: slim.silu %arg1
 // CHECK-NEXT: slim.add
 // NOREORDER-LABEL: func.func @sink
-// NOREORDER-SAME: attributes {slim.arena_bytes = 1536 : i64}
+// NOREORDER-SAME: attributes {slim.arena_bytes = 1536 : i64, slim.plan_target = "cpu"}
 // NOREORDER: slim.silu %arg1
 // NOREORDER-NEXT: slim.silu %arg0
 func.func @sink(%x: tensor<2x64xf32>, %y: tensor<2x64xf32>) -> tensor<2x64xf32> {

@@ -47,9 +47,11 @@ Expected<int64_t> positiveInteger(const std::string &name, const std::string &te
 }
 
 Expected<LoadedModel> loadModel(const std::string &modelPath, const std::string &adapterPath,
-                                const std::optional<std::string> &adapterText) {
+                                const std::optional<std::string> &adapterText,
+                                std::optional<uint64_t> randomSeed) {
   LoadedModel loaded;
-  SLIMTUNE_TRY(source, ModelSource::open(modelPath));
+  SLIMTUNE_TRY(source, randomSeed ? ModelSource::openRandom(modelPath, *randomSeed)
+                                  : ModelSource::open(modelPath));
   loaded.source = std::move(source);
   for (const std::string &w : loaded.source->warnings())
     warn(w);
@@ -106,6 +108,7 @@ PipelineSettings PipelineFlags::settings() const {
 
 Expected<CompileOptions> PipelineSettings::compileOptions(int64_t totalSteps) const {
   CompileOptions result;
+  result.target = target;
   if (!passes.empty() + !pipelineName.empty() + !passPipeline.empty() > 1)
     return Status::error("--pipeline, --passes and --pass-pipeline exclude each other");
   // A pass list spells slim-optimizer itself: flags would be silently ignored, so refuse them.
@@ -157,6 +160,9 @@ Expected<CompileOptions> PipelineSettings::compileOptions(int64_t totalSteps) co
   }
   if (keepGradients)
     add("keep-gradients", "true");
+  // The CPU is every pipeline's default target: its text stays as it was.
+  if (target != "cpu")
+    add("target", target);
   if (!options.empty())
     result.pipeline = name + "{" + options + "}";
   return result;

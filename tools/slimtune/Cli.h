@@ -42,8 +42,11 @@ struct LoadedModel {
 };
 // `adapterText`, when given, is the adapter configuration's contents (`adapterPath` then only
 // labels messages): a checkpoint carries the configuration it was trained with.
+// With `randomSeed`, the model is config.json alone with weights drawn from the seed
+// (RandomModelSource).
 Expected<LoadedModel> loadModel(const std::string &modelPath, const std::string &adapterPath,
-                                const std::optional<std::string> &adapterText = std::nullopt);
+                                const std::optional<std::string> &adapterText = std::nullopt,
+                                std::optional<uint64_t> randomSeed = std::nullopt);
 
 // A checkpoint to resume or export, verified: PATH itself, or the newest checkpoint of the
 // run folder PATH. When the newest is damaged, the error names the newest one that verifies,
@@ -59,6 +62,7 @@ Expected<FoundCheckpoint> openCheckpoint(const std::string &path, const std::str
 struct PipelineSettings {
   std::string pipelineName, passes, passPipeline, lr, schedule, warmup, weightDecay, maxGradNorm;
   bool keepGradients = false; // compile --keep-gradients
+  std::string target = "cpu";  // --target: named pipelines plan memory for it
   // The passes to run: options.pipeline, e.g. "baseline{lr=0.001 schedule=cosine ...}", or
   // options.passes.
   Expected<CompileOptions> compileOptions(int64_t totalSteps = 0) const;

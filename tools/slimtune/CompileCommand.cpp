@@ -2,7 +2,7 @@
 //
 // slimtune compile step.mlir [--pipeline NAME | --passes a,b,c | --pass-pipeline P]
 //                  [--lr LR] [--schedule constant|cosine --steps N] [--warmup-steps N] ...
-//                  [--target cpu] [--memory-report] [--memory-timeline FILE.svg]
+//                  [--target cpu|cuda] [--memory-report] [--memory-timeline FILE.svg]
 //                  [--memory-budget BYTES] [--print-ir-after-all | --print-ir-after PASS]
 //                  [-o ARTIFACT]
 // Runs the passes on a forward graph and writes the step artifact (a shared library); shows
@@ -37,7 +37,7 @@ cl::opt<std::string> input(cl::Positional, cl::desc("<step.mlir>"), cl::sub(comp
 cl::opt<std::string> output("o", cl::desc("The artifact to write (optional with --memory-* "
                                           "and --print-ir-* flags)"),
                             cl::value_desc("ARTIFACT"), cl::sub(compileCommand));
-cl::opt<std::string> target("target", cl::desc("The kernel backend to compile for: cpu"), cl::init("cpu"),
+cl::opt<std::string> target("target", cl::desc("The kernel backend to compile for: cpu or cuda"), cl::init("cpu"),
                             cl::sub(compileCommand));
 cl::opt<bool> memoryReport("memory-report",
                            cl::desc("Print the memory each pass left, stashes by op kind, and the "
@@ -123,6 +123,7 @@ int runCompile() {
   }
   PipelineSettings settings = flags.settings();
   settings.keepGradients = keepGradients;
+  settings.target = target;
   auto options = settings.compileOptions(totalSteps);
   if (!options)
     return fail(options.status());
@@ -195,7 +196,6 @@ int runCompile() {
       problem = memoryBudgetError(budget, account);
     return problem.empty();
   };
-  options->target = target;
   if (!compileStep(*module, *options, outputPath, error))
     return diagnostics.fail(error);
   return 0;

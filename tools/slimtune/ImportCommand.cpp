@@ -1,6 +1,6 @@
 //===- ImportCommand.cpp - slimtune import ------------------------------------------------===//
 //
-// slimtune import --model PATH [--adapter CFG.json] --batch B --seq T -o step.mlir
+// slimtune import --model PATH|config.json [--adapter CFG.json] --batch B --seq T -o step.mlir
 // Writes the forward training graph of the model with its adapters in the slim dialect.
 //
 //===-------------------------------------------------------------------------------------===//
@@ -22,7 +22,9 @@ namespace slimtune::cli {
 cl::SubCommand importCommand("import", "Write a model's forward training graph in the slim dialect");
 
 namespace {
-cl::opt<std::string> model("model", cl::desc("Hugging Face model folder or .gguf file"),
+cl::opt<std::string> model("model",
+                           cl::desc("Hugging Face model folder, .gguf file, or a config.json alone "
+                                    "(the graph needs no weights)"),
                            cl::value_desc("PATH"), cl::sub(importCommand));
 cl::opt<std::string> adapter("adapter", cl::desc("PEFT adapter_config.json"),
                              cl::value_desc("CFG.json"), cl::sub(importCommand));
@@ -44,7 +46,11 @@ int runImport() {
   auto seq = positiveInteger("seq", seqText);
   if (!seq)
     return fail(seq.status());
-  auto loaded = loadModel(model, adapter);
+  // A config.json alone describes the graph: its weights are never read here (random ones
+  // stand in, as `train --random-weights` binds).
+  const bool configOnly = llvm::StringRef(model).ends_with(".json");
+  auto loaded = loadModel(model, adapter, std::nullopt,
+                          configOnly ? std::optional<uint64_t>(0) : std::nullopt);
   if (!loaded)
     return fail(loaded.status());
   const ModelConfig &config = loaded->source->spec().config;

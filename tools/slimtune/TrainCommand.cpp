@@ -21,6 +21,7 @@
 #include "compiler/import/ImportModel.h"
 
 #include "slimtune/checkpoint.h"
+#include "slimtune/device.h"
 #include "slimtune/session.h"
 
 #include "mlir/IR/DialectRegistry.h"
@@ -43,6 +44,7 @@ struct TrainOption {
 };
 const TrainOption kOptions[] = {
     {"model", "PATH", "Hugging Face model folder or .gguf file"},
+    {"random-weights", "SEED", "Weights drawn from SEED: --model needs only config.json (benchmarks at real shapes)"},
     {"adapter", "CFG.json", "PEFT adapter_config.json"},
     {"data", "TEXTFILE", "Training text (.txt, or .jsonl with a \"text\" field), tokenized with the model's tokenizer"},
     {"tokens", "IDS.u32", "Training data as raw little-endian uint32 token ids"},
@@ -59,6 +61,7 @@ const TrainOption kOptions[] = {
     {"log", "FILE.jsonl", "Write metrics as JSON Lines"},
     {"out", "DIR", "Run folder: the compiled steps and checkpoints (default: a temporary folder, nothing saved)"},
     {"resume", "CHECKPOINT", "Continue from a checkpoint folder, or from the newest checkpoint of a run folder"},
+    {"target", "cpu|cuda", "Where the steps run: cpu (the default) or cuda (GPU 0)"},
     {"memory-budget", "BYTES", "Stop before training when the training step's plan needs more memory (e.g. 8GiB)"},
 };
 
@@ -178,7 +181,15 @@ int runTrain() {
     warn(w);
   if (!settings.get("save-every").empty() && settings.get("out").empty())
     return fail("--save-every needs --out DIR (where checkpoints go)");
-  auto compile = settings.pipeline().compileOptions(plan->steps);
+  // The device first: a run that cannot get one stops before anything is read or compiled.
+  const std::string target = settings.get("target").empty() ? "cpu" : settings.get("target");
+  auto opened = openDevice(target);
+  if (!opened)
+    return fail(opened.status());
+  std::shared_ptr<Device> device = opened.take();
+  PipelineSettings pipeline = settings.pipeline();
+  pipeline.target = target;
+  auto compile = pipeline.compileOptions(plan->steps);
   if (!compile)
     return fail(compile.status());
   if (const std::string budgetText = settings.get("memory-budget"); !budgetText.empty()) {
@@ -213,7 +224,14 @@ int runTrain() {
     adapterText = resumed->adapterConfig;
   }
   std::string adapterLabel = adapterPath.empty() ? checkpoint + "/adapter_config.json" : adapterPath;
-  auto loaded = loadModel(modelPath, adapterLabel, adapterText);
+  std::optional<uint64_t> randomSeed;
+  if (const std::string seed = settings.get("random-weights"); !seed.empty()) {
+    uint64_t value = 0;
+    if (llvm::StringRef(seed).getAsInteger(10, value))
+      return fail("--random-weights must be a non-negative integer seed, got '" + seed + "'");
+    randomSeed = value;
+  }
+  auto loaded = loadModel(modelPath, adapterLabel, adapterText, randomSeed);
   if (!loaded)
     return fail(loaded.status());
   const ModelConfig &config = loaded->source->spec().config;
@@ -278,12 +296,13 @@ int runTrain() {
                        adapterText))
     return 1;
   CompileOptions evalOptions;
-  evalOptions.pipeline = "eval";
+  evalOptions.pipeline = target == "cpu" ? "eval" : "eval{target=" + target + "}";
+  evalOptions.target = target;
   if (validate && !compileArtifact(*loaded, *plan, 0.0, evalOptions, evalArtifact, modelPath,
                                    adapterText))
     return 1;
 
-  auto session = Session::open(trainArtifact);
+  auto session = Session::open(trainArtifact, nullptr, device);
   if (!session)
     return fail(session.status());
   if (!(*session)->hasOptimizer())

@@ -92,6 +92,10 @@ public:
   // Opens a Hugging Face folder (config.json + model.safetensors or its sharded index) or a
   // .gguf file, reads the architecture, and checks every weight against it.
   static Expected<std::unique_ptr<ModelSource>> open(const std::string &path);
+  // A model given by config.json alone (`path`: the file or its folder), its weights drawn
+  // from `seed` as Hugging Face initializes them: for benchmarks at real shapes without the
+  // weights. The same seed gives the same weights on every machine.
+  static Expected<std::unique_ptr<ModelSource>> openRandom(const std::string &path, uint64_t seed);
   virtual ~ModelSource() = default;
 
   const ModelSpec &spec() const { return spec_; }

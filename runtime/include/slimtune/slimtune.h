@@ -89,6 +89,12 @@ void slimtune_session_close(slimtune_session *session);
 /* Binds every frozen parameter from a model (Hugging Face folder or GGUF file) by name. Every
  * bind refuses NaN and infinity (the error names the tensor and element). */
 int slimtune_bind_model(slimtune_session *session, const char *model_path);
+/* Binds every frozen parameter from weights drawn from `seed` for the model config.json at
+ * `config_path` (a file, or the folder holding it) describes: linear and embedding weights
+ * normal(0, initializer_range), norm scales 1, biases 0; the same on every machine. For
+ * benchmarks at real shapes without the weights. */
+int slimtune_bind_random_model(slimtune_session *session, const char *config_path,
+                               uint64_t seed);
 /* Binds one buffer (parameter or optimizer state) by name from host memory. */
 int slimtune_bind_tensor(slimtune_session *session, const char *name, const float *data,
                          int64_t count);

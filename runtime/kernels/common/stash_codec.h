@@ -8,6 +8,7 @@
 
 #include "kernels/common/counter_random.h"
 #include "kernels/common/host_device.h"
+#include "kernels/common/rounding.h"
 
 #include <cmath>
 #include <cstdint>
@@ -50,10 +51,11 @@ SLIMTUNE_HOST_DEVICE inline float roundingOffset(int32_t stochastic, int64_t see
 
 // clamp(floor((x - lo) scale + u), 0, levels), as a float: values outside the range take the
 // end codes (Mesa's code wraps around instead). The clamp is written out as std::max and
-// std::min compute it (a NaN stays NaN): device code cannot call those.
+// std::min compute it (a NaN stays NaN): device code cannot call those. Each operation rounds
+// on its own (rounding.h), so that CUDA's codes are the CPU's.
 SLIMTUNE_HOST_DEVICE inline float quantizeCode(float x, float lo, float scale, float u,
                                                float levels) {
-  const float q = std::floor((x - lo) * scale + u);
+  const float q = std::floor(addRn(mulRn(x - lo, scale), u));
   const float atLeastZero = q < 0.0f ? 0.0f : q;
   return levels < atLeastZero ? levels : atLeastZero;
 }
@@ -71,7 +73,7 @@ SLIMTUNE_HOST_DEVICE inline unsigned codeAt(const uint8_t *codes, int64_t i, int
 // y = code step + lo. The code as a float (exact): an 8-bit code converts straight from its
 // byte, which vectorizes better than through an unsigned int.
 SLIMTUNE_HOST_DEVICE inline float decode(float code, float step, float lo) {
-  return code * step + lo;
+  return addRn(mulRn(code, step), lo);
 }
 
 } // namespace slimtune::common

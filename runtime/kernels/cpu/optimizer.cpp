@@ -3,9 +3,9 @@
 // averages; p -= (lr / c1) m / (sqrt(v) / sqrt(c2) + eps)) with the bias corrections and the
 // clipping factor computed once in double.
 // The element loops use AVX2 when the CPU has it and are split over the cores.
+#include "kernels/common/adamw.h"
 #include "kernels/cpu/cpu_common.h"
 #include "kernels/cpu/kernels.h"
-#include "kernels/cpu/optimizer_reference.h"
 
 #include <cmath>
 
@@ -26,23 +26,9 @@ double sumSquaresBaseline(const float *x, int64_t begin, int64_t end) {
   return sumSquaresRange(x, begin, end);
 }
 
-struct AdamConstants {
-  float decay;        // 1 - lr wd
-  float clip;         // gradient factor
-  float beta1, beta2; // and their complements below
-  float oneMinusBeta1, oneMinusBeta2;
-  float stepSize;         // lr / (1 - beta1^t)
-  float inverseRootBias2; // 1 / sqrt(1 - beta2^t)
-  float eps;
-};
-
-SLIMTUNE_INLINE void adamElement(const AdamConstants &k, float &p, float &m, float &v, float g) {
-  g *= k.clip;
-  p *= k.decay;
-  m = k.beta1 * m + k.oneMinusBeta1 * g;
-  v = k.beta2 * v + k.oneMinusBeta2 * (g * g);
-  p -= k.stepSize * m / (std::sqrt(v) * k.inverseRootBias2 + k.eps);
-}
+// The constants and the scalar update (the AVX2 loop's tail and the baseline loop):
+// kernels/common/adamw.h, which the CUDA kernel shares.
+using common::AdamConstants;
 
 SLIMTUNE_AVX2 void adamAvx2(const AdamConstants &k, float *p, float *m, float *v, const float *g,
                             int64_t begin, int64_t end) {
@@ -65,7 +51,7 @@ SLIMTUNE_AVX2 void adamAvx2(const AdamConstants &k, float *p, float *m, float *v
     _mm256_storeu_ps(v + i, vv);
   }
   for (; i < end; ++i)
-    adamElement(k, p[i], m[i], v[i], g[i]);
+    common::adamElement(k, p[i], m[i], v[i], g[i]);
 }
 
 } // namespace
@@ -87,25 +73,15 @@ void sqrtF64(float *out, const double *acc) { *out = static_cast<float>(std::sqr
 void adamw(float *p, float *m, float *v, const float *g, int64_t n, const float *lr,
            const int32_t *step, const double *sumSquares, float maxNorm, float beta1, float beta2,
            float eps, float weightDecay) {
-  const double t = static_cast<double>(*step) + 1.0, rate = *lr;
-  const double correction1 = 1.0 - std::pow(static_cast<double>(beta1), t);
-  const double correction2 = 1.0 - std::pow(static_cast<double>(beta2), t);
-  const AdamConstants k{static_cast<float>(1.0 - rate * weightDecay),
-                        static_cast<float>(reference::clipFactor(sumSquares, maxNorm)),
-                        beta1,
-                        beta2,
-                        1.0f - beta1,
-                        1.0f - beta2,
-                        static_cast<float>(rate / correction1),
-                        static_cast<float>(1.0 / std::sqrt(correction2)),
-                        eps};
+  const AdamConstants k =
+      common::adamConstants(*lr, *step, sumSquares, maxNorm, beta1, beta2, eps, weightDecay);
   const bool avx2 = cpuHasAvx2();
   forThreadChunks(n, n, [&](int, int64_t begin, int64_t end) {
     if (avx2) {
       adamAvx2(k, p, m, v, g, begin, end);
     } else {
       for (int64_t i = begin; i < end; ++i)
-        adamElement(k, p[i], m[i], v[i], g[i]);
+        common::adamElement(k, p[i], m[i], v[i], g[i]);
     }
   });
 }

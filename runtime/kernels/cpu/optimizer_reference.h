@@ -4,7 +4,8 @@
 #ifndef SLIMTUNE_KERNELS_CPU_OPTIMIZER_REFERENCE_H
 #define SLIMTUNE_KERNELS_CPU_OPTIMIZER_REFERENCE_H
 
-#include <algorithm>
+#include "kernels/common/adamw.h"
+
 #include <cmath>
 #include <cstdint>
 
@@ -22,13 +23,9 @@ template <typename T> void sqrtF64(T *out, const double *acc) {
   *out = static_cast<T>(std::sqrt(*acc));
 }
 
-// The factor AdamW scales gradients by: min(1, maxNorm / (sqrt(*sumSquares) + 1e-6)) when
-// maxNorm > 0 and sumSquares is given, else 1.
-inline double clipFactor(const double *sumSquares, double maxNorm) {
-  if (!(maxNorm > 0) || !sumSquares)
-    return 1.0;
-  return std::min(1.0, maxNorm / (std::sqrt(*sumSquares) + 1e-6));
-}
+// The factor AdamW scales gradients by (kernels/common/adamw.h): min(1, maxNorm /
+// (sqrt(*sumSquares) + 1e-6)) when maxNorm > 0 and sumSquares is given, else 1.
+using common::clipFactor;
 
 // PyTorch's AdamW with t = *step + 1, g' = g clip:
 //   p -= lr wd p; m = b1 m + (1 - b1) g'; v = b2 v + (1 - b2) g'^2;

@@ -4,16 +4,15 @@
 #ifndef SLIMTUNE_KERNELS_CPU_ROPE_REFERENCE_H
 #define SLIMTUNE_KERNELS_CPU_ROPE_REFERENCE_H
 
+#include "kernels/common/rope_angle.h"
+
 #include <cmath>
 #include <cstdint>
 
 namespace slimtune::cpu::reference {
 
-// The rotation angle of channel pair i (< headDim / 2) at position pos: pos theta^(-2i/headDim),
-// in double so that long sequences stay accurate (the fast kernel computes it the same way).
-inline double ropeAngle(int64_t pos, int64_t i, int64_t headDim, double theta) {
-  return static_cast<double>(pos) * std::pow(theta, -2.0 * static_cast<double>(i) / headDim);
-}
+// The rotation angle of channel pair i at position pos (kernels/common/rope_angle.h).
+using common::ropeAngle;
 
 // x, y [b, t, channels], channels a multiple of headDim (even). For each head, with
 // x1 = x[.., :headDim/2], x2 = x[.., headDim/2:] and a = ropeAngle(ti, i) (-a if inverse):

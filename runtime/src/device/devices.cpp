@@ -2,21 +2,24 @@
 #include "slimtune/device.h"
 
 #include "device/cpu_device.h"
+#include "device/cuda_plugin.h"
 #include "slimtune/kernel_abi.h"
 
 namespace slimtune {
 namespace {
 
-// One row per backend this build has; a backend that needs a toolkit (CUDA) adds its row
-// where the build enables it. The kernel tests and benchmarks list the same backends in
-// runtime/kernels/backends.h: a backend adds a row to both.
+// One row per backend. CUDA's row is there in every build: where the build or the machine
+// has no CUDA, opening it says why in one line. The kernel tests and benchmarks list the
+// host-memory backends in runtime/kernels/backends.h; test/unit/kernels/device_kernels_test.cpp
+// checks every device's kernels against the CPU references.
 struct Backend {
   const char *target;
-  std::unique_ptr<Device> (*open)();
+  Expected<std::unique_ptr<Device>> (*open)();
 };
 
 const Backend kBackends[] = {
-    {"cpu", [] { return std::unique_ptr<Device>(std::make_unique<CpuDevice>()); }},
+    {"cpu", []() -> Expected<std::unique_ptr<Device>> { return std::unique_ptr<Device>(std::make_unique<CpuDevice>()); }},
+    {"cuda", openCudaDevice},
 };
 
 } // namespace
@@ -37,32 +40,6 @@ std::vector<std::string> availableTargets() {
   for (const Backend &backend : kBackends)
     names.push_back(backend.target);
   return names;
-}
-
-std::string kernelFailureText(int32_t kernelId, int32_t status) {
-  static const char *names[] = {
-#define SLIMTUNE_KERNEL_NAME(ID, name, signature) #name,
-      SLIMTUNE_KERNELS(SLIMTUNE_KERNEL_NAME)
-#undef SLIMTUNE_KERNEL_NAME
-  };
-  const std::string kernel = kernelId >= 0 && kernelId < SLIMTUNE_KERNEL_COUNT
-                                 ? names[kernelId]
-                                 : "#" + std::to_string(kernelId) + " (not in this runtime's table)";
-  std::string meaning;
-  switch (status) {
-  case SLIMTUNE_KERNEL_INVALID_ARGUMENT:
-    meaning = "invalid argument (a size or value the kernel cannot handle)";
-    break;
-  case SLIMTUNE_KERNEL_DEVICE_ERROR:
-    meaning = "device error (the device or a library it calls failed)";
-    break;
-  case SLIMTUNE_KERNEL_OUT_OF_MEMORY:
-    meaning = "out of memory (scratch memory a library wanted was refused)";
-    break;
-  default:
-    meaning = "unknown status " + std::to_string(status);
-  }
-  return "kernel " + kernel + " failed: " + meaning;
 }
 
 } // namespace slimtune

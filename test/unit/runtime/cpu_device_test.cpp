@@ -86,13 +86,27 @@ TEST(CpuDevice, KernelFailureNamesTheKernelAndStatus) {
 }
 
 TEST(Devices, OpenByTargetName) {
-  EXPECT_EQ(availableTargets(), std::vector<std::string>{"cpu"});
+  EXPECT_EQ(availableTargets(), (std::vector<std::string>{"cpu", "cuda"}));
   auto cpu = openDevice("cpu");
   ASSERT_TRUE(cpu) << cpu.status().message();
   EXPECT_EQ((*cpu)->target(), "cpu");
+  auto none = openDevice("tpu");
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.status().message(), "no device for target \"tpu\": this build has cpu, cuda");
+}
+
+TEST(Devices, CudaOpensOrSaysWhyInOneLine) {
+  // A GPU machine opens GPU 0; anywhere else (no GPU, no driver, no library, or a build
+  // without nvcc) one line says why.
   auto cuda = openDevice("cuda");
-  ASSERT_FALSE(cuda);
-  EXPECT_EQ(cuda.status().message(), "no device for target \"cuda\": this build has cpu");
+  if (cuda) {
+    EXPECT_EQ((*cuda)->target(), "cuda");
+    EXPECT_FALSE((*cuda)->hostAccessible());
+    return;
+  }
+  const std::string &why = cuda.status().message();
+  EXPECT_EQ(why.rfind("no CUDA device: ", 0), 0u) << why;
+  EXPECT_EQ(why.find('\n'), std::string::npos) << why;
 }
 
 } // namespace

@@ -220,17 +220,17 @@ TEST(SessionOnDevice, AFailingKernelIsNamed) {
 }
 
 TEST(SessionOnDevice, AnArtifactForAnotherTargetIsRefused) {
-  // Without a device, the session opens the one its manifest names: this build has none.
-  auto session = Session::open(SLIMTUNE_TEST_STEP_CUDA);
+  // Without a device, the session opens the one its manifest names: no build has one.
+  auto session = Session::open(SLIMTUNE_TEST_STEP_OTHER);
   ASSERT_FALSE(session);
-  EXPECT_EQ(session.status().message(), std::string(SLIMTUNE_TEST_STEP_CUDA) +
-                                            ": no device for target \"cuda\": this build has cpu");
+  EXPECT_EQ(session.status().message(), std::string(SLIMTUNE_TEST_STEP_OTHER) +
+                                            ": no device for target \"tpu\": this build has cpu, cuda");
   // Given a device of another target, the session refuses it.
-  session = Session::open(SLIMTUNE_TEST_STEP_CUDA, nullptr, std::make_shared<CpuDevice>());
+  session = Session::open(SLIMTUNE_TEST_STEP_OTHER, nullptr, std::make_shared<CpuDevice>());
   ASSERT_FALSE(session);
   EXPECT_EQ(session.status().message(),
-            std::string(SLIMTUNE_TEST_STEP_CUDA) +
-                ": compiled for target \"cuda\", but the session's device is \"cpu\"");
+            std::string(SLIMTUNE_TEST_STEP_OTHER) +
+                ": compiled for target \"tpu\", but the session's device is \"cpu\"");
 }
 
 TEST(SessionOnDevice, SharingNeedsTheSameDevice) {

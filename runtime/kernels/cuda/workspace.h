@@ -1,0 +1,34 @@
+/* What the compiler must know of the CUDA kernels (dialects/slim/KernelTarget.h, target
+ * "cuda"): the workspace those that take one need, in floats, which it plans exactly, and
+ * their limits. Plain C, like the CPU's (runtime/kernels/cpu/workspace.h); the sizes happen
+ * to be the CPU's, each for its own reason below. */
+#ifndef SLIMTUNE_KERNELS_CUDA_WORKSPACE_H
+#define SLIMTUNE_KERNELS_CUDA_WORKSPACE_H
+
+#include <stdint.h>
+
+/* The attention kernels keep a row's accumulators in registers, up to this head dimension; the
+ * compiler refuses a step with a larger one for this target. */
+#define SLIMTUNE_CUDA_MAX_HEAD_DIM 256
+
+/* lora: u = drop(x) A^T (n*r) between the two GEMMs, plus drop(x) (n*in) when dropout is on. */
+static inline int64_t slimtune_cuda_lora_work(int64_t n, int64_t in, int64_t r, float p) {
+  return n * r + (p > 0 ? n * in : 0);
+}
+/* lora_grad: u and du (2*n*r), plus drop(x) when dropout is on. */
+static inline int64_t slimtune_cuda_lora_grad_work(int64_t n, int64_t in, int64_t r, float p) {
+  return 2 * n * r + (p > 0 ? n * in : 0);
+}
+/* attention: the flash-style forward keeps its running max and sum in registers and writes
+ * only lse; the ABI's one float per (batch, head, row) is kept (unused) so that both targets
+ * plan the same step. */
+static inline int64_t slimtune_cuda_attention_work(int64_t b, int64_t t, int64_t heads) {
+  return b * heads * t;
+}
+/* attention_grad: D = rowsum(dO * O) per (batch, head, row), first half; the second half is
+ * unused (the CPU keeps a score row there). */
+static inline int64_t slimtune_cuda_attention_grad_work(int64_t b, int64_t t, int64_t heads) {
+  return 2 * b * heads * t;
+}
+
+#endif /* SLIMTUNE_KERNELS_CUDA_WORKSPACE_H */
