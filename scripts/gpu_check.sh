@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Every GPU check in one command, for a GPU machine with nvcc, CMake, PyTorch, transformers
+# and peft but no LLVM/MLIR: runs what scripts/gpu_pack.sh prepared in .gpu/ on a development
+# machine (no compiling here, so the GPU's minutes go to running). Within 10 minutes on an H100:
+#   1. the CUDA kernel tests: every kernel against the CPU reference on the same inputs, and
+#      the device's own tests (test/unit/kernels/device_kernels_test.cpp, cpu_device_test.cpp)
+#   2. SmolLM2-135M (random weights, seed 1), LoRA r16 on every linear layer, 50 steps at
+#      batch 4 x seq 256 on the fortunes corpus, on the GPU and on the CPU with the same data:
+#      the two loss curves must agree (bench/compare_curves.py)
+#   3. the GPU benchmark: HF transformers + PEFT (bf16, sdpa) against slimtune baseline and
+#      lean at SmolLM2-135M, LLaMA-1B and LLaMA-7B shapes (bench/gpu_table.py prints the table)
+# Results (JSON, the test report, the table) go to $OUT, or .gpu/results. Ends with one line
+# "gpu_check: N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+pack=.gpu
+out=${OUT:-$pack/results}
+mkdir -p "$out" "$pack/lib"
+[ -x "$pack/bin/slimtune-run-steps" ] || { echo "gpu_check: error: no $pack/bin: run scripts/gpu_pack.sh on a development machine first" >&2; exit 1; }
+# The runtime's libraries only where the machine lacks them (its own come first otherwise).
+mkdir -p "$pack/lib/carried" && tar -xJf "$pack/lib/libs.tar.xz" -C "$pack/lib/carried"
+export LD_LIBRARY_PATH=${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}/usr/local/cuda/lib64:$PWD/$pack/lib/carried
+unset OPENBLAS_CORETYPE
+passed=0 failed=0
+check() { # NAME COMMAND...
+  echo "== $1"
+  if "${@:2}"; then passed=$((passed + 1)); echo "-- $1: passed"; else failed=$((failed + 1)); echo "-- $1: FAILED"; fi
+}
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$out/gpu.txt"
+
+# 1. Kernels and device.
+check "CUDA kernels against the CPU reference" \
+  "$pack/bin/slimtune-unit-tests" --gtest_filter='*DeviceKernels*:Devices.*' --gtest_brief=1 \
+  --gtest_output="xml:$out/cuda-tests.xml"
+
+# 2. The same 50 steps on both devices.
+run() { # STEP MODEL TOKENS STEPS JSON [LABELS...]
+  "$pack/bin/slimtune-run-steps" "$pack/steps/$1.so" "bench/configs/$2.json" "$pack/data/$3.u32" "$4" \
+    --random-weights 1 --seed 1 --json "$out/$5.json" "${@:6}" 2>"$out/$5.log"
+}
+check "SmolLM2-135M, 50 steps on the GPU" run smollm2-b4s256-baseline-cuda smollm2-135m smollm2 50 curve-cuda
+check "SmolLM2-135M, 50 steps on the CPU" run smollm2-b4s256-baseline-cpu smollm2-135m smollm2 50 curve-cpu
+check "loss curves GPU against CPU" python3 bench/compare_curves.py "$out/curve-cpu.json" "$out/curve-cuda.json"
+
+# 3. The benchmark, one model at a time (each frees the GPU before the next).
+for model in smollm2-135m llama-1b llama-7b; do
+  case $model in llama-7b) batch=1 seq=2048 tokens=llama ;; llama-1b) batch=4 seq=1024 tokens=llama ;; *) batch=4 seq=1024 tokens=smollm2 ;; esac
+  check "HF+PEFT $model" python3 bench/hf_peft_step.py --config "bench/configs/$model.json" --model "$model" \
+    --batch $batch --seq $seq --steps 12 --warmup 3 --json "$out/hf-$model.json"
+  for pipeline in baseline lean; do
+    check "slimtune $pipeline $model" run "$model-$pipeline" "$model" "$tokens" 12 "slimtune-$model-$pipeline" \
+      --warmup 3 --label "model=$model" --label "pipeline=$pipeline" \
+      --label "gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)"
+  done
+done
+python3 bench/gpu_table.py "$out" | tee "$out/table.md"
+echo "gpu_check: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
