@@ -17,9 +17,18 @@ pack=.gpu
 out=${OUT:-$pack/results}
 mkdir -p "$out" "$pack/lib"
 [ -x "$pack/bin/slimtune-run-steps" ] || { echo "gpu_check: error: no $pack/bin: run scripts/gpu_pack.sh on a development machine first" >&2; exit 1; }
-# The runtime's libraries only where the machine lacks them (its own come first otherwise).
-mkdir -p "$pack/lib/carried" && tar -xJf "$pack/lib/libs.tar.xz" -C "$pack/lib/carried"
-export LD_LIBRARY_PATH=${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}/usr/local/cuda/lib64:$PWD/$pack/lib/carried
+# The runtime's libraries that the machine lacks (oneDNN, OpenBLAS, ...): the machine's own
+# where it has them. Only slimtune's programs get this path, not Python (PyTorch has its own).
+rm -rf "$pack/lib/carried" && mkdir -p "$pack/lib/carried" && tar -xJf "$pack/lib/libs.tar.xz" -C "$pack/lib/carried"
+for lib in "$pack"/lib/carried/*; do
+  ldconfig -p | grep -q "^[[:space:]]*$(basename "$lib") " && rm "$lib"
+done
+echo "libraries carried in: $(ls "$pack/lib/carried" | tr '\n' ' ')"
+# cuBLAS 13 for libslimtune_cuda.so: the toolkit's, else the one PyTorch's wheels carry.
+cublas=$( (ls /usr/local/cuda*/lib64/libcublas.so.13 /usr/local/cuda*/targets/*/lib/libcublas.so.13 2>/dev/null;
+          python3 -c 'import glob, site; [print(p) for d in site.getsitepackages() for p in glob.glob(d + "/nvidia/**/libcublas.so.13", recursive=True)]' 2>/dev/null) | head -1)
+[ -n "$cublas" ] || echo "gpu_check: warning: no libcublas.so.13 found; the CUDA device will not open" >&2
+slimtune_libs=${cublas:+$(dirname "$cublas"):}$PWD/$pack/lib/carried
 unset OPENBLAS_CORETYPE
 passed=0 failed=0
 check() { # NAME COMMAND...
@@ -29,13 +38,13 @@ check() { # NAME COMMAND...
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$out/gpu.txt"
 
 # 1. Kernels and device.
-check "CUDA kernels against the CPU reference" \
+check "CUDA kernels against the CPU reference" env LD_LIBRARY_PATH="$slimtune_libs" SLIMTUNE_REQUIRE_DEVICES=cuda \
   "$pack/bin/slimtune-unit-tests" --gtest_filter='*DeviceKernels*:Devices.*' --gtest_brief=1 \
   --gtest_output="xml:$out/cuda-tests.xml"
 
 # 2. The same 50 steps on both devices.
 run() { # STEP MODEL TOKENS STEPS JSON [LABELS...]
-  "$pack/bin/slimtune-run-steps" "$pack/steps/$1.so" "bench/configs/$2.json" "$pack/data/$3.u32" "$4" \
+  LD_LIBRARY_PATH="$slimtune_libs" "$pack/bin/slimtune-run-steps" "$pack/steps/$1.so" "bench/configs/$2.json" "$pack/data/$3.u32" "$4" \
     --random-weights 1 --seed 1 --json "$out/$5.json" "${@:6}" 2>"$out/$5.log"
 }
 check "SmolLM2-135M, 50 steps on the GPU" run smollm2-b4s256-baseline-cuda smollm2-135m smollm2 50 curve-cuda

@@ -29,7 +29,7 @@ strip --strip-unneeded "$pack"/bin/* "$pack/lib/libslimtune_cuda.so"
 # The runtime's shared libraries other than the C and C++ runtimes every Linux has.
 libs=$(ldd "$pack"/bin/* | awk '/=> \// {print $3}' | sort -u |
        grep -vE '/(libc|libm|libdl|librt|libpthread|libstdc\+\+|libgcc_s|ld-linux[^/]*)\.so')
-tar -cJf "$pack/lib/libs.tar.xz" --transform 's|.*/||' $libs
+tar -chJf "$pack/lib/libs.tar.xz" --transform 's|.*/||' $libs
 
 adapter=bench/configs/lora-r16.json  # what bench/hf_peft_step.py gives PEFT
 slimtune=$build/bin/slimtune

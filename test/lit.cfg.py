@@ -54,7 +54,7 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(
     ["slimtune-opt", "slimtune", "slimtune-dump-weights", "slimtune-check-step",
-     "slimtune-tokenize"],
+     "slimtune-tokenize", "slimtune-run-steps"],
     [bin_dir, config.llvm_tools_dir])
 
 python = os.environ.get("SLIMTUNE_PYTHON") or os.path.join(config.slimtune_obj_root, "venv", "bin", "python")

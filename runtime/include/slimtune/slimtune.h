@@ -76,6 +76,8 @@ const char *slimtune_last_error(void);
 /* slimtune's version, e.g. "0.1.0". */
 const char *slimtune_version(void);
 
+/* Opens a compiled step on the device its target names: the CPU, or GPU 0 for a step compiled
+ * with `--target cuda` (where there is no GPU, the error is "no CUDA device: <why>"). */
 int slimtune_session_open(const char *artifact_path, slimtune_session **out);
 /* Opens a forward-only artifact (`slimtune compile step.mlir --pipeline eval`) for
  * evaluation next to a training session: the parameters both have (same name and shape) are

@@ -35,6 +35,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -262,6 +263,13 @@ protected:
   void SetUp() override {
     std::string error;
     device_ = deviceFor(GetParam(), &error);
+    // Skipped where the device is missing (CI has no GPU), except where it must be there:
+    // scripts/gpu_check.sh sets SLIMTUNE_REQUIRE_DEVICES=cuda, so that a GPU machine whose
+    // device does not open fails instead of passing with nothing run.
+    const char *required = std::getenv("SLIMTUNE_REQUIRE_DEVICES");
+    if (!device_ && required && ("," + std::string(required) + ",").find("," + GetParam() + ",") !=
+                                    std::string::npos)
+      FAIL() << "cannot open device \"" << GetParam() << "\" (SLIMTUNE_REQUIRE_DEVICES): " << error;
     if (!device_)
       GTEST_SKIP() << "cannot open device \"" << GetParam() << "\": " << error;
   }

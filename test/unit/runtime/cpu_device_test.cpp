@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <vector>
 
 namespace slimtune {
@@ -105,6 +106,10 @@ TEST(Devices, CudaOpensOrSaysWhyInOneLine) {
     return;
   }
   const std::string &why = cuda.status().message();
+  // scripts/gpu_check.sh requires the GPU (SLIMTUNE_REQUIRE_DEVICES=cuda): there, not opening
+  // it is a failure.
+  const char *required = std::getenv("SLIMTUNE_REQUIRE_DEVICES");
+  EXPECT_FALSE(required && std::string(required).find("cuda") != std::string::npos) << why;
   EXPECT_EQ(why.rfind("no CUDA device: ", 0), 0u) << why;
   EXPECT_EQ(why.find('\n'), std::string::npos) << why;
 }
