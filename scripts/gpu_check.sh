@@ -9,13 +9,14 @@
 #      the two loss curves must agree (bench/compare_curves.py)
 #   3. the GPU benchmark: HF transformers + PEFT (bf16, sdpa) against slimtune baseline and
 #      lean at SmolLM2-135M, LLaMA-1B and LLaMA-7B shapes (bench/gpu_table.py prints the table)
-# Results (JSON, the test report, the table) go to $OUT, or .gpu/results. Ends with one line
+# Results (the benchmark JSON files, curves/, the test report, table.md) go to $OUT, or
+# .gpu/results. Ends with one line
 # "gpu_check: N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 pack=.gpu
 out=${OUT:-$pack/results}
-mkdir -p "$out" "$pack/lib"
+mkdir -p "$out/curves" "$pack/lib"
 [ -x "$pack/bin/slimtune-run-steps" ] || { echo "gpu_check: error: no $pack/bin: run scripts/gpu_pack.sh on a development machine first" >&2; exit 1; }
 # The runtime's libraries that the machine lacks (oneDNN, OpenBLAS, ...): the machine's own
 # where it has them. Only slimtune's programs get this path, not Python (PyTorch has its own).
@@ -47,9 +48,9 @@ run() { # STEP MODEL TOKENS STEPS JSON [LABELS...]
   LD_LIBRARY_PATH="$slimtune_libs" "$pack/bin/slimtune-run-steps" "$pack/steps/$1.so" "bench/configs/$2.json" "$pack/data/$3.u32" "$4" \
     --random-weights 1 --seed 1 --json "$out/$5.json" "${@:6}" 2>"$out/$5.log"
 }
-check "SmolLM2-135M, 50 steps on the GPU" run smollm2-b4s256-baseline-cuda smollm2-135m smollm2 50 curve-cuda
-check "SmolLM2-135M, 50 steps on the CPU" run smollm2-b4s256-baseline-cpu smollm2-135m smollm2 50 curve-cpu
-check "loss curves GPU against CPU" python3 bench/compare_curves.py "$out/curve-cpu.json" "$out/curve-cuda.json"
+check "SmolLM2-135M, 50 steps on the GPU" run smollm2-b4s256-baseline-cuda smollm2-135m smollm2 50 curves/cuda
+check "SmolLM2-135M, 50 steps on the CPU" run smollm2-b4s256-baseline-cpu smollm2-135m smollm2 50 curves/cpu
+check "loss curves GPU against CPU" python3 bench/compare_curves.py "$out/curves/cpu.json" "$out/curves/cuda.json"
 
 # 3. The benchmark, one model at a time (each frees the GPU before the next).
 for model in smollm2-135m llama-1b llama-7b; do
