@@ -10,6 +10,7 @@
 #          shapes: SmolLM2-135M and LLaMA-1B at batch 4 x seq 1024, LLaMA-7B at 1 x 2048
 #   data/  token ids: the fortunes corpus in SmolLM2's tokenizer (the loss curves), random ids
 #          for the LLaMA shapes
+#   curves/cpu.json  the CPU's 50 steps of the loss curve, run here
 # Models are bench/configs/*.json with random weights (--random-weights): nothing to download.
 # Usage: scripts/gpu_pack.sh   (then: scripts/gpu_check.sh on the GPU machine)
 set -euo pipefail
@@ -54,4 +55,10 @@ smollm2=$(scripts/fetch_smollm2.sh)
     "$pack/data/smollm2.u32"
 python3 -c "import random, array, sys; r = random.Random(1); array.array('I', (r.randrange(32000) for _ in range(1 << 18))).tofile(open(sys.argv[1], 'wb'))" \
   "$pack/data/llama.u32"
+# The CPU side of the loss curves, here, so that the GPU's minutes go to the GPU (about three
+# minutes on two cores): the same step compiled for the CPU, the same weights, adapter seed and
+# data as gpu_check.sh gives the GPU.
+mkdir -p "$pack/curves"
+"$build/bin/slimtune-run-steps" "$pack/steps/smollm2-b4s256-baseline-cpu.so" bench/configs/smollm2-135m.json \
+  "$pack/data/smollm2.u32" 50 --random-weights 1 --seed 1 --json "$pack/curves/cpu.json" 2>"$pack/curves/cpu.log"
 du -sh "$pack"

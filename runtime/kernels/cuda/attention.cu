@@ -10,6 +10,7 @@
 // channels of the 4 rows and walks the tile's keys, each key's probabilities shuffled from the
 // lane that scored it. Templated on a maximum head dim (32/64/128/256) so the per-row
 // accumulators stay in registers; smaller head dims are zero-padded in shared memory.
+#include "kernels/cuda/attention_tiles.cuh"
 #include "kernels/cuda/cuda_common.cuh"
 #include "kernels/cuda/kernels.h"
 
@@ -18,56 +19,13 @@
 namespace slimtune::cuda {
 namespace {
 
-constexpr int kWarps = 4;
-constexpr int kRows = 4;                   // query rows per warp
-constexpr int kBlockRows = kWarps * kRows; // query rows per block
-constexpr int kTile = 32;                  // keys per tile: one per lane
-constexpr int kMaxHeadDim = 256;
-
-template <int D> struct Layout {
-  // Channels a lane owns contiguously (one vector load) and how many such chunks: chunk ch of
-  // lane l covers [ch * 32 * kVec + l * kVec, + kVec), so a warp reads a row contiguously.
-  static constexpr int kVec = D >= 128 ? 4 : D / 32;
-  static constexpr int kChunks = D / (32 * kVec);
-  static constexpr int kPerLane = kChunks * kVec;
-  // Row stride of a tile read one row per lane: 4 floats of padding keep a quarter warp's
-  // float4 loads on distinct banks (and rows 16-byte aligned).
-  static constexpr int kPadded = D + 4;
-  static constexpr size_t kSharedFloats = size_t(kBlockRows) * D + size_t(kTile) * kPadded +
+// Shared memory: the block's queries, the key tile (padded: read a row per lane) and the value
+// tile (read a row per warp).
+template <int D> struct Layout : TileLayout<D> {
+  static constexpr size_t kSharedFloats = size_t(kBlockRows) * D +
+                                          size_t(kTile) * TileLayout<D>::kPadded +
                                           size_t(kTile) * D;
 };
-
-template <int V> __device__ __forceinline__ void loadVec(const float *p, float *out) {
-  if constexpr (V == 4) {
-    const float4 x = *reinterpret_cast<const float4 *>(p);
-    out[0] = x.x, out[1] = x.y, out[2] = x.z, out[3] = x.w;
-  } else if constexpr (V == 2) {
-    const float2 x = *reinterpret_cast<const float2 *>(p);
-    out[0] = x.x, out[1] = x.y;
-  } else {
-    out[0] = *p;
-  }
-}
-
-__device__ __forceinline__ float dot4(float4 a, float4 b, float acc) {
-  acc = fmaf(a.x, b.x, acc);
-  acc = fmaf(a.y, b.y, acc);
-  acc = fmaf(a.z, b.z, acc);
-  return fmaf(a.w, b.w, acc);
-}
-
-// Butterfly reductions: every lane ends with the same bits (each step adds the same two partial
-// sums, only commuted), so lanes agree on the maximum and the sum.
-__device__ __forceinline__ float warpMax(float x) {
-  for (int offset = 16; offset > 0; offset >>= 1)
-    x = fmaxf(x, __shfl_xor_sync(0xffffffffu, x, offset));
-  return x;
-}
-__device__ __forceinline__ float warpSum(float x) {
-  for (int offset = 16; offset > 0; offset >>= 1)
-    x += __shfl_xor_sync(0xffffffffu, x, offset);
-  return x;
-}
 
 template <int D>
 __global__ void __launch_bounds__(kWarps * 32)
@@ -130,10 +88,10 @@ __global__ void __launch_bounds__(kWarps * 32)
       const float *kRow = ks + lane * L::kPadded;
 #pragma unroll 4
       for (int c = 0; c < dRound; c += 4) {
-        const float4 kv = *reinterpret_cast<const float4 *>(kRow + c);
+        const float4 kv = load4(kRow + c);
 #pragma unroll
         for (int r = 0; r < kRows; ++r)
-          s[r] = dot4(*reinterpret_cast<const float4 *>(qs + (warp * kRows + r) * D + c), kv, s[r]);
+          s[r] = dot4(load4(qs + (warp * kRows + r) * D + c), kv, s[r]);
       }
 
       const int64_t j = k0 + lane;
@@ -153,22 +111,8 @@ __global__ void __launch_bounds__(kWarps * 32)
 
       // Keys past the warp's last row have p = 0 in all its rows: skip them (warp-uniform).
       const int jEnd = static_cast<int>(std::min<int64_t>(kTile, warpLast - k0 + 1));
-      for (int jj = 0; jj < jEnd; ++jj) {
-        float pj[kRows];
-#pragma unroll
-        for (int r = 0; r < kRows; ++r)
-          pj[r] = __shfl_sync(0xffffffffu, p[r], jj);
-#pragma unroll
-        for (int ch = 0; ch < L::kChunks; ++ch) {
-          float vv[L::kVec];
-          loadVec<L::kVec>(vs + jj * D + ch * 32 * L::kVec + lane * L::kVec, vv);
-#pragma unroll
-          for (int r = 0; r < kRows; ++r)
-#pragma unroll
-            for (int x = 0; x < L::kVec; ++x)
-              acc[r][ch * L::kVec + x] = fmaf(pj[r], vv[x], acc[r][ch * L::kVec + x]);
-        }
-      }
+      for (int jj = 0; jj < jEnd; ++jj)
+        accumulateShuffled<D>(acc, p, jj, vs + jj * D, lane);
     }
 
 #pragma unroll

@@ -15,6 +15,7 @@
 //
 // Templated on a maximum head dim (32/64/128/256) so the accumulators stay in registers;
 // smaller head dims are zero-padded in shared memory. dS_ij = P_ij (dout_i . v_j - D_i).
+#include "kernels/cuda/attention_tiles.cuh"
 #include "kernels/cuda/cuda_common.cuh"
 #include "kernels/cuda/kernels.h"
 
@@ -23,49 +24,12 @@
 namespace slimtune::cuda {
 namespace {
 
-constexpr int kWarps = 4;
-constexpr int kRows = 4;                   // rows (keys in gradKV, queries in gradQ) per warp
-constexpr int kBlockRows = kWarps * kRows; // rows per block
-constexpr int kTile = 32;                  // streamed rows per tile: one per lane
-constexpr int kMaxHeadDim = 256;
-
-template <int D> struct Layout {
-  // Channels a lane owns contiguously (one vector load) and how many such chunks: chunk ch of
-  // lane l covers [ch * 32 * kVec + l * kVec, + kVec), so a warp reads a row contiguously.
-  static constexpr int kVec = D >= 128 ? 4 : D / 32;
-  static constexpr int kChunks = D / (32 * kVec);
-  static constexpr int kPerLane = kChunks * kVec;
-  // Row stride of a tile read one row per lane: 4 floats of padding keep a quarter warp's
-  // float4 loads on distinct banks (and rows 16-byte aligned).
-  static constexpr int kPadded = D + 4;
-  // Both kernels: two [kBlockRows][D] blocks read by broadcast and two [kTile][kPadded] tiles;
-  // gradKV adds the tile's lse and D.
+// Both kernels: two [kBlockRows][D] blocks read by broadcast and two [kTile][kPadded] tiles;
+// gradKV adds the tile's lse and D.
+template <int D> struct Layout : TileLayout<D> {
   static constexpr size_t kSharedFloats =
-      2 * size_t(kBlockRows) * D + 2 * size_t(kTile) * kPadded + 2 * kTile;
+      2 * size_t(kBlockRows) * D + 2 * size_t(kTile) * TileLayout<D>::kPadded + 2 * kTile;
 };
-
-template <int V> __device__ __forceinline__ void loadVec(const float *p, float *out) {
-  if constexpr (V == 4) {
-    const float4 x = *reinterpret_cast<const float4 *>(p);
-    out[0] = x.x, out[1] = x.y, out[2] = x.z, out[3] = x.w;
-  } else if constexpr (V == 2) {
-    const float2 x = *reinterpret_cast<const float2 *>(p);
-    out[0] = x.x, out[1] = x.y;
-  } else {
-    out[0] = *p;
-  }
-}
-
-__device__ __forceinline__ float4 load4(const float *p) {
-  return *reinterpret_cast<const float4 *>(p);
-}
-
-__device__ __forceinline__ float dot4(float4 a, float4 b, float acc) {
-  acc = fmaf(a.x, b.x, acc);
-  acc = fmaf(a.y, b.y, acc);
-  acc = fmaf(a.z, b.z, acc);
-  return fmaf(a.w, b.w, acc);
-}
 
 // rowD[(bi * heads + h) * t + i] = dout . o over the row's d channels; rows are taken in memory
 // order ((bi * t + i) * heads + h), a warp each, lanes striding the channels.
@@ -79,8 +43,7 @@ __global__ void rowDot(float *rowD, const float *dout, const float *o, int64_t r
     float sum = 0.0f;
     for (int c = lane; c < d; c += 32)
       sum = fmaf(a[c], b[c], sum);
-    for (int offset = 16; offset > 0; offset >>= 1)
-      sum += __shfl_xor_sync(0xffffffffu, sum, offset);
+    sum = warpSum(sum);
     if (lane == 0) {
       const int64_t bi = row / (t * heads), rest = row % (t * heads);
       rowD[(bi * heads + rest % heads) * t + rest / heads] = sum;
@@ -180,26 +143,8 @@ __global__ void __launch_bounds__(kWarps * 32)
         const int iBegin = static_cast<int>(std::max<int64_t>(0, warpFirst - i0));
         const int iEnd = static_cast<int>(std::min<int64_t>(kTile, t - i0));
         for (int ii = iBegin; ii < iEnd; ++ii) {
-          float pi[kRows], dsi[kRows];
-#pragma unroll
-          for (int r = 0; r < kRows; ++r) {
-            pi[r] = __shfl_sync(0xffffffffu, p[r], ii);
-            dsi[r] = __shfl_sync(0xffffffffu, ds[r], ii);
-          }
-#pragma unroll
-          for (int ch = 0; ch < L::kChunks; ++ch) {
-            const int at = ii * L::kPadded + ch * 32 * L::kVec + lane * L::kVec;
-            float qv[L::kVec], ov[L::kVec];
-            loadVec<L::kVec>(qt + at, qv);
-            loadVec<L::kVec>(ot + at, ov);
-#pragma unroll
-            for (int r = 0; r < kRows; ++r)
-#pragma unroll
-              for (int x = 0; x < L::kVec; ++x) {
-                dvAcc[r][ch * L::kVec + x] = fmaf(pi[r], ov[x], dvAcc[r][ch * L::kVec + x]);
-                dkAcc[r][ch * L::kVec + x] = fmaf(dsi[r], qv[x], dkAcc[r][ch * L::kVec + x]);
-              }
-          }
+          accumulateShuffled<D>(dvAcc, p, ii, ot + ii * L::kPadded, lane);
+          accumulateShuffled<D>(dkAcc, ds, ii, qt + ii * L::kPadded, lane);
         }
       }
     }
@@ -296,22 +241,8 @@ __global__ void __launch_bounds__(kWarps * 32)
 
       // Keys past the warp's last row add nothing to its rows: skip them (warp-uniform).
       const int jEnd = static_cast<int>(std::min<int64_t>(kTile, warpLast - k0 + 1));
-      for (int jj = 0; jj < jEnd; ++jj) {
-        float dsj[kRows];
-#pragma unroll
-        for (int r = 0; r < kRows; ++r)
-          dsj[r] = __shfl_sync(0xffffffffu, ds[r], jj);
-#pragma unroll
-        for (int ch = 0; ch < L::kChunks; ++ch) {
-          float kv[L::kVec];
-          loadVec<L::kVec>(kt + jj * L::kPadded + ch * 32 * L::kVec + lane * L::kVec, kv);
-#pragma unroll
-          for (int r = 0; r < kRows; ++r)
-#pragma unroll
-            for (int x = 0; x < L::kVec; ++x)
-              acc[r][ch * L::kVec + x] = fmaf(dsj[r], kv[x], acc[r][ch * L::kVec + x]);
-        }
-      }
+      for (int jj = 0; jj < jEnd; ++jj)
+        accumulateShuffled<D>(acc, ds, jj, kt + jj * L::kPadded, lane);
     }
 
 #pragma unroll
