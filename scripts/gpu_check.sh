@@ -33,38 +33,48 @@ cublas=$( (ls /usr/local/cuda*/lib64/libcublas.so.13 /usr/local/cuda*/targets/*/
 slimtune_libs=${cublas:+$(dirname "$cublas"):}$PWD/$pack/lib/carried
 unset OPENBLAS_CORETYPE
 passed=0 failed=0
-check() { # NAME COMMAND...
+# Each check has a time limit, so that a kernel that hangs costs one check, not the call's
+# ten minutes (the results so far are already in $OUT).
+check() { # NAME SECONDS COMMAND...
   echo "== $1"
-  if "${@:2}"; then passed=$((passed + 1)); echo "-- $1: passed"; else failed=$((failed + 1)); echo "-- $1: FAILED"; fi
+  local start=$SECONDS
+  # timeout runs programs: a function of this script (run) goes through bash, exported below.
+  if timeout "$2" bash -c '"$@"' check "${@:3}"; then
+    passed=$((passed + 1)); echo "-- $1: passed ($((SECONDS - start)) s)"
+  else
+    failed=$((failed + 1)); echo "-- $1: FAILED ($((SECONDS - start)) s; a time limit of $2 s)"
+  fi
 }
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$out/gpu.txt"
 
 # 1. Kernels and device.
-check "CUDA kernels against the CPU reference" env LD_LIBRARY_PATH="$slimtune_libs" SLIMTUNE_REQUIRE_DEVICES=cuda \
+check "CUDA kernels against the CPU reference" 120 env LD_LIBRARY_PATH="$slimtune_libs" SLIMTUNE_REQUIRE_DEVICES=cuda \
   "$pack/bin/slimtune-unit-tests" --gtest_filter='*DeviceKernels*:Devices.*' --gtest_brief=1 \
   --gtest_output="xml:$out/cuda-tests.xml"
 
 # 2. The same 50 steps on both devices.
+export pack out slimtune_libs
 run() { # STEP MODEL TOKENS STEPS JSON [LABELS...]
   LD_LIBRARY_PATH="$slimtune_libs" "$pack/bin/slimtune-run-steps" "$pack/steps/$1.so" "bench/configs/$2.json" "$pack/data/$3.u32" "$4" \
     --random-weights 1 --seed 1 --json "$out/$5.json" "${@:6}" 2>"$out/$5.log"
 }
-check "SmolLM2-135M, 50 steps on the GPU" run smollm2-b4s256-baseline-cuda smollm2-135m smollm2 50 curves/cuda
+export -f run
+check "SmolLM2-135M, 50 steps on the GPU" 120 run smollm2-b4s256-baseline-cuda smollm2-135m smollm2 50 curves/cuda
 # The CPU's curve was run by gpu_pack.sh; without it, here.
 if [ -f "$pack/curves/cpu.json" ]; then
   cp "$pack/curves/cpu.json" "$out/curves/cpu.json"
 else
-  check "SmolLM2-135M, 50 steps on the CPU" run smollm2-b4s256-baseline-cpu smollm2-135m smollm2 50 curves/cpu
+  check "SmolLM2-135M, 50 steps on the CPU" 240 run smollm2-b4s256-baseline-cpu smollm2-135m smollm2 50 curves/cpu
 fi
-check "loss curves GPU against CPU" python3 bench/compare_curves.py "$out/curves/cpu.json" "$out/curves/cuda.json"
+check "loss curves GPU against CPU" 30 python3 bench/compare_curves.py "$out/curves/cpu.json" "$out/curves/cuda.json"
 
 # 3. The benchmark, one model at a time (each frees the GPU before the next).
 for model in smollm2-135m llama-1b llama-7b; do
   case $model in llama-7b) batch=1 seq=2048 tokens=llama ;; llama-1b) batch=4 seq=1024 tokens=llama ;; *) batch=4 seq=1024 tokens=smollm2 ;; esac
-  check "HF+PEFT $model" python3 bench/hf_peft_step.py --config "bench/configs/$model.json" --model "$model" \
+  check "HF+PEFT $model" 150 python3 bench/hf_peft_step.py --config "bench/configs/$model.json" --model "$model" \
     --batch $batch --seq $seq --steps 12 --warmup 3 --json "$out/hf-$model.json"
   for pipeline in baseline lean; do
-    check "slimtune $pipeline $model" run "$model-$pipeline" "$model" "$tokens" 12 "slimtune-$model-$pipeline" \
+    check "slimtune $pipeline $model" 120 run "$model-$pipeline" "$model" "$tokens" 12 "slimtune-$model-$pipeline" \
       --warmup 3 --label "model=$model" --label "pipeline=$pipeline" \
       --label "gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)"
   done
