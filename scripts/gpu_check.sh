@@ -8,8 +8,10 @@
 #      batch 4 x seq 256 on the fortunes corpus, on the GPU, against the CPU's run of the same
 #      step, weights and data (made by gpu_pack.sh): losses and gradient norms must agree
 #      (bench/compare_curves.py)
+#      and the same 50 steps with bf16 frozen weights, within 1% of the fp32 curve
 #   3. the GPU benchmark: HF transformers + PEFT (bf16, sdpa) against slimtune baseline and
-#      lean at SmolLM2-135M, LLaMA-1B and LLaMA-7B shapes (bench/gpu_table.py prints the table)
+#      lean (bf16 frozen weights) at SmolLM2-135M, LLaMA-1B and LLaMA-7B shapes
+#      (bench/gpu_table.py prints the table)
 # Results (the benchmark JSON files, curves/, the test report, table.md) go to $OUT, or
 # .gpu/results. Ends with one line
 # "gpu_check: N passed, N failed".
@@ -67,6 +69,10 @@ else
   check "SmolLM2-135M, 50 steps on the CPU" 240 run smollm2-b4s256-baseline-cpu smollm2-135m smollm2 50 curves/cpu
 fi
 check "loss curves GPU against CPU" 30 python3 bench/compare_curves.py "$out/curves/cpu.json" "$out/curves/cuda.json"
+# bf16 weights on the GPU against fp32 on the GPU: the rounding of weights and of the
+# products' inputs, within 1% over the run (0.01% on the tiny CPU fixtures).
+check "SmolLM2-135M, 50 steps on the GPU, bf16 weights" 120 run smollm2-b4s256-baseline-cuda-bf16 smollm2-135m smollm2 50 curves/cuda-bf16
+check "loss curves bf16 against fp32 weights" 30 python3 bench/compare_curves.py --tolerance 1e-2 "$out/curves/cuda.json" "$out/curves/cuda-bf16.json"
 
 # 3. The benchmark, one model at a time (each frees the GPU before the next).
 for model in smollm2-135m llama-1b llama-7b; do

@@ -6,8 +6,9 @@
 #   lib/   libslimtune_cuda.so, and the runtime's own shared libraries (oneDNN, OpenBLAS, ...)
 #          as libs.tar.xz, for a machine that lacks them
 #   steps/ compiled training steps: SmolLM2-135M at batch 4 x seq 256 (baseline) for the CPU
-#          and the GPU (the loss curves), and baseline and lean for the GPU at the benchmark
-#          shapes: SmolLM2-135M and LLaMA-1B at batch 4 x seq 1024, LLaMA-7B at 1 x 2048
+#          and the GPU in fp32 and for the GPU with bf16 weights (the loss curves), and
+#          baseline and lean for the GPU with bf16 weights at the benchmark shapes:
+#          SmolLM2-135M and LLaMA-1B at batch 4 x seq 1024, LLaMA-7B at 1 x 2048
 #   data/  token ids: the fortunes corpus in SmolLM2's tokenizer (the loss curves), random ids
 #          for the LLaMA shapes
 #   curves/cpu.json  the CPU's 50 steps of the loss curve, run here
@@ -34,18 +35,20 @@ tar -chJf "$pack/lib/libs.tar.xz" --transform 's|.*/||' $libs
 
 adapter=bench/configs/lora-r16.json  # what bench/hf_peft_step.py gives PEFT
 slimtune=$build/bin/slimtune
-step() { # NAME CONFIG BATCH SEQ PIPELINE TARGET
+step() { # NAME CONFIG BATCH SEQ PIPELINE TARGET PRECISION
   "$slimtune" import --model "bench/configs/$2.json" --adapter "$adapter" --batch "$3" --seq "$4" \
-    -o "$pack/steps/$1.mlir"
+    --precision "$7" -o "$pack/steps/$1.mlir"
   "$slimtune" compile "$pack/steps/$1.mlir" --pipeline "$5" --target "$6" -o "$pack/steps/$1.so"
   rm "$pack/steps/$1.mlir"
 }
-step smollm2-b4s256-baseline-cpu smollm2-135m 4 256 baseline cpu
-step smollm2-b4s256-baseline-cuda smollm2-135m 4 256 baseline cuda
+step smollm2-b4s256-baseline-cpu smollm2-135m 4 256 baseline cpu fp32
+step smollm2-b4s256-baseline-cuda smollm2-135m 4 256 baseline cuda fp32
+step smollm2-b4s256-baseline-cuda-bf16 smollm2-135m 4 256 baseline cuda bf16
+# The benchmark: bf16 frozen weights, as `train --target cuda` compiles by default.
 for pipeline in baseline lean; do
-  step "smollm2-135m-$pipeline" smollm2-135m 4 1024 "$pipeline" cuda
-  step "llama-1b-$pipeline" llama-1b 4 1024 "$pipeline" cuda
-  step "llama-7b-$pipeline" llama-7b 1 2048 "$pipeline" cuda
+  step "smollm2-135m-$pipeline" smollm2-135m 4 1024 "$pipeline" cuda bf16
+  step "llama-1b-$pipeline" llama-1b 4 1024 "$pipeline" cuda bf16
+  step "llama-7b-$pipeline" llama-7b 1 2048 "$pipeline" cuda bf16
 done
 
 corpus=$(scripts/fetch_corpus.sh)

@@ -166,7 +166,9 @@ LogicalResult lowerConcat(ConcatOp op, ConcatOp::Adaptor in, K &k, ArrayRef<Valu
 
 LogicalResult lowerEmbedding(EmbeddingOp op, EmbeddingOp::Adaptor in, K &k, ArrayRef<Value> out,
                              const KernelCallEnv &) {
-  return k.call(op, SLIMTUNE_KERNEL_EMBEDDING,
+  // A bf16 table (frozen weights kept in bf16) is widened to f32 rows by its own kernel.
+  const bool bf16 = op.getTable().getType().getElementType().isBF16();
+  return k.call(op, bf16 ? SLIMTUNE_KERNEL_EMBEDDING_BF16 : SLIMTUNE_KERNEL_EMBEDDING,
                 {k.p(out[0]), k.p(in.getTable()), k.p(in.getIds()), k.l(count(op.getIds())),
                  k.l(cols(op.getTable())), k.l(dim(op.getTable(), 0))});
 }
@@ -240,6 +242,12 @@ LogicalResult lowerScaleShift(ScaleShiftOp op, ScaleShiftOp::Adaptor in, K &k,
 
 LogicalResult lowerLinear(LinearOp op, LinearOp::Adaptor in, K &k, ArrayRef<Value> out,
                           const KernelCallEnv &) {
+  // A bf16 weight: its kernel rounds the input to bf16 in the workspace and multiplies there.
+  if (op.getWeight().getType().getElementType().isBF16())
+    return k.call(op, SLIMTUNE_KERNEL_LINEAR_BF16,
+                  {k.p(out[0]), k.p(in.getInput()), k.p(in.getWeight()), k.p(in.getBias()),
+                   k.p(k.workspace(op)), k.l(rows(op.getInput())), k.l(op.getInFeatures()),
+                   k.l(op.getOutFeatures()), k.i(layout(op.getLayout()))});
   return k.call(op, SLIMTUNE_KERNEL_LINEAR,
                 {k.p(out[0]), k.p(in.getInput()), k.p(in.getWeight()), k.p(in.getBias()),
                  k.l(rows(op.getInput())), k.l(op.getInFeatures()), k.l(op.getOutFeatures()),

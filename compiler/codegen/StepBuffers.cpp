@@ -18,6 +18,8 @@ std::string dtypeOf(Type type) {
     return "f32";
   if (element.isF64())
     return "f64";
+  if (element.isBF16())
+    return "bf16";
   if (element.isInteger(32))
     return "i32";
   return "?";

@@ -74,12 +74,16 @@ private:
   }
 
   // Arguments in the order the graph first uses them; a tied weight appears once.
-  void param(const std::string &name, std::vector<int64_t> shape, bool trainable) {
+  // `matrix`: a frozen weight matrix (a linear layer's, the token embedding), which
+  // --precision bf16 keeps in bf16.
+  void param(const std::string &name, std::vector<int64_t> shape, bool trainable,
+             bool matrix = false) {
     if (name.empty() || values_.count(name))
       return;
     values_[name] = Value();
     auto attr = ParamAttr::get(&ctx_, name, trainable ? ParamRole::trainable : ParamRole::frozen);
-    args_.push_back({name, RankedTensorType::get(shape, f32()),
+    Type element = matrix && !trainable && options_.bf16Weights ? b_.getBF16Type() : f32();
+    args_.push_back({name, RankedTensorType::get(shape, element),
                      b_.getDictionaryAttr(b_.getNamedAttr(SlimDialect::kParamAttrName, attr))});
   }
 
@@ -88,7 +92,7 @@ private:
       return;
     param(l.weight, l.layout == WeightLayout::OutIn ? std::vector<int64_t>{l.out, l.in}
                                                     : std::vector<int64_t>{l.in, l.out},
-          false);
+          false, /*matrix=*/true);
     param(l.bias, {l.out}, false);
     if (auto it = adapters_.find(&l); it != adapters_.end()) {
       param(it->second->loraA, {it->second->rank, l.in}, true);
@@ -103,7 +107,7 @@ private:
 
   void collectArguments() {
     const ModelConfig &c = spec_.config;
-    param(spec_.tokenEmbedding, {c.vocabSize, c.hiddenSize}, false);
+    param(spec_.tokenEmbedding, {c.vocabSize, c.hiddenSize}, false, /*matrix=*/true);
     param(spec_.positionEmbedding, {c.maxPositions, c.hiddenSize}, false);
     for (const LayerSpec &l : spec_.layers) {
       normParams(l.attnNorm);

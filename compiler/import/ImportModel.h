@@ -27,6 +27,10 @@ struct ImportOptions {
   // The adapter configuration's text (adapter_config.json), recorded on the graph so that
   // the compiled step carries it into checkpoints (which then export); "" for none.
   std::string adapterConfig;
+  // Frozen weights of the linear layers and the token embedding kept in bf16 (`--precision
+  // bf16`): half their memory; the kernels multiply bf16-rounded activations by them and
+  // accumulate in f32. Norm scales, biases, position embeddings and adapters stay f32.
+  bool bf16Weights = false;
 };
 
 // The graph as a module holding `func.func @forward(params..., tokens, targets) -> loss`.

@@ -6,6 +6,7 @@
 #include "passes/ArenaPlanner.h"
 
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <map>
 
@@ -81,9 +82,17 @@ MemoryAccount accountMemory(func::FuncOp step) {
     series.assign(points, 0);
   // Constant over the step: arguments and outputs, each a buffer of the runtime's.
   std::array<int64_t, kCategoryCount> constant{};
-  for (unsigned i = 0; i < step.getNumArguments(); ++i)
-    constant[static_cast<int>(argumentCategory(step, i))] +=
-        runtimeBytes(tensorBytes(step.getArgumentTypes()[i]));
+  for (unsigned i = 0; i < step.getNumArguments(); ++i) {
+    const Category category = argumentCategory(step, i);
+    const int64_t bytes = runtimeBytes(tensorBytes(step.getArgumentTypes()[i]));
+    constant[static_cast<int>(category)] += bytes;
+    if (category == Category::FrozenWeights || category == Category::TrainableParams) {
+      std::string type;
+      llvm::raw_string_ostream os(type);
+      os << cast<RankedTensorType>(step.getArgumentTypes()[i]).getElementType();
+      account.parameterBytesByType[os.str()] += bytes;
+    }
+  }
   for (unsigned i = 0; i < step.getNumResults(); ++i) {
     if (step.getResultAttr(i, SlimDialect::kUpdatesAttrName))
       continue; // written in place of its argument

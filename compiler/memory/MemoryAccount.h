@@ -15,6 +15,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
 #include <array>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,8 @@ struct MemoryAccount {
   std::array<int64_t, kCategoryCount> atPeak{}; // by Category; sums to `peak`
   int64_t stashedBytes = 0;                     // every stash of the step, as held
   std::vector<StashGroup> stashByProducer;      // largest first
+  // Parameters (frozen and trainable) by element type ("bf16", "f32"), as the runtime holds them.
+  std::map<std::string, int64_t> parameterBytesByType;
   MemoryTimeline timeline;                      // one series per Category, in its order
 };
 

@@ -31,6 +31,13 @@ int64_t attentionFlops(OpT op, int64_t products) {
 
 //===-- Workspace ------------------------------------------------------------------===//
 
+int64_t LinearOp::getWorkspaceBytes(const KernelTarget &target) {
+  // A bf16 weight's kernel rounds the input to bf16 first, into its workspace.
+  if (!getWeight().getType().getElementType().isBF16())
+    return 0;
+  return floatBytes(target.linearBf16Work(rows(getInput()), last(getInput())));
+}
+
 int64_t LoraOp::getWorkspaceBytes(const KernelTarget &target) {
   return floatBytes(target.loraWork(rows(getInput()), last(getInput()), getRank(),
                                     static_cast<float>(getDropout().convertToDouble())));

@@ -47,7 +47,7 @@ def Slim_EmbeddingOp : Slim_Op<"embedding", [Slim_Differentiable<[]>]> {
   let description = [{
     `result[..., :] = table[ids[...], :]`. The table is [V, C]; ids of any shape give a result
     of shape ids.shape + [C]. Ids outside [0, V) are a run-time error (the runtime checks the
-    batch before the step).
+    batch before the step). A bf16 table (a frozen weight kept in bf16) gives f32 rows.
 
     ```mlir
     %x = slim.embedding %wte[%ids] : tensor<512x64xf32>, tensor<2x16xi32> -> tensor<2x16x64xf32>
@@ -169,13 +169,16 @@ def Slim_ScaleShiftOp : Slim_Op<"scale_shift",
 // Linear layers and adapters
 //===-------------------------------------------------------------------------------------===//
 
-def Slim_LinearOp : Slim_Op<"linear", [Slim_Differentiable<["backwardReadsOperand"]>], ["getMatmulFlops"]> {
+def Slim_LinearOp : Slim_Op<"linear", [Slim_Differentiable<["backwardReadsOperand"]>],
+                             ["getWorkspaceBytes", "getMatmulFlops"]> {
   let summary = "Affine map of the last dimension with a stored weight";
   let description = [{
     `y = x·Wᵀ + b` for a weight stored [out, in] (`layout out_in`, nn.Linear, the default), or
     `y = x·W + b` for a weight stored [in, out] (`layout in_out`, GPT-2's Conv1D). The input
     is [..., in], the result [..., out], the optional bias [out]. The weight's layout is the
-    checkpoint's, so a frozen weight is never copied to transpose it.
+    checkpoint's, so a frozen weight is never copied to transpose it. A weight of bf16 with an
+    f32 input (frozen weights kept in bf16, `--precision bf16`) multiplies the input rounded
+    to bf16, accumulating in f32; the bias and result stay f32.
 
     ```mlir
     %y = slim.linear %x, %w : (tensor<2x16x64xf32>, tensor<128x64xf32>) -> tensor<2x16x128xf32>

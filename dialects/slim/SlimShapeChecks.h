@@ -78,6 +78,16 @@ inline LogicalResult expectSameElementType(EmitFn emitError, StringRef what, Ran
                      << reference.getElementType() << ", got " << t.getElementType();
 }
 
+// A stored weight's element type: the input's, or bf16 for an f32 input (frozen weights kept
+// in bf16 with activations in f32, `--precision bf16`: the kernels multiply bf16-rounded
+// inputs by the bf16 weights and accumulate in f32).
+inline LogicalResult expectWeightElementType(EmitFn emitError, StringRef what, RankedTensorType weight,
+                                             RankedTensorType input) {
+  if (weight.getElementType().isBF16() && input.getElementType().isF32())
+    return success();
+  return expectSameElementType(emitError, what, weight, input);
+}
+
 // A positive attribute the kernels take as fp32 (an epsilon, a RoPE base, a scale): it must
 // stay positive and finite once rounded to fp32 (1e-50 would become 0, 1e40 infinity).
 inline LogicalResult expectPositiveFinite(EmitFn emitError, StringRef what, double value) {

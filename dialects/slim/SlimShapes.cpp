@@ -28,7 +28,9 @@ LogicalResult EmbeddingOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn
     return failure();
   SmallVector<int64_t> dims(ids.getShape());
   dims.push_back(table.getDimSize(1));
-  types.push_back(RankedTensorType::get(dims, table.getElementType()));
+  // A bf16 table is a frozen weight kept in bf16: its rows are activations, f32.
+  Type element = table.getElementType();
+  types.push_back(RankedTensorType::get(dims, element.isBF16() ? Float32Type::get(getContext()) : element));
   return success();
 }
 
@@ -86,7 +88,7 @@ LogicalResult LinearOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn em
   if (failed(expectMinRank(emitError, "an input", in, 1)) ||
       failed(expectRank(emitError, "a weight", weight, 2,
                         outIn ? "[out, in] for layout out_in" : "[in, out] for layout in_out")) ||
-      failed(expectSameElementType(emitError, "a weight", weight, in)))
+      failed(expectWeightElementType(emitError, "a weight", weight, in)))
     return failure();
   if (!agree(getInFeatures(), lastDim(in)))
     return emitError() << "weight of shape " << showShape(weight.getShape()) << " (layout "

@@ -29,7 +29,8 @@ template <typename T> constexpr char abiLetter() {
   else if constexpr (std::is_pointer_v<T> &&
                      (std::is_same_v<Pointee, float> || std::is_same_v<Pointee, int32_t> ||
                       std::is_same_v<Pointee, double> || std::is_same_v<Pointee, void> ||
-                      std::is_same_v<Pointee, uint8_t>))
+                      std::is_same_v<Pointee, uint8_t> ||
+                      std::is_same_v<Pointee, uint16_t>)) // uint16_t: bf16 bit patterns
     return 'p';
   else
     static_assert(kAlwaysFalse<T>, "kernel parameter type has no ABI signature letter");

@@ -103,3 +103,21 @@ func.func @step(%q: tensor<1x4x8xf32> {slim.param = #slim.param<"q", frozen>})
   %o = slim.attention %q, %q, %q heads 2 kv_heads 2 : (tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>) -> tensor<1x4x8xf32>
   return %o, %q : tensor<1x4x8xf32>, tensor<1x4x8xf32>
 }
+
+// -----
+
+// Frozen weights kept in bf16: embedding_bf16 (entry 36) widens the table's rows; linear_bf16
+// (entry 35) takes a workspace in the arena, where it rounds its input to bf16 (2 x 4 values:
+// 16 bytes, planned as 64).
+// CHECK-LABEL: llvm.func @slimtune_artifact_step
+// CHECK: llvm.getelementptr %{{.*}}[36]
+// CHECK: %[[WORK:.*]] = llvm.getelementptr %{{.*}}[%{{.*}}] : (!llvm.ptr, i64) -> !llvm.ptr, i8
+// CHECK: llvm.getelementptr %{{.*}}[35]
+// CHECK: llvm.call %{{.*}}(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[WORK]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) : !llvm.ptr, (!llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, i64, i64, i64, i32) -> i32
+func.func @step(%ids: tensor<1x2xi32> {slim.input = "tokens"},
+                %t: tensor<8x4xbf16> {slim.param = #slim.param<"t", frozen>},
+                %w: tensor<3x4xbf16> {slim.param = #slim.param<"w", frozen>}) -> tensor<1x2x3xf32> {
+  %x = slim.embedding %t[%ids] : tensor<8x4xbf16>, tensor<1x2xi32> -> tensor<1x2x4xf32>
+  %y = slim.linear %x, %w : (tensor<1x2x4xf32>, tensor<3x4xbf16>) -> tensor<1x2x3xf32>
+  return %y : tensor<1x2x3xf32>
+}

@@ -33,6 +33,9 @@ cl::opt<std::string> batchText("batch", cl::desc("Sequences per step"), cl::valu
                                cl::sub(importCommand));
 cl::opt<std::string> seqText("seq", cl::desc("Tokens per sequence"), cl::value_desc("T"),
                              cl::sub(importCommand));
+cl::opt<std::string> precision("precision",
+                              cl::desc("fp32 (default), or bf16: frozen weight matrices kept in bf16"),
+                              cl::value_desc("fp32|bf16"), cl::init("fp32"), cl::sub(importCommand));
 cl::opt<std::string> output("o", cl::desc("Output file (default: standard output)"),
                             cl::value_desc("step.mlir"), cl::init("-"), cl::sub(importCommand));
 } // namespace
@@ -40,6 +43,8 @@ cl::opt<std::string> output("o", cl::desc("Output file (default: standard output
 int runImport() {
   if (model.empty())
     return fail("import needs --model PATH");
+  if (precision != "fp32" && precision != "bf16")
+    return fail("--precision must be fp32 or bf16, got '" + precision + "'");
   auto batch = positiveInteger("batch", batchText);
   if (!batch)
     return fail(batch.status());
@@ -63,7 +68,7 @@ int runImport() {
   mlir::MLIRContext context(registry);
   DiagnosticPrinter diagnostics(context, model);
   ImportOptions options{*batch, *seq, loaded->adapter ? loaded->adapter->dropout : 0.0,
-                        loaded->adapterText};
+                        loaded->adapterText, precision == "bf16"};
   std::string error;
   auto module = importModel(context, loaded->source->spec(), loaded->adapted, options, error);
   if (!module)

@@ -43,6 +43,10 @@ void printMemoryReport(llvm::raw_ostream &os, const std::string &pipeline,
     os << llvm::format("  %-26s %8lld stashes %18lld bytes %12s\n", group.producer.c_str(),
                        static_cast<long long>(group.count), static_cast<long long>(group.bytes),
                        formatBytes(group.bytes).c_str());
+  os << "parameters by element type:";
+  for (const auto &[type, bytes] : account.parameterBytesByType)
+    os << " " << type << " " << bytes << " bytes";
+  os << "\n";
   for (int c = 0; c < memory::kCategoryCount; ++c)
     os << memory::categoryName(static_cast<Category>(c)) << ": " << account.atPeak[c]
        << " bytes\n";

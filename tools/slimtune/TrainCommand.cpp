@@ -62,6 +62,7 @@ const TrainOption kOptions[] = {
     {"out", "DIR", "Run folder: the compiled steps and checkpoints (default: a temporary folder, nothing saved)"},
     {"resume", "CHECKPOINT", "Continue from a checkpoint folder, or from the newest checkpoint of a run folder"},
     {"target", "cpu|cuda", "Where the steps run: cpu (the default) or cuda (GPU 0)"},
+    {"precision", "fp32|bf16", "bf16: frozen weight matrices kept in bf16, products on bf16 inputs accumulated in fp32 (default: bf16 on cuda, fp32 on cpu)"},
     {"memory-budget", "BYTES", "Stop before training when the training step's plan needs more memory (e.g. 8GiB)"},
 };
 
@@ -110,14 +111,14 @@ bool sameJson(const std::string &a, const std::string &b) {
 }
 
 bool compileArtifact(const LoadedModel &loaded, const TrainPlan &plan, double dropout,
-                     const CompileOptions &options, const std::string &artifact,
+                     bool bf16Weights, const CompileOptions &options, const std::string &artifact,
                      const std::string &modelPath, const std::string &adapterText) {
   mlir::DialectRegistry registry;
   registerDialects(registry);
   mlir::MLIRContext context(registry);
   DiagnosticPrinter diagnostics(context, modelPath);
   std::string error;
-  ImportOptions importOptions{plan.batch, plan.seq, dropout, adapterText};
+  ImportOptions importOptions{plan.batch, plan.seq, dropout, adapterText, bf16Weights};
   auto module = importModel(context, loaded.source->spec(), loaded.adapted, importOptions, error);
   if (!module)
     return diagnostics.fail(error), false;
@@ -187,6 +188,13 @@ int runTrain() {
   if (!opened)
     return fail(opened.status());
   std::shared_ptr<Device> device = opened.take();
+  const std::string precision = !settings.get("precision").empty() ? settings.get("precision")
+                                : target == "cuda"                 ? "bf16"
+                                                                   : "fp32";
+  if (precision != "fp32" && precision != "bf16")
+    return fail("--precision must be fp32 or bf16, got '" + precision + "'");
+  // Recorded as used, so that a resume on another target keeps the run's precision.
+  settings.values["precision"] = precision;
   PipelineSettings pipeline = settings.pipeline();
   pipeline.target = target;
   auto compile = pipeline.compileOptions(plan->steps);
@@ -292,14 +300,14 @@ int runTrain() {
   // The training step, and an evaluation step (forward only, no dropout) sharing its weights.
   const std::string trainArtifact = work.path + "/step.so", evalArtifact = work.path + "/eval.so";
   const bool validate = data->valSequences() > 0;
-  if (!compileArtifact(*loaded, *plan, loaded->adapter->dropout, *compile, trainArtifact, modelPath,
-                       adapterText))
+  if (!compileArtifact(*loaded, *plan, loaded->adapter->dropout, precision == "bf16", *compile,
+                       trainArtifact, modelPath, adapterText))
     return 1;
   CompileOptions evalOptions;
   evalOptions.pipeline = target == "cpu" ? "eval" : "eval{target=" + target + "}";
   evalOptions.target = target;
-  if (validate && !compileArtifact(*loaded, *plan, 0.0, evalOptions, evalArtifact, modelPath,
-                                   adapterText))
+  if (validate && !compileArtifact(*loaded, *plan, 0.0, precision == "bf16", evalOptions,
+                                   evalArtifact, modelPath, adapterText))
     return 1;
 
   auto session = Session::open(trainArtifact, nullptr, device);

@@ -20,6 +20,9 @@
  *     status (the device can say more about it);
  *   - tensors are contiguous, row-major, fp32 unless stated; "n" counts rows (batch * seq for
  *     activations of shape [batch, seq, channels]);
+ *   - a bf16 tensor holds bfloat16 values as uint16_t bit patterns (the top 16 bits of an
+ *     fp32); bf16(v) rounds an fp32 to nearest, ties to even, a NaN staying NaN (quiet), and
+ *     a bf16 value widens to fp32 exactly (runtime/kernels/common/bf16.h);
  *   - outputs come first, then inputs, then sizes, then scalars;
  *   - an output may alias an input only where the kernel says so;
  *   - kernels check nothing the runtime can check before the step: token ids and targets are
@@ -51,8 +54,9 @@ extern "C" {
  * 5: normalize, normalize_grad, scale_shift, quantize_ema. 6: lr_schedule removed (the learning
  * rate is a step input the runtime fills); quantize, dequantize take rows and channels (a
  * row's last group may be shorter). 7: kernels take the device context first and return a
- * status; the step returns the first failure; workspace sizes moved to the backends. */
-#define SLIMTUNE_ABI_VERSION 7
+ * status; the step returns the first failure; workspace sizes moved to the backends.
+ * 8: linear_bf16, embedding_bf16 (frozen weights stored in bf16). */
+#define SLIMTUNE_ABI_VERSION 8
 
 /* clang-format off */
 #define SLIMTUNE_KERNELS(X)                                                                        \
@@ -157,7 +161,15 @@ extern "C" {
   /*   over all rows at step 0, else decay * range + (1 - decay) * the batch's; every row's   */ \
   /*   group is then coded as quantize does with lo = range[2c], a = range[2c+1] - lo (values */ \
   /*   outside clamp); same output layout, read by dequantize; range updated in place        */ \
-  X(QUANTIZE_EMA, quantize_ema, "pppllliilpf")
+  X(QUANTIZE_EMA, quantize_ema, "pppllliilpf")                                                    \
+  /* linear_bf16(y, x, w[bf16], b?, work, n, in, out, layout[i32]): y = bf16(x) W^T + b with W  */ \
+  /*   [out, in] (layout 0), or y = bf16(x) W + b with W [in, out] (layout 1); the products of  */ \
+  /*   the bf16 values summed in fp32; b and y fp32; work: n*in bf16 values (bf16(x), the       */ \
+  /*   GEMM's input), i.e. (n*in + 1) / 2 floats                                                */ \
+  X(LINEAR_BF16, linear_bf16, "pppppllli")                                                         \
+  /* embedding_bf16(out, table[bf16], ids[i32], n, c, vocab): out[i, :] = table[ids[i], :]     */ \
+  /*   widened to fp32                                                                          */ \
+  X(EMBEDDING_BF16, embedding_bf16, "ppplll")
 /* clang-format on */
 
 typedef enum slimtune_kernel_id {

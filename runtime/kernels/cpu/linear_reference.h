@@ -3,6 +3,8 @@
 #ifndef SLIMTUNE_KERNELS_CPU_LINEAR_REFERENCE_H
 #define SLIMTUNE_KERNELS_CPU_LINEAR_REFERENCE_H
 
+#include "kernels/common/bf16.h"
+
 #include <cstdint>
 
 namespace slimtune::cpu::reference {
@@ -50,6 +52,34 @@ void sumRows(T *db, const T *dy, int64_t n, int64_t c) {
       sum += dy[i * c + j];
     db[j] = sum;
   }
+}
+
+//===-- bf16 weights (kernel_abi.h: linear_bf16, embedding_bf16) -------------------------===//
+
+// y [n, out] = bf16(x) W^T + b with W bf16, [out, in] (layout 0) or [in, out] (layout 1); b
+// fp32, may be null. A product of two bf16 values is exact in fp32 (8-bit significands), so
+// the fp32 sum is the only rounding after bf16(x): any backend's result differs from this one
+// by summation order alone. Rounds x itself and so leaves the workspace alone.
+inline void linearBf16(float *y, const float *x, const uint16_t *w, const float *b,
+                       uint16_t * /*work*/, int64_t n, int64_t in, int64_t out, int32_t layout) {
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t o = 0; o < out; ++o) {
+      float sum = b ? b[o] : 0.0f;
+      for (int64_t k = 0; k < in; ++k)
+        sum += common::roundToBf16(x[i * in + k]) *
+               common::bf16BitsToF32(weightAt(w, o, k, in, out, layout));
+      y[i * out + o] = sum;
+    }
+}
+
+// out [n, c] fp32, table [vocab, c] bf16: out[i, :] = table[ids[i], :], widened exactly. Here
+// rather than in embedding_reference.h so that the bf16 kernels' references sit together.
+inline void embeddingBf16(float *out, const uint16_t *table, const int32_t *ids, int64_t n,
+                          int64_t c, int64_t vocab) {
+  (void)vocab; // ids were validated against vocab by the runtime
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < c; ++j)
+      out[i * c + j] = common::bf16BitsToF32(table[static_cast<int64_t>(ids[i]) * c + j]);
 }
 
 } // namespace slimtune::cpu::reference

@@ -24,4 +24,10 @@ static inline int64_t slimtune_cpu_attention_grad_work(int64_t b, int64_t t, int
   return 2 * b * heads * t;
 }
 
+/* linear_bf16: bf16(x), n*in bf16 values, rounded once rather than once per output that
+ * reads it; in floats, rounded up. */
+static inline int64_t slimtune_cpu_linear_bf16_work(int64_t n, int64_t in) {
+  return (n * in + 1) / 2;
+}
+
 #endif /* SLIMTUNE_KERNELS_CPU_WORKSPACE_H */

@@ -82,6 +82,12 @@ int32_t adamw(void *context, float *p, float *m, float *v, const float *g, int64
               float beta1, float beta2, float eps, float weightDecay);
 int32_t mergeLora(void *context, float *merged, const float *w, const float *a, const float *b,
                   int64_t in, int64_t out, int64_t r, float scale, int32_t layout);
+// bf16 weights (uint16_t bit patterns, kernels/common/bf16.h): linear_bf16 rounds x into work
+// (slimtune_cuda_linear_bf16_work), then one bf16 cuBLAS GEMM with fp32 sums.
+int32_t linearBf16(void *context, float *y, const float *x, const uint16_t *w, const float *b,
+                   uint16_t *work, int64_t n, int64_t in, int64_t out, int32_t layout);
+int32_t embeddingBf16(void *context, float *out, const uint16_t *table, const int32_t *ids,
+                      int64_t n, int64_t c, int64_t vocab);
 
 // The table of function pointers, indexed by slimtune_kernel_id, that a step is given.
 void *const *kernelTable();

@@ -4,6 +4,8 @@
 // copyIn/copyOut.
 #include "slimtune/session.h"
 
+#include "kernels/cpu/convert.h"
+
 #include "slimtune/device.h"
 #include "slimtune/kernel_abi.h"
 #include "slimtune/sha256.h"
@@ -130,6 +132,18 @@ struct Session::Impl {
     return Status::ok();
   }
 
+  // Stores `count` floats into buffer `at`: as they are into f32, rounded to bf16 (to nearest,
+  // ties to even) into a bf16 frozen weight, after the same finiteness check.
+  Status storeFloats(size_t at, const float *values, int64_t count) {
+    if (buffers[at].dtype != "bf16")
+      return store(at, values, count * kFloat);
+    if (std::string problem = nonFiniteProblem(values, count); !problem.empty())
+      return Status::error("holds " + problem + "; parameters must be finite");
+    std::vector<uint16_t> bits(static_cast<size_t>(count));
+    cpu::f32ToBf16(values, bits.data(), bits.size());
+    return store(at, bits.data(), count * 2);
+  }
+
   // The other session's buffer for parameter `b` when it has the same one (name, shape).
   static void *sharedParameter(const Session *other, const StepBufferInfo &b) {
     size_t at;
@@ -144,7 +158,7 @@ struct Session::Impl {
 
   // Where a float API meets a buffer of another type or size: refused, naming both.
   Status needsFloats(const StepBufferInfo &b, int64_t count) const {
-    if (b.dtype == "f32" && count == b.bytes / kFloat)
+    if ((b.dtype == "f32" && count == b.bytes / kFloat) || (b.dtype == "bf16" && count == b.bytes / 2))
       return Status::ok();
     return fail("\"" + b.name + "\" holds " + std::to_string(b.bytes) + " bytes of " + b.dtype +
                 ", not " + std::to_string(count) + " floats");
@@ -239,16 +253,17 @@ Status Session::bindModel(const ModelSource &model) {
       inModel |= t.name == b.name;
     if (!inModel)
       continue; // adapters: initialized or bound separately
-    if (b.dtype != "f32")
+    if (b.dtype != "f32" && b.dtype != "bf16")
       return Status::error(model.path() + ": tensor \"" + b.name + "\" is " + b.dtype +
-                           " in the step; a model binds f32 parameters only");
+                           " in the step; a model binds f32 and bf16 parameters only");
     if (Status st = model.readF32(b.name, values); !st)
       return st;
-    if (static_cast<int64_t>(values.size()) * kFloat != b.bytes)
+    const int64_t elements = b.bytes / (b.dtype == "bf16" ? 2 : kFloat);
+    if (static_cast<int64_t>(values.size()) != elements)
       return Status::error(model.path() + ": tensor \"" + b.name + "\" has " +
                            std::to_string(values.size()) + " values; the step expects " +
-                           std::to_string(b.bytes / kFloat));
-    if (Status st = s.store(i, values.data(), b.bytes); !st)
+                           std::to_string(elements));
+    if (Status st = s.storeFloats(i, values.data(), elements); !st)
       return Status::error(model.path() + ": tensor \"" + b.name + "\" " + st.message());
   }
   return Status::ok();
@@ -257,10 +272,17 @@ Status Session::bindModel(const ModelSource &model) {
 Status Session::bindTensor(const std::string &name, const float *data, int64_t count) {
   // The type and count in floats (what a caller of the C API gave), then the bytes as bindBytes
   // binds them.
-  const StepBufferInfo *b = impl_->find(name);
+  size_t at = 0;
+  const StepBufferInfo *b = impl_->find(name, &at);
   if (b)
     if (Status st = impl_->needsFloats(*b, count); !st)
       return st;
+  // A bf16 frozen weight takes floats and rounds them (bindBytes would take its bits).
+  if (b && b->dtype == "bf16") {
+    if (Status st = impl_->storeFloats(at, data, count); !st)
+      return impl_->fail("\"" + name + "\" " + st.message());
+    return Status::ok();
+  }
   if (Status st = bindBytes(name, data, b ? b->bytes : 0); !st)
     return impl_->fail(st.message());
   return Status::ok();
@@ -442,6 +464,13 @@ Status Session::readTensor(const std::string &name, float *out, int64_t count) c
   }
   if (Status st = impl_->needsFloats(*b, count); !st)
     return st;
+  if (b->dtype == "bf16") { // a frozen weight kept in bf16, widened for the caller
+    std::vector<uint16_t> bits(static_cast<size_t>(count));
+    if (Status st = readBytes(name, bits.data(), b->bytes); !st)
+      return st;
+    cpu::bf16ToF32(bits.data(), out, bits.size());
+    return Status::ok();
+  }
   return readBytes(name, out, b->bytes);
 }
 

@@ -80,6 +80,11 @@ Expected<StepBufferInfo> readBuffer(const nlohmann::json &b) {
   if (info.name.empty() || !kRoles.count(info.role) || !type || numel < 0 ||
       info.bytes != numel * static_cast<int64_t>(dtypeSize(*type)))
     return Status::error("manifest buffer \"" + info.name + "\" is malformed");
+  // bf16 is how frozen weights may be kept (--precision bf16); everything else the step
+  // trains, updates or reads back is f32.
+  if (info.dtype == "bf16" && info.role != "frozen")
+    return Status::error("manifest buffer \"" + info.name + "\" (" + info.role +
+                         ") is bf16; only frozen weights may be");
   if (const std::string wanted = runtimeType(info); !wanted.empty() && info.dtype != wanted)
     return Status::error("manifest buffer \"" + info.name + "\" (" + info.role + ") is " +
                          info.dtype + "; the runtime takes it as " + wanted);
@@ -95,6 +100,8 @@ std::optional<DType> stepDType(std::string_view name) {
     return DType::I32;
   if (name == "f64")
     return DType::F64;
+  if (name == "bf16")
+    return DType::BF16;
   return std::nullopt;
 }
 

@@ -331,9 +331,18 @@ func.func @negative_linear_bias(%x: tensor<2x16x64xf32>, %w: tensor<128x64xf32>,
 
 // -----
 
-func.func @negative_linear_weight_type(%x: tensor<2x16x64xf32>, %w: tensor<128x64xbf16>) {
-  // expected-error @+1 {{'slim.linear' op expects a weight with element type 'f32', got 'bf16'}}
-  %y = slim.linear %x, %w : (tensor<2x16x64xf32>, tensor<128x64xbf16>) -> tensor<2x16x128xf32>
+// A weight may be bf16 with an f32 input (frozen weights kept in bf16); no other mix.
+func.func @negative_linear_weight_type(%x: tensor<2x16x64xf32>, %w: tensor<128x64xf16>) {
+  // expected-error @+1 {{'slim.linear' op expects a weight with element type 'f32', got 'f16'}}
+  %y = slim.linear %x, %w : (tensor<2x16x64xf32>, tensor<128x64xf16>) -> tensor<2x16x128xf32>
+  return
+}
+
+// -----
+
+func.func @negative_linear_bf16_weight_bf16_input(%x: tensor<2x16x64xf16>, %w: tensor<128x64xbf16>) {
+  // expected-error @+1 {{'slim.linear' op expects a weight with element type 'f16', got 'bf16'}}
+  %y = slim.linear %x, %w : (tensor<2x16x64xf16>, tensor<128x64xbf16>) -> tensor<2x16x128xf16>
   return
 }
 

@@ -43,6 +43,18 @@ func.func @norms(%x: tensor<2x16x64xbf16>, %g: tensor<64xbf16>, %b: tensor<64xbf
   return
 }
 
+// Frozen weights kept in bf16 (--precision bf16): an f32 input times a bf16 weight gives f32;
+// a bf16 table's rows are f32.
+// CHECK-LABEL: func.func @bf16_weights
+func.func @bf16_weights(%ids: tensor<2x16xi32>, %table: tensor<512x64xbf16>, %w: tensor<128x64xbf16>,
+                        %bias: tensor<128xf32>) -> tensor<2x16x128xf32> {
+  // CHECK: slim.embedding %{{.*}}[%{{.*}}] : tensor<512x64xbf16>, tensor<2x16xi32> -> tensor<2x16x64xf32>
+  %x = slim.embedding %table[%ids] : tensor<512x64xbf16>, tensor<2x16xi32> -> tensor<2x16x64xf32>
+  // CHECK: slim.linear %{{.*}}, %{{.*}} bias %{{.*}} : (tensor<2x16x64xf32>, tensor<128x64xbf16>, tensor<128xf32>) -> tensor<2x16x128xf32>
+  %y = slim.linear %x, %w bias %bias : (tensor<2x16x64xf32>, tensor<128x64xbf16>, tensor<128xf32>) -> tensor<2x16x128xf32>
+  return %y : tensor<2x16x128xf32>
+}
+
 // CHECK-LABEL: func.func @linear_and_lora
 func.func @linear_and_lora(%x: tensor<2x16x64xf16>, %w: tensor<128x64xf16>, %c: tensor<64x192xf16>,
                            %bias: tensor<192xf16>, %a: tensor<8x64xf16>, %b: tensor<128x8xf16>) {

@@ -3,6 +3,7 @@
 // are, and the ABI header (whose random draws the kernels' semantics name).
 #include "kernels/common/activation.h"
 #include "kernels/common/approx_activation.h"
+#include "kernels/common/bf16.h"
 #include "kernels/common/stash_codec.h"
 #include "slimtune/kernel_abi.h"
 
@@ -26,6 +27,7 @@ __global__ void perElement(float *y, double *yd, uint8_t *bytes, const float *x,
   const float q =
       common::quantizeCode(x[i], -1.0f, s.scale, common::roundingOffset(1, 7, 3, i), 255.0f);
   y[i] += common::decode(static_cast<float>(common::codeAt(bytes, i, 4)), s.step, -1.0f);
+  y[i] += common::roundToBf16(x[i]) + common::bf16BitsToF32(common::f32ToBf16Bits(y[i]));
   if (slimtune_dropout_keep(7, 3, static_cast<uint64_t>(i), 0.1f))
     common::packCode(bytes, i, 8, q);
 }

@@ -21,6 +21,7 @@
 //   cross_entropy alone is checked against its reference run in double (see there).
 //   sum_squares (double): 1e-9 relative. Quantize: see expectSameStash.
 // Failure messages name the kernel, the target, the shape and the worst element.
+#include "kernels/common/bf16.h"
 #include "kernels/common/counter_random.h"
 #include "kernels/cpu/cross_entropy_reference.h"
 #include "kernels/cpu/kernels.h"
@@ -84,6 +85,21 @@ std::vector<float> absolute(const std::vector<float> &v) {
 }
 
 std::vector<double> toDoubles(const std::vector<float> &v) { return {v.begin(), v.end()}; }
+
+// bf16 bit patterns of v, rounded to nearest even; and |b| of bf16 values (the sign bit
+// cleared: |bf16(v)| = bf16(|v|)).
+std::vector<uint16_t> toBf16(const std::vector<float> &v) {
+  std::vector<uint16_t> b(v.size());
+  for (size_t i = 0; i < v.size(); ++i)
+    b[i] = common::f32ToBf16Bits(v[i]);
+  return b;
+}
+std::vector<uint16_t> absoluteBf16(const std::vector<uint16_t> &b) {
+  std::vector<uint16_t> a(b.size());
+  for (size_t i = 0; i < b.size(); ++i)
+    a[i] = static_cast<uint16_t>(b[i] & 0x7fff);
+  return a;
+}
 
 template <typename... Parts> std::string cat(const Parts &...parts) {
   std::ostringstream out;
@@ -250,6 +266,9 @@ int64_t loraGradWork(int64_t n, int64_t in, int64_t r, float p) {
   return std::max(slimtune_cpu_lora_grad_work(n, in, r, p),
                   slimtune_cuda_lora_grad_work(n, in, r, p));
 }
+int64_t linearBf16Work(int64_t n, int64_t in) {
+  return std::max(slimtune_cpu_linear_bf16_work(n, in), slimtune_cuda_linear_bf16_work(n, in));
+}
 int64_t attentionWork(int64_t b, int64_t t, int64_t h) {
   return std::max(slimtune_cpu_attention_work(b, t, h), slimtune_cuda_attention_work(b, t, h));
 }
@@ -348,6 +367,36 @@ TEST_P(DeviceKernels, PositionEmbedding) {
     std::vector<float> ref(s.b * s.t * s.c);
     onHost<SLIMTUNE_KERNEL_POSITION_EMBEDDING>(l, ref.data(), table.data(), s.b, s.t, s.c);
     expectClose(l, "out", d.download(out, ref.size()), ref, {}, 0.0);
+  }
+}
+
+// A bf16 table widened exactly: random rows, and one row of the values a conversion could get
+// wrong (signed zeros, subnormals, the largest finite value, infinities, NaNs).
+TEST_P(DeviceKernels, EmbeddingBf16) {
+  Rng rng(40);
+  struct Shape {
+    int64_t n, c, vocab;
+  };
+  const std::vector<uint16_t> specials = {0x0000, 0x8000, 0x0001, 0x807f, 0x7f7f, 0xff7f,
+                                          0x7f80, 0xff80, 0x7fc0, 0xffc1, 0x3f80, 0x0080};
+  for (Shape s : {Shape{1, 1, 1}, Shape{37, 64, 50}, Shape{300, 777, 1000}}) {
+    const std::string l =
+        label<SLIMTUNE_KERNEL_EMBEDDING_BF16>(cat("n ", s.n, " c ", s.c, " vocab ", s.vocab));
+    std::vector<uint16_t> table = toBf16(rng.uniform(s.vocab * s.c, -3.0f, 3.0f));
+    for (size_t j = 0; j < specials.size() && j < table.size(); ++j)
+      table[j] = specials[j]; // row 0
+    std::vector<int32_t> ids = rng.ints(s.n, 0, static_cast<int32_t>(s.vocab));
+    ids[0] = 0;
+    DeviceBuffers d(device());
+    float *out = d.filled(s.n * s.c, -7.0f);
+    const uint16_t *dTable = d.upload(table);
+    const int32_t *dIds = d.upload(ids);
+    ASSERT_TRUE(d.ok());
+    onDevice<SLIMTUNE_KERNEL_EMBEDDING_BF16>(l, out, dTable, dIds, s.n, s.c, s.vocab);
+    std::vector<float> ref(s.n * s.c);
+    onHost<SLIMTUNE_KERNEL_EMBEDDING_BF16>(l, ref.data(), table.data(), ids.data(), s.n, s.c,
+                                           s.vocab);
+    expectClose(l, "out", d.download(out, ref.size()), ref, {}, 0.0); // bitwise, NaNs included
   }
 }
 
@@ -656,6 +705,52 @@ TEST_P(DeviceKernels, Linear) {
         onHost<SLIMTUNE_KERNEL_LINEAR>(l, magnitude.data(), ax.data(), aw.data(),
                                        withBias ? ab.data() : nullptr, s.n, s.in, s.out, layout);
         expectClose(l, "y", d.download(y, ref.size()), ref, toDoubles(magnitude));
+      }
+}
+
+// bf16 weights: the kernel rounds x to bf16 and sums exact products in fp32, as the reference
+// does from the same inputs, so the fp32 rule applies, with the magnitude from the reference on
+// |x|, |W|, |b| (bf16 rounding commutes with |.|). The workspace is the backends' size with
+// guard floats after it, which the kernel must leave alone. Shapes add an odd n * in (the
+// workspace's last bf16 is padding) and in = 0 (y = b).
+TEST_P(DeviceKernels, LinearBf16) {
+  Rng rng(41);
+  constexpr int64_t kGuard = 16;
+  constexpr float kGuardValue = -1234.5f;
+  for (GemmShape s : {GemmShape{1, 1, 1}, GemmShape{3, 5, 9}, GemmShape{4, 0, 5},
+                      GemmShape{33, 64, 257}, GemmShape{300, 777, 130}})
+    for (int32_t layout : {0, 1})
+      for (bool withBias : {false, true}) {
+        const std::string l = label<SLIMTUNE_KERNEL_LINEAR_BF16>(cat(
+            "n ", s.n, " in ", s.in, " out ", s.out, " layout ", layout,
+            withBias ? " bias" : " no bias"));
+        std::vector<float> x = rng.uniform(s.n * s.in, -2.0f, 2.0f), b = rng.uniform(s.out);
+        std::vector<uint16_t> w = toBf16(rng.uniform(s.in * s.out));
+        const int64_t workFloats = linearBf16Work(s.n, s.in);
+        ASSERT_GE(workFloats * 2, s.n * s.in) << l;
+        DeviceBuffers d(device());
+        float *y = d.filled(s.n * s.out, -7.0f);
+        float *work = d.filled(workFloats + kGuard, kGuardValue);
+        const float *dX = d.upload(x), *dB = withBias ? d.upload(b) : nullptr;
+        const uint16_t *dW = d.upload(w);
+        ASSERT_TRUE(d.ok());
+        onDevice<SLIMTUNE_KERNEL_LINEAR_BF16>(l, y, dX, dW, dB, reinterpret_cast<uint16_t *>(work),
+                                              s.n, s.in, s.out, layout);
+        std::vector<float> ref(s.n * s.out), magnitude(ref.size());
+        std::vector<uint16_t> hostWork(s.n * s.in + 1);
+        onHost<SLIMTUNE_KERNEL_LINEAR_BF16>(l, ref.data(), x.data(), w.data(),
+                                            withBias ? b.data() : nullptr, hostWork.data(), s.n,
+                                            s.in, s.out, layout);
+        const std::vector<float> ax = absolute(x), ab = absolute(b);
+        const std::vector<uint16_t> aw = absoluteBf16(w);
+        onHost<SLIMTUNE_KERNEL_LINEAR_BF16>(l, magnitude.data(), ax.data(), aw.data(),
+                                            withBias ? ab.data() : nullptr, hostWork.data(), s.n,
+                                            s.in, s.out, layout);
+        expectClose(l, "y", d.download(y, ref.size()), ref, toDoubles(magnitude));
+        const std::vector<float> after = d.download(work, workFloats + kGuard);
+        expectClose(l, "the floats after the workspace",
+                    std::vector<float>(after.begin() + workFloats, after.end()),
+                    std::vector<float>(kGuard, kGuardValue), {}, 0.0);
       }
 }
 
@@ -1353,6 +1448,15 @@ TEST_P(DeviceKernels, SizeZeroTouchesNothing) {
                                        f(3), 0, 16, 1e-5f);
   onDevice<SLIMTUNE_KERNEL_LINEAR>(label<SLIMTUNE_KERNEL_LINEAR>(shape), f(0), f(1), f(2), f(3), 0,
                                    4, 4, 0);
+  onDevice<SLIMTUNE_KERNEL_LINEAR_BF16>(label<SLIMTUNE_KERNEL_LINEAR_BF16>(shape), f(0), f(1),
+                                        reinterpret_cast<uint16_t *>(buffers[2]), f(3),
+                                        reinterpret_cast<uint16_t *>(buffers[4]), 0, 4, 4, 1);
+  onDevice<SLIMTUNE_KERNEL_LINEAR_BF16>(label<SLIMTUNE_KERNEL_LINEAR_BF16>("out 0"), f(0), f(1),
+                                        reinterpret_cast<uint16_t *>(buffers[2]), f(3),
+                                        reinterpret_cast<uint16_t *>(buffers[4]), 4, 4, 0, 0);
+  onDevice<SLIMTUNE_KERNEL_EMBEDDING_BF16>(label<SLIMTUNE_KERNEL_EMBEDDING_BF16>(shape), f(0),
+                                           reinterpret_cast<uint16_t *>(buffers[1]),
+                                           reinterpret_cast<int32_t *>(buffers[2]), 0, 16, 4);
   onDevice<SLIMTUNE_KERNEL_SUM_ROWS>(label<SLIMTUNE_KERNEL_SUM_ROWS>(shape), f(0), f(1), 0, 0);
   onDevice<SLIMTUNE_KERNEL_LORA>(label<SLIMTUNE_KERNEL_LORA>(shape), f(0), f(1), f(2), f(3), f(4),
                                  0, 4, 4, 2, 1.0f, 0.1f, 1, step);

@@ -60,6 +60,8 @@ const std::vector<Expected> kExpected = {
     {SLIMTUNE_KERNEL_NORMALIZE_GRAD, "normalize_grad", abiEntry<normalizeGrad>()},
     {SLIMTUNE_KERNEL_SCALE_SHIFT, "scale_shift", abiEntry<scaleShift>()},
     {SLIMTUNE_KERNEL_QUANTIZE_EMA, "quantize_ema", abiEntry<quantizeEma>()},
+    {SLIMTUNE_KERNEL_LINEAR_BF16, "linear_bf16", abiEntry<linearBf16>()},
+    {SLIMTUNE_KERNEL_EMBEDDING_BF16, "embedding_bf16", abiEntry<embeddingBf16>()},
 };
 } // namespace
 

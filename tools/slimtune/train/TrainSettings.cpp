@@ -20,7 +20,7 @@ const std::set<std::string> kMustMatch = {"doc-separator", "batch",         "seq
                                           "seed",          "val-fraction",  "pipeline",
                                           "passes",        "lr",            "schedule",
                                           "warmup-steps",  "weight-decay",  "max-grad-norm",
-                                          "pass-pipeline", "random-weights"};
+                                          "pass-pipeline", "random-weights", "precision"};
 
 // What a setting not given means: the pipeline's and the plan's own defaults, as text.
 const std::map<std::string, std::string> &defaults() {
