@@ -2,8 +2,8 @@
 // the top half of an fp32, so widening is a shift and narrowing a rounding of the low half.
 // One definition for the CPU kernels and CUDA device code, so that every backend rounds an
 // activation to the same bf16 value (linear_bf16's bf16(x)) and the CPU reference checks the
-// GPU bit for bit on the rounded inputs. The same arithmetic as the checkpoint readers'
-// cpu::f32ToBf16Reference (kernels/cpu/convert.h), which the unit test holds it to.
+// GPU bit for bit on the rounded inputs. The checkpoint readers' and writers' conversions
+// (kernels/cpu/convert.h) are these too.
 #ifndef SLIMTUNE_KERNELS_COMMON_BF16_H
 #define SLIMTUNE_KERNELS_COMMON_BF16_H
 

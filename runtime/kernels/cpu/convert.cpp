@@ -2,6 +2,8 @@
 // that use F16C (8 values per instruction) when the CPU has it.
 #include "kernels/cpu/convert.h"
 
+#include "kernels/common/bf16.h"
+
 #include <cstring>
 #include <immintrin.h>
 
@@ -69,15 +71,11 @@ uint16_t f32ToF16Reference(float f) {
 }
 
 // bfloat16 is the top half of an fp32.
-float bf16ToF32Reference(uint16_t b) { return floatOf(static_cast<uint32_t>(b) << 16); }
+// bfloat16 is defined once for every backend (kernels/common/bf16.h): the checkpoint readers
+// and writers round exactly as the bf16 kernels do.
+float bf16ToF32Reference(uint16_t b) { return common::bf16BitsToF32(b); }
 
-uint16_t f32ToBf16Reference(float f) {
-  uint32_t u = bitsOf(f);
-  if ((u & 0x7fffffff) > 0x7f800000) // NaN: truncate, and force the quiet bit
-    return static_cast<uint16_t>((u >> 16) | 0x40);
-  uint32_t roundingBias = 0x7fff + ((u >> 16) & 1);
-  return static_cast<uint16_t>((u + roundingBias) >> 16);
-}
+uint16_t f32ToBf16Reference(float f) { return common::f32ToBf16Bits(f); }
 
 //===-- Fast bulk versions ------------------------------------------------------------===//
 
