@@ -94,8 +94,13 @@ public:
                            " bytes free): " + cudaGetErrorName(e));
     }
     // Zeroed as the CPU's memory is: the plan may rely on nothing else, but checkpoints of
-    // never-written state must not hold garbage.
-    if (cudaError_t e = cudaMemset(data, 0, static_cast<size_t>(rounded)); e != cudaSuccess) {
+    // never-written state must not hold garbage. On the session's stream and waited for: a
+    // plain cudaMemset runs on the legacy default stream, which a non-blocking stream does not
+    // wait for, so it could land after the weights copied in behind it.
+    cudaError_t e = cudaMemsetAsync(data, 0, static_cast<size_t>(rounded), context_.stream);
+    if (e == cudaSuccess)
+      e = cudaStreamSynchronize(context_.stream);
+    if (e != cudaSuccess) {
       cudaFree(data);
       return Status::error(cudaText("cudaMemset", e));
     }
