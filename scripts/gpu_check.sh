@@ -11,7 +11,8 @@
 #      and the same 50 steps with bf16 frozen weights, within 1% of the fp32 curve
 #   3. the GPU benchmark: HF transformers + PEFT (bf16, sdpa) against slimtune baseline and
 #      lean (bf16 frozen weights) at SmolLM2-135M, LLaMA-1B and LLaMA-7B shapes
-#      (bench/gpu_table.py prints the table)
+#      (bench/gpu_table.py prints the table), and the linear kernels against the raw cuBLAS
+#      call (bench/bench_cuda_linear.cpp)
 # Results (the benchmark JSON files, curves/, the test report, table.md) go to $OUT, or
 # .gpu/results. Ends with one line
 # "gpu_check: N passed, N failed".
@@ -73,6 +74,14 @@ check "loss curves GPU against CPU" 30 python3 bench/compare_curves.py "$out/cur
 # products' inputs, within 1% over the run (0.01% on the tiny CPU fixtures).
 check "SmolLM2-135M, 50 steps on the GPU, bf16 weights" 120 run smollm2-b4s256-baseline-cuda-bf16 smollm2-135m smollm2 50 curves/cuda-bf16
 check "loss curves bf16 against fp32 weights" 30 python3 bench/compare_curves.py --tolerance 1e-2 "$out/curves/cuda.json" "$out/curves/cuda-bf16.json"
+
+# The linear kernels against the raw cuBLAS call they are built on.
+bench_linear() {
+  set -o pipefail
+  LD_LIBRARY_PATH="$slimtune_libs" "$pack/bin/bench-cuda-linear" | tee "$out/bench-cuda-linear.txt"
+}
+export -f bench_linear
+check "CUDA linear kernels against raw cuBLAS" 120 bench_linear
 
 # 3. The benchmark, one model at a time (each frees the GPU before the next).
 for model in smollm2-135m llama-1b llama-7b; do

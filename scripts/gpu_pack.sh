@@ -2,7 +2,8 @@
 # Prepares, on a development machine (LLVM/MLIR, nvcc; no GPU needed), everything
 # scripts/gpu_check.sh runs on a GPU machine that has nvcc, CMake, PyTorch, transformers and
 # peft but no LLVM/MLIR, in .gpu/ (git-ignored, under the device tool's 64 MiB):
-#   bin/   the CUDA kernel tests (slimtune-unit-tests) and slimtune-run-steps (runtime only)
+#   bin/   the CUDA kernel tests (slimtune-unit-tests), slimtune-run-steps (runtime only) and
+#          bench-cuda-linear (the linear kernels against the raw cuBLAS call)
 #   lib/   libslimtune_cuda.so, and the runtime's own shared libraries (oneDNN, OpenBLAS, ...)
 #          as libs.tar.xz, for a machine that lacks them
 #   steps/ compiled training steps: SmolLM2-135M at batch 4 x seq 256 (baseline) for the CPU
@@ -25,12 +26,12 @@ rm -rf "$pack"
 mkdir -p "$pack"/{bin,lib,steps,data}
 grep -qxF "/$pack/" .git/info/exclude 2>/dev/null || echo "/$pack/" >>.git/info/exclude
 
-cp "$build/bin/slimtune-unit-tests" "$build/bin/slimtune-run-steps" "$pack/bin/"
+cp "$build/bin/slimtune-unit-tests" "$build/bin/slimtune-run-steps" "$build/bin/bench-cuda-linear" "$pack/bin/"
 cp "$build/lib/libslimtune_cuda.so" "$pack/lib/"
 strip --strip-unneeded "$pack"/bin/* "$pack/lib/libslimtune_cuda.so"
 # The runtime's shared libraries other than the C and C++ runtimes every Linux has.
 libs=$(ldd "$pack"/bin/* | awk '/=> \// {print $3}' | sort -u |
-       grep -vE '/(libc|libm|libdl|librt|libpthread|libstdc\+\+|libgcc_s|ld-linux[^/]*)\.so')
+       grep -vE '/(libc|libm|libdl|librt|libpthread|libstdc\+\+|libgcc_s|ld-linux[^/]*|libcublas|libcublasLt)\.so')
 tar -chJf "$pack/lib/libs.tar.xz" --transform 's|.*/||' $libs
 
 adapter=bench/configs/lora-r16.json  # what bench/hf_peft_step.py gives PEFT
