@@ -1,0 +1,233 @@
+// Device kernels (device_kernel_test.h), linear layers and LoRA: linear, linear_bf16,
+// weight_grad, sum_rows, lora, lora_grad, merge_lora.
+#include "kernels/device_buffers.h"
+#include "kernels/device_kernel_test.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace slimtune::testing {
+namespace {
+
+//===-- Linear layers and LoRA: magnitudes from the reference on |inputs| -----------------===//
+
+struct GemmShape {
+  int64_t n, in, out;
+};
+const GemmShape kGemmShapes[] = {{1, 1, 1}, {33, 64, 257}, {300, 777, 130}};
+
+TEST_P(DeviceKernels, Linear) {
+  Rng rng(11);
+  for (GemmShape s : kGemmShapes)
+    for (int32_t layout : {0, 1})
+      for (bool withBias : {false, true}) {
+        const std::string l =
+            label<SLIMTUNE_KERNEL_LINEAR>(cat("n ", s.n, " in ", s.in, " out ", s.out, " layout ",
+                                              layout, withBias ? " bias" : " no bias"));
+        std::vector<float> x = rng.uniform(s.n * s.in), w = rng.uniform(s.in * s.out),
+                           b = rng.uniform(s.out);
+        DeviceBuffers d(device());
+        float *y = d.filled(s.n * s.out, 0.0f);
+        const float *dX = d.upload(x), *dW = d.upload(w), *dB = withBias ? d.upload(b) : nullptr;
+        ASSERT_TRUE(d.ok());
+        onDevice<SLIMTUNE_KERNEL_LINEAR>(l, y, dX, dW, dB, s.n, s.in, s.out, layout);
+        std::vector<float> ref(s.n * s.out), magnitude(ref.size());
+        onHost<SLIMTUNE_KERNEL_LINEAR>(l, ref.data(), x.data(), w.data(),
+                                       withBias ? b.data() : nullptr, s.n, s.in, s.out, layout);
+        const std::vector<float> ax = absolute(x), aw = absolute(w), ab = absolute(b);
+        onHost<SLIMTUNE_KERNEL_LINEAR>(l, magnitude.data(), ax.data(), aw.data(),
+                                       withBias ? ab.data() : nullptr, s.n, s.in, s.out, layout);
+        expectClose(l, "y", d.download(y, ref.size()), ref, toDoubles(magnitude));
+      }
+}
+
+// bf16 weights: the kernel rounds x to bf16 and sums exact products in fp32, as the reference
+// does from the same inputs, so the fp32 rule applies, with the magnitude from the reference on
+// |x|, |W|, |b| (bf16 rounding commutes with |.|). The workspace is the backends' size with
+// guard floats after it, which the kernel must leave alone. Shapes add an odd n * in (the
+// workspace's last bf16 is padding) and in = 0 (y = b).
+TEST_P(DeviceKernels, LinearBf16) {
+  Rng rng(41);
+  constexpr int64_t kGuard = 16;
+  constexpr float kGuardValue = -1234.5f;
+  for (GemmShape s : {GemmShape{1, 1, 1}, GemmShape{3, 5, 9}, GemmShape{4, 0, 5},
+                      GemmShape{33, 64, 257}, GemmShape{300, 777, 130}})
+    for (int32_t layout : {0, 1})
+      for (bool withBias : {false, true}) {
+        const std::string l = label<SLIMTUNE_KERNEL_LINEAR_BF16>(cat(
+            "n ", s.n, " in ", s.in, " out ", s.out, " layout ", layout,
+            withBias ? " bias" : " no bias"));
+        std::vector<float> x = rng.uniform(s.n * s.in, -2.0f, 2.0f), b = rng.uniform(s.out);
+        std::vector<uint16_t> w = toBf16(rng.uniform(s.in * s.out));
+        const int64_t workFloats = linearBf16Work(s.n, s.in);
+        ASSERT_GE(workFloats * 2, s.n * s.in) << l;
+        DeviceBuffers d(device());
+        float *y = d.filled(s.n * s.out, -7.0f);
+        float *work = d.filled(workFloats + kGuard, kGuardValue);
+        const float *dX = d.upload(x), *dB = withBias ? d.upload(b) : nullptr;
+        const uint16_t *dW = d.upload(w);
+        ASSERT_TRUE(d.ok());
+        onDevice<SLIMTUNE_KERNEL_LINEAR_BF16>(l, y, dX, dW, dB, reinterpret_cast<uint16_t *>(work),
+                                              s.n, s.in, s.out, layout);
+        std::vector<float> ref(s.n * s.out), magnitude(ref.size());
+        std::vector<uint16_t> hostWork(s.n * s.in + 1);
+        onHost<SLIMTUNE_KERNEL_LINEAR_BF16>(l, ref.data(), x.data(), w.data(),
+                                            withBias ? b.data() : nullptr, hostWork.data(), s.n,
+                                            s.in, s.out, layout);
+        const std::vector<float> ax = absolute(x), ab = absolute(b);
+        const std::vector<uint16_t> aw = absoluteBf16(w);
+        onHost<SLIMTUNE_KERNEL_LINEAR_BF16>(l, magnitude.data(), ax.data(), aw.data(),
+                                            withBias ? ab.data() : nullptr, hostWork.data(), s.n,
+                                            s.in, s.out, layout);
+        expectClose(l, "y", d.download(y, ref.size()), ref, toDoubles(magnitude));
+        const std::vector<float> after = d.download(work, workFloats + kGuard);
+        expectClose(l, "the floats after the workspace",
+                    std::vector<float>(after.begin() + workFloats, after.end()),
+                    std::vector<float>(kGuard, kGuardValue), {}, 0.0);
+      }
+}
+
+TEST_P(DeviceKernels, WeightGrad) {
+  Rng rng(12);
+  for (GemmShape s : kGemmShapes)
+    for (int32_t layout : {0, 1}) {
+      const std::string l = label<SLIMTUNE_KERNEL_WEIGHT_GRAD>(
+          cat("n ", s.n, " in ", s.in, " out ", s.out, " layout ", layout));
+      std::vector<float> dy = rng.uniform(s.n * s.out), x = rng.uniform(s.n * s.in);
+      DeviceBuffers d(device());
+      float *dw = d.filled(s.in * s.out, 3.0f);
+      const float *dDy = d.upload(dy), *dX = d.upload(x);
+      ASSERT_TRUE(d.ok());
+      onDevice<SLIMTUNE_KERNEL_WEIGHT_GRAD>(l, dw, dDy, dX, s.n, s.in, s.out, layout);
+      std::vector<float> ref(s.in * s.out), magnitude(ref.size());
+      onHost<SLIMTUNE_KERNEL_WEIGHT_GRAD>(l, ref.data(), dy.data(), x.data(), s.n, s.in, s.out,
+                                          layout);
+      const std::vector<float> ady = absolute(dy), ax = absolute(x);
+      onHost<SLIMTUNE_KERNEL_WEIGHT_GRAD>(l, magnitude.data(), ady.data(), ax.data(), s.n, s.in,
+                                          s.out, layout);
+      expectClose(l, "dw", d.download(dw, ref.size()), ref, toDoubles(magnitude));
+    }
+}
+
+TEST_P(DeviceKernels, SumRows) {
+  Rng rng(13);
+  for (RowShape s : {RowShape{1, 1}, RowShape{1000, 3}, RowShape{300, 777}}) {
+    const std::string l = label<SLIMTUNE_KERNEL_SUM_ROWS>(cat("n ", s.n, " c ", s.c));
+    std::vector<float> dy = rng.uniform(s.n * s.c);
+    DeviceBuffers d(device());
+    float *db = d.filled(s.c, 3.0f);
+    const float *dDy = d.upload(dy);
+    ASSERT_TRUE(d.ok());
+    onDevice<SLIMTUNE_KERNEL_SUM_ROWS>(l, db, dDy, s.n, s.c);
+    std::vector<float> ref(s.c), magnitude(s.c);
+    onHost<SLIMTUNE_KERNEL_SUM_ROWS>(l, ref.data(), dy.data(), s.n, s.c);
+    const std::vector<float> ady = absolute(dy);
+    onHost<SLIMTUNE_KERNEL_SUM_ROWS>(l, magnitude.data(), ady.data(), s.n, s.c);
+    expectClose(l, "db", d.download(db, ref.size()), ref, toDoubles(magnitude));
+  }
+}
+
+struct LoraShape {
+  int64_t n, in, out, r;
+};
+const LoraShape kLoraShapes[] = {{1, 1, 1, 1}, {33, 64, 96, 16}, {300, 777, 257, 8}};
+
+// lora on |x|, |a|, |b| with the same dropout mask (seed and step) bounds the terms of every
+// output: the magnitudes.
+TEST_P(DeviceKernels, Lora) {
+  Rng rng(14);
+  for (LoraShape s : kLoraShapes)
+    for (float p : {0.0f, 0.1f}) {
+      const std::string l = label<SLIMTUNE_KERNEL_LORA>(
+          cat("n ", s.n, " in ", s.in, " out ", s.out, " r ", s.r, " p ", p));
+      std::vector<float> x = rng.uniform(s.n * s.in), a = rng.uniform(s.r * s.in),
+                         b = rng.uniform(s.out * s.r);
+      const float scale = 2.0f;
+      const int64_t seed = 1234;
+      const int32_t step = 5;
+      const int64_t work = loraWork(s.n, s.in, s.r, p);
+      DeviceBuffers d(device());
+      float *y = d.filled(s.n * s.out, 3.0f), *dWork = d.filled(work, 0.0f);
+      const float *dX = d.upload(x), *dA = d.upload(a), *dB = d.upload(b);
+      const int32_t *dStep = d.upload(std::vector<int32_t>{step});
+      ASSERT_TRUE(d.ok());
+      onDevice<SLIMTUNE_KERNEL_LORA>(l, y, dX, dA, dB, dWork, s.n, s.in, s.out, s.r, scale, p, seed,
+                                     dStep);
+      std::vector<float> ref(s.n * s.out), magnitude(ref.size()), hostWork(work);
+      onHost<SLIMTUNE_KERNEL_LORA>(l, ref.data(), x.data(), a.data(), b.data(), hostWork.data(),
+                                   s.n, s.in, s.out, s.r, scale, p, seed, &step);
+      const std::vector<float> ax = absolute(x), aa = absolute(a), ab = absolute(b);
+      onHost<SLIMTUNE_KERNEL_LORA>(l, magnitude.data(), ax.data(), aa.data(), ab.data(),
+                                   hostWork.data(), s.n, s.in, s.out, s.r, scale, p, seed, &step);
+      expectClose(l, "y", d.download(y, ref.size()), ref, toDoubles(magnitude));
+    }
+}
+
+TEST_P(DeviceKernels, LoraGrad) {
+  Rng rng(15);
+  for (LoraShape s : kLoraShapes)
+    for (float p : {0.0f, 0.1f}) {
+      const std::string l = label<SLIMTUNE_KERNEL_LORA_GRAD>(
+          cat("n ", s.n, " in ", s.in, " out ", s.out, " r ", s.r, " p ", p));
+      std::vector<float> dy = rng.uniform(s.n * s.out), x = rng.uniform(s.n * s.in),
+                         a = rng.uniform(s.r * s.in), b = rng.uniform(s.out * s.r);
+      const float scale = 0.5f;
+      const int64_t seed = 99;
+      const int32_t step = 12;
+      const int64_t work = loraGradWork(s.n, s.in, s.r, p);
+      DeviceBuffers d(device());
+      float *dx = d.filled(s.n * s.in, 3.0f), *da = d.filled(s.r * s.in, 3.0f),
+            *db = d.filled(s.out * s.r, 3.0f), *dWork = d.filled(work, 0.0f);
+      const float *dDy = d.upload(dy), *dX = d.upload(x), *dA = d.upload(a), *dB = d.upload(b);
+      const int32_t *dStep = d.upload(std::vector<int32_t>{step});
+      ASSERT_TRUE(d.ok());
+      onDevice<SLIMTUNE_KERNEL_LORA_GRAD>(l, dx, da, db, dDy, dX, dA, dB, dWork, s.n, s.in, s.out,
+                                          s.r, scale, p, seed, dStep);
+      std::vector<float> dxRef(s.n * s.in), daRef(s.r * s.in), dbRef(s.out * s.r), hostWork(work);
+      onHost<SLIMTUNE_KERNEL_LORA_GRAD>(l, dxRef.data(), daRef.data(), dbRef.data(), dy.data(),
+                                        x.data(), a.data(), b.data(), hostWork.data(), s.n, s.in,
+                                        s.out, s.r, scale, p, seed, &step);
+      std::vector<float> dxMag(dxRef.size()), daMag(daRef.size()), dbMag(dbRef.size());
+      const std::vector<float> ady = absolute(dy), ax = absolute(x), aa = absolute(a),
+                               ab = absolute(b);
+      onHost<SLIMTUNE_KERNEL_LORA_GRAD>(l, dxMag.data(), daMag.data(), dbMag.data(), ady.data(),
+                                        ax.data(), aa.data(), ab.data(), hostWork.data(), s.n, s.in,
+                                        s.out, s.r, scale, p, seed, &step);
+      expectClose(l, "dx", d.download(dx, dxRef.size()), dxRef, toDoubles(dxMag));
+      expectClose(l, "da", d.download(da, daRef.size()), daRef, toDoubles(daMag));
+      expectClose(l, "db", d.download(db, dbRef.size()), dbRef, toDoubles(dbMag));
+    }
+}
+
+// w2 = w + scale B A (or its transpose); w2 may alias w.
+TEST_P(DeviceKernels, MergeLora) {
+  Rng rng(16);
+  for (LoraShape s : {LoraShape{0, 1, 1, 1}, LoraShape{0, 64, 257, 16}, LoraShape{0, 777, 300, 8}})
+    for (int32_t layout : {0, 1})
+      for (bool alias : {false, true}) {
+        const std::string l = label<SLIMTUNE_KERNEL_MERGE_LORA>(
+            cat("in ", s.in, " out ", s.out, " r ", s.r, " layout ", layout, alias ? " w2=w" : ""));
+        std::vector<float> w = rng.uniform(s.in * s.out), a = rng.uniform(s.r * s.in),
+                           b = rng.uniform(s.out * s.r);
+        const float scale = 1.5f;
+        DeviceBuffers d(device());
+        float *dW = d.upload(w);
+        float *w2 = alias ? dW : d.filled(w.size(), 3.0f);
+        const float *dA = d.upload(a), *dB = d.upload(b);
+        ASSERT_TRUE(d.ok());
+        onDevice<SLIMTUNE_KERNEL_MERGE_LORA>(l, w2, dW, dA, dB, s.in, s.out, s.r, scale, layout);
+        std::vector<float> ref(w.size()), magnitude(w.size());
+        onHost<SLIMTUNE_KERNEL_MERGE_LORA>(l, ref.data(), w.data(), a.data(), b.data(), s.in, s.out,
+                                           s.r, scale, layout);
+        const std::vector<float> aw = absolute(w), aa = absolute(a), ab = absolute(b);
+        onHost<SLIMTUNE_KERNEL_MERGE_LORA>(l, magnitude.data(), aw.data(), aa.data(), ab.data(),
+                                           s.in, s.out, s.r, scale, layout);
+        expectClose(l, "w2", d.download(w2, ref.size()), ref, toDoubles(magnitude));
+      }
+}
+
+} // namespace
+} // namespace slimtune::testing
