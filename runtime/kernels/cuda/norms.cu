@@ -187,61 +187,50 @@ __global__ void scaleShiftKernel(float *y, const float *x, const float *scale, c
       y[row * c + j] = affine(x[row * c + j], scale, shift, j);
 }
 
+// A row kernel on the session's stream, one block per row of kRowThreads (grid-stride over
+// rows): nothing for an empty tensor, else the launch's status under `name`.
+template <typename... Params, typename... Args>
+int32_t launchRows(void *context, const char *name, int64_t n, int64_t c,
+                   void (*kernel)(Params...), Args... args) {
+  Context &ctx = contextOf(context);
+  if (n <= 0 || c <= 0)
+    return SLIMTUNE_KERNEL_OK;
+  kernel<<<rowBlocks(n), kRowThreads, 0, ctx.stream>>>(args...);
+  return launchStatus(ctx, name);
+}
+
 } // namespace
 
 int32_t rmsNorm(void *context, float *y, const float *x, const float *scale, int64_t n, int64_t c,
                 float eps) {
-  Context &ctx = contextOf(context);
-  if (n <= 0 || c <= 0)
-    return SLIMTUNE_KERNEL_OK;
-  rmsNormKernel<<<rowBlocks(n), kRowThreads, 0, ctx.stream>>>(y, x, scale, n, c, eps);
-  return launchStatus(ctx, "rms_norm");
+  return launchRows(context, "rms_norm", n, c, rmsNormKernel, y, x, scale, n, c, eps);
 }
 
 int32_t rmsNormGrad(void *context, float *dx, const float *dy, const float *x, const float *scale,
                     int64_t n, int64_t c, float eps) {
-  Context &ctx = contextOf(context);
-  if (n <= 0 || c <= 0)
-    return SLIMTUNE_KERNEL_OK;
-  rmsNormGradKernel<<<rowBlocks(n), kRowThreads, 0, ctx.stream>>>(dx, dy, x, scale, n, c, eps);
-  return launchStatus(ctx, "rms_norm_grad");
+  return launchRows(context, "rms_norm_grad", n, c, rmsNormGradKernel, dx, dy, x, scale, n, c, eps);
 }
 
 int32_t layerNorm(void *context, float *y, const float *x, const float *scale, const float *shift,
                   int64_t n, int64_t c, float eps) {
-  Context &ctx = contextOf(context);
-  if (n <= 0 || c <= 0)
-    return SLIMTUNE_KERNEL_OK;
-  layerNormKernel<<<rowBlocks(n), kRowThreads, 0, ctx.stream>>>(y, x, scale, shift, n, c, eps);
-  return launchStatus(ctx, "layer_norm");
+  return launchRows(context, "layer_norm", n, c, layerNormKernel, y, x, scale, shift, n, c, eps);
 }
 
 int32_t layerNormGrad(void *context, float *dx, const float *dy, const float *x, const float *scale,
                       int64_t n, int64_t c, float eps) {
-  Context &ctx = contextOf(context);
-  if (n <= 0 || c <= 0)
-    return SLIMTUNE_KERNEL_OK;
-  layerNormGradKernel<<<rowBlocks(n), kRowThreads, 0, ctx.stream>>>(dx, dy, x, scale, n, c, eps);
-  return launchStatus(ctx, "layer_norm_grad");
+  return launchRows(context, "layer_norm_grad", n, c, layerNormGradKernel, dx, dy, x, scale, n, c,
+                    eps);
 }
 
 int32_t normalize(void *context, float *z, float *rstd, const float *x, int64_t n, int64_t c,
                   float eps, int32_t kind) {
-  Context &ctx = contextOf(context);
-  if (n <= 0 || c <= 0)
-    return SLIMTUNE_KERNEL_OK;
-  normalizeKernel<<<rowBlocks(n), kRowThreads, 0, ctx.stream>>>(z, rstd, x, n, c, eps, kind == 1);
-  return launchStatus(ctx, "normalize");
+  return launchRows(context, "normalize", n, c, normalizeKernel, z, rstd, x, n, c, eps, kind == 1);
 }
 
 int32_t normalizeGrad(void *context, float *dx, const float *dz, const float *z, const float *rstd,
                       int64_t n, int64_t c, int32_t kind) {
-  Context &ctx = contextOf(context);
-  if (n <= 0 || c <= 0)
-    return SLIMTUNE_KERNEL_OK;
-  normalizeGradKernel<<<rowBlocks(n), kRowThreads, 0, ctx.stream>>>(dx, dz, z, rstd, n, c,
-                                                                    kind == 1);
-  return launchStatus(ctx, "normalize_grad");
+  return launchRows(context, "normalize_grad", n, c, normalizeGradKernel, dx, dz, z, rstd, n, c,
+                    kind == 1);
 }
 
 int32_t scaleShift(void *context, float *y, const float *x, const float *scale, const float *shift,
