@@ -17,7 +17,11 @@ Corpora come from Debian packages' documentation (scripts/fetch_corpora.sh): for
 A full run (3 pipelines x 3 seeds x 3 corpora x 100 + 300 steps) takes hours on two cores: it
 is a benchmark, run by hand (not in the test command); results go to --out as JSON and a table.
 
-Usage: bench/fidelity.py [--pipelines baseline,exact,lean] [--seeds 3,4,5]
+A candidate policy is compared as a variant: --variant NAME=PASSES runs the passes before the
+optimizer as given (e.g. "slim-share-norm-stash,slim-autodiff,slim-compress-stashes{group=8}"),
+then slim-optimizer with the protocol's settings and slim-plan-memory; NAME joins the pipelines.
+
+Usage: bench/fidelity.py [--pipelines baseline,exact,lean] [--variant NAME=PASSES]... [--seeds 3,4,5]
          [--corpora fortunes,debian-faq,gnu-standards] [--steps 100,300] [--batch 4] [--seq 128]
          [--lr 1e-3] [--warmup 10] [--model PATH] [--slimtune build/bin/slimtune] [--out DIR]
 """
@@ -78,8 +82,15 @@ def train(args, model, name, corpus, pipeline, seed, steps, work):
     command = [args.slimtune, "train", "--model", model, "--adapter", os.path.join(work, "adapter_config.json"),
                "--data", corpus, "--doc-separator", "%", "--val-fraction", "0.05", "--eval-batches", "0",
                "--seed", str(seed), "--steps", str(steps), "--batch", str(args.batch), "--seq", str(args.seq),
-               "--lr", str(args.lr), "--schedule", "cosine", "--warmup-steps", str(min(args.warmup, steps - 1)),
-               "--pipeline", pipeline, "--log", log]
+               "--log", log]
+    warmup = min(args.warmup, steps - 1)
+    if pipeline in args.variants:
+        optimizer = f"slim-optimizer{{lr={args.lr} schedule=cosine warmup-steps={warmup} total-steps={steps}}}"
+        command += ["--pass-pipeline",
+                    f"builtin.module(func.func({args.variants[pipeline]},{optimizer},slim-plan-memory))"]
+    else:
+        command += ["--lr", str(args.lr), "--schedule", "cosine", "--warmup-steps", str(warmup),
+                    "--pipeline", pipeline]
     if os.path.exists(log):
         os.remove(log)
     # OpenBLAS at full speed (the machines' Haswell setting halves it).
@@ -94,6 +105,8 @@ def train(args, model, name, corpus, pipeline, seed, steps, work):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pipelines", default="baseline,exact,lean")
+    parser.add_argument("--variant", action="append", default=[],
+                        help="NAME=PASSES: the passes before the optimizer, as a pipeline of its own")
     parser.add_argument("--seeds", default="3,4,5")
     parser.add_argument("--corpora", default="fortunes,debian-faq,gnu-standards")
     parser.add_argument("--steps", default="100,300")
@@ -105,7 +118,13 @@ def main():
     parser.add_argument("--slimtune", default=os.path.join(ROOT, "build", "bin", "slimtune"))
     parser.add_argument("--out", default=os.path.join(ROOT, "build", "fidelity"))
     args = parser.parse_args()
-    pipelines = args.pipelines.split(",")
+    args.variants = {}
+    for item in args.variant:
+        name, _, passes = item.partition("=")
+        if not name or not passes:
+            fail(f"--variant takes NAME=PASSES, got '{item}'")
+        args.variants[name] = passes
+    pipelines = args.pipelines.split(",") + [n for n in args.variants if n not in args.pipelines.split(",")]
     if pipelines[0] != "baseline":
         pipelines = ["baseline"] + [p for p in pipelines if p != "baseline"]
     seeds = [int(s) for s in args.seeds.split(",")]

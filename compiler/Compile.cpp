@@ -14,7 +14,44 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <vector>
+
 namespace slimtune {
+
+namespace {
+// Where a pipeline's brackets or quotes do not balance ("" when they do). MLIR 19's option
+// list parser never returns on an unclosed '(', '[' or quote inside a list option (e.g.
+// producers=a[b, even producers='a(b'), so such text is refused before it gets there;
+// brackets count inside quotes too.
+std::string unbalanced(llvm::StringRef text) {
+  std::string open;
+  std::vector<size_t> at;
+  size_t quotes[2] = {0, 0}, lastQuote[2] = {0, 0};
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '"' || c == '\'') {
+      ++quotes[c == '"'];
+      lastQuote[c == '"'] = i;
+    } else if (c == '(' || c == '[' || c == '{') {
+      open += c;
+      at.push_back(i);
+    } else if (c == ')' || c == ']' || c == '}') {
+      const char expected = open.empty() ? 0 : open.back() == '(' ? ')' : open.back() == '[' ? ']' : '}';
+      if (c != expected)
+        return std::string("unexpected '") + c + "' at column " + std::to_string(i + 1);
+      open.pop_back();
+      at.pop_back();
+    }
+  }
+  for (int q = 0; q < 2; ++q)
+    if (quotes[q] % 2)
+      return std::string("unclosed ") + (q ? '"' : '\'') + " at column " +
+             std::to_string(lastQuote[q] + 1);
+  if (!open.empty())
+    return std::string("unclosed '") + open.back() + "' at column " + std::to_string(at.back() + 1);
+  return "";
+}
+} // namespace
 
 bool parsePipeline(const CompileOptions &options, mlir::PassManager &pm, std::string &error) {
   std::string parseErrors;
@@ -28,6 +65,11 @@ bool parsePipeline(const CompileOptions &options, mlir::PassManager &pm, std::st
   else
     text = options.pipeline, what = "pipeline";
   // pm is anchored on the module already: "builtin.module(X)" adds X to it.
+  if (std::string problem = unbalanced(options.passes.empty() ? text : options.passes);
+      !problem.empty()) {
+    error = "invalid " + what + " \"" + (options.passes.empty() ? text : options.passes) + "\": " + problem;
+    return false;
+  }
   llvm::StringRef body(text);
   body = body.trim();
   if (body.consume_front("builtin.module(") && !body.consume_back(")"))

@@ -51,8 +51,16 @@ void buildTrainingPipeline(mlir::OpPassManager &pm, const TrainingPipelineOption
   // The backward next: later passes rewrite its stashes.
   func.addPass(mlir::slim::createSlimAutodiff());
   if (savings == Savings::Approximate) {
-    // Flags first: the stashes they replace are then not compressed for nothing.
-    func.addPass(mlir::slim::createSlimApproxActivationGrad());
+    // The lean policy (docs/techniques.md#the-lean-policy), chosen by the fidelity protocol
+    // and `slimtune fidelity`: every float stash as 8-bit codes, the attention's q and k
+    // (RoPE's outputs, where an error is multiplied into every logit) in groups of 8, the
+    // rest in groups of 64. No Approx-BP: its 2-bit SiLU derivative is off by half at
+    // pre-activations near 0, where most of them are, and it cost validation loss.
+    const std::vector<std::string> ropeSites = {"*:rope"}; // the options only refer to it
+    mlir::slim::SlimCompressStashesOptions queryKey;
+    queryKey.group = 8;
+    queryKey.sites = ropeSites;
+    func.addPass(mlir::slim::createSlimCompressStashes(queryKey));
     func.addPass(mlir::slim::createSlimCompressStashes());
   }
   func.addPass(mlir::slim::createSlimOptimizer(optimizerOptions(options)));
@@ -86,7 +94,8 @@ void registerPipelines() {
       });
   mlir::PassPipelineRegistration<TrainingPipelineOptions>(
       "lean",
-      "exact plus the approximate techniques: slim-approx-activation-grad, slim-compress-stashes",
+      "exact plus 8-bit stashes: slim-compress-stashes{group=8 sites=*:rope} (the attention's "
+      "q and k), then slim-compress-stashes (the rest, groups of 64)",
       [](mlir::OpPassManager &pm, const TrainingPipelineOptions &options) {
         buildTrainingPipeline(pm, options, Savings::Approximate);
       });

@@ -11,6 +11,7 @@
 //===-------------------------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
+#include "passes/StashSites.h"
 
 #include "llvm/ADT/DenseMap.h"
 
@@ -26,7 +27,12 @@ namespace {
 
 struct ApproxActivationGradPass
     : public mlir::slim::impl::SlimApproxActivationGradBase<ApproxActivationGradPass> {
+  using SlimApproxActivationGradBase::SlimApproxActivationGradBase;
+
   void runOnOperation() override {
+    auto chosenSites = SitePatterns::parse(sites, getOperation(), "slim-approx-activation-grad");
+    if (failed(chosenSites))
+      return signalPassFailure();
     SmallVector<Operation *> grads;
     getOperation().walk([&](Operation *op) {
       if (isa<SiluGradOp, GeluGradOp>(op))
@@ -45,7 +51,8 @@ struct ApproxActivationGradPass
       byStash[stash].push_back(op);
     }
     for (auto &[stash, ops] : byStash)
-      rewrite(stash, ops);
+      if (chosenSites->matches(stash))
+        rewrite(stash, ops);
   }
 
   static ApproxActivation kindOf(Operation *grad) {

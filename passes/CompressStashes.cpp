@@ -19,6 +19,7 @@
 //===-------------------------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
+#include "passes/StashSites.h"
 
 namespace mlir::slim {
 #define GEN_PASS_DEF_SLIMCOMPRESSSTASHES
@@ -54,6 +55,9 @@ struct CompressStashesPass
                          << "' is not an op (e.g. slim.silu)";
         return signalPassFailure();
       }
+    auto chosenSites = SitePatterns::parse(sites, func, "slim-compress-stashes");
+    if (failed(chosenSites))
+      return signalPassFailure();
     auto encoding = QuantEncodingAttr::getChecked(
         [&] { return func.emitError() << "slim-compress-stashes: "; }, func.getContext(),
         static_cast<unsigned>(bits), static_cast<int64_t>(group), *roundingMode, *rangeMode,
@@ -64,13 +68,14 @@ struct CompressStashesPass
     func.walk([&](StashOp stash) {
       auto type = stash.getInput().getType();
       if (stash.getEncodingAttr() || !type.getElementType().isF32() || !type.hasStaticShape() ||
-          stash.getStoredBytes() < static_cast<int64_t>(minBytes) || !chosenProducer(stash))
+          stash.getStoredBytes() < static_cast<int64_t>(minBytes) || !chosenProducer(stash) ||
+          !chosenSites->matches(stash))
         return;
       if (type.getRank() == 0)
         return; // a scalar: nothing to group
       stash.setEncodingAttr(encoding);
       if (*rangeMode == QuantRange::ema)
-        stash.getRangeStateMutable().assign(addRangeState(func, stash, type, sites++));
+        stash.getRangeStateMutable().assign(addRangeState(func, stash, type, rangeStates++));
     });
   }
 
@@ -100,7 +105,7 @@ struct CompressStashesPass
     return func.getArgument(index);
   }
 
-  int64_t sites = 0;
+  int64_t rangeStates = 0;
 };
 
 } // namespace

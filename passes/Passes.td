@@ -195,7 +195,10 @@ def SlimCompressStashes : Pass<"slim-compress-stashes", "::mlir::func::FuncOp"> 
     Qualify: float stashes of rank >= 1 and at least `min-bytes`, not already encoded
     (Approx-BP's flags are integers and stay), and, when `producers` lists ops, only values
     one of them produced (Mesa's choice of sites, e.g.
-    `producers=slim.gelu,slim.attention_with_lse`). Others are left exact.
+    `producers=slim.gelu,slim.attention_with_lse`), and, when `sites` lists glob
+    patterns, only stashes whose site matches one (`slim.stash`'s getSite(): the producing
+    op's location name and kind, e.g. `model.layers.*.self_attn.attention:attention_with_lse.0`).
+    Others are left exact.
 
     Approximate: with nearest rounding each value is off by at most half a step,
     (max − min)/(2·(2^bits − 1)) of its group.
@@ -226,6 +229,9 @@ def SlimCompressStashes : Pass<"slim-compress-stashes", "::mlir::func::FuncOp"> 
     ListOption<"producers", "producers", "std::string",
                "Only stashes of values these ops produce, e.g. slim.silu,slim.mul (default: "
                "any op)">,
+    ListOption<"sites", "sites", "std::string",
+               "Only stashes whose site (e.g. model.layers.0.mlp:mul) matches one of these "
+               "glob patterns (default: every site)">,
   ];
 }
 
@@ -261,7 +267,16 @@ def SlimApproxActivationGrad : Pass<"slim-approx-activation-grad", "::mlir::func
     %f2 = slim.unstash %hf : !slim.stash<tensor<1024xi8>>
     %dx = slim.activation_grad_from_flags %dy, %f2 kind resilu2 : (tensor<2x16x128xf32>, tensor<1024xi8>) -> tensor<2x16x128xf32>
     ```
+
+    `sites` limits it to the activations whose input's stash site matches one of the glob
+    patterns (the site of a stash: `slim.stash`'s getSite(), e.g.
+    `model.layers.*.mlp.gate_proj:add`).
   }];
+  let options = [
+    ListOption<"sites", "sites", "std::string",
+               "Only activations whose input's stash site matches one of these glob patterns "
+               "(default: every site)">,
+  ];
 }
 
 def SlimShareNormStash : Pass<"slim-share-norm-stash", "::mlir::func::FuncOp"> {

@@ -95,6 +95,47 @@ int64_t StashOp::getStoredBytes() {
          static_cast<int64_t>((type.getElementTypeBitWidth() + 7) / 8);
 }
 
+namespace {
+// The name a location gives an op: a NameLoc's (possibly under a CallSiteLoc or FusedLoc).
+std::string locationName(Location loc) {
+  if (auto name = dyn_cast<NameLoc>(loc))
+    return name.getName().str();
+  if (auto call = dyn_cast<CallSiteLoc>(loc))
+    return locationName(call.getCallee());
+  if (auto fused = dyn_cast<FusedLoc>(loc))
+    for (Location inner : fused.getLocations())
+      if (std::string name = locationName(inner); !name.empty())
+        return name;
+  return "";
+}
+} // namespace
+
+std::string StashOp::getSite() {
+  Value kept = getInput();
+  // Approx-BP's flags stand for the activation input they were computed from.
+  if (auto flags = kept.getDefiningOp<ActivationFlagsOp>())
+    kept = flags.getInput();
+  Operation *producer = kept.getDefiningOp();
+  if (!producer)
+    return "arg" + std::to_string(cast<BlockArgument>(kept).getArgNumber());
+  std::string kind = producer->getName().stripDialect().str();
+  std::string site = locationName(producer->getLoc());
+  if (site.empty()) {
+    // The ordinal among ops of its kind: stable while passes add ops of other kinds.
+    int64_t ordinal = 0;
+    for (Operation &op : *producer->getBlock()) {
+      if (&op == producer)
+        break;
+      ordinal += op.getName() == producer->getName();
+    }
+    site = "#" + std::to_string(ordinal);
+  }
+  site += ":" + kind;
+  if (producer->getNumResults() > 1)
+    site += "." + std::to_string(cast<OpResult>(kept).getResultNumber());
+  return site;
+}
+
 //===-------------------------------------------------------------------------------------===//
 // Folders
 //===-------------------------------------------------------------------------------------===//

@@ -465,6 +465,13 @@ def Slim_StashOp : Slim_Op<"stash", [
   let extraClassDeclaration = [{
     /// Bytes held from this stash to its last unstash, under its encoding.
     int64_t getStoredBytes();
+    /// The stash's site: which forward value it keeps, named after the op that produced it
+    /// (its location's name, e.g. "model.layers.3.mlp.gate_proj:add", or else the ordinal
+    /// among ops of its kind, "#12:add"), with a result number for ops of several results. The stash of
+    /// Approx-BP's flags is named after the activation input they encode, so a site keeps
+    /// its name through slim-approx-activation-grad. Pass options (`sites=`) select by it;
+    /// `slimtune fidelity` reports by it.
+    std::string getSite();
   }];
 }
 

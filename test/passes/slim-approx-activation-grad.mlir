@@ -2,6 +2,7 @@
 // flags and the backward reads them; left exact (with a remark) where the input is also kept
 // for something else or is not read through a stash.
 // RUN: slimtune-opt %s -split-input-file -verify-diagnostics --slim-approx-activation-grad | FileCheck %s
+// RUN: slimtune-opt %s -split-input-file --slim-approx-activation-grad="sites=*layers.1.mlp.gate_proj:add" 2>/dev/null | FileCheck %s --check-prefix=SITES
 
 // CHECK-LABEL: func.func @silu
 // CHECK: %[[A:.*]] = slim.add
@@ -62,4 +63,27 @@ func.func @not_stashed(%x: tensor<4x8xf32>, %dy: tensor<4x8xf32>) -> tensor<4x8x
   // expected-remark @+1 {{slim-approx-activation-grad: left exact: its input is not read through a stash}}
   %dx = slim.silu_grad %dy, %x : tensor<4x8xf32>
   return %dx : tensor<4x8xf32>
+}
+
+// -----
+
+// `sites`: only activations whose input's stash site matches (here layer 1's); layer 0's
+// keeps its input. The flags' stash is named after that input, as the input's was.
+// SITES-LABEL: func.func @sites
+// SITES: slim.stash %{{.*}} : tensor<2x8x16xf32>
+// SITES: slim.activation_flags
+// SITES: slim.silu_grad
+// SITES: slim.activation_grad_from_flags
+func.func @sites(%x: tensor<2x8x16xf32>, %dy: tensor<2x8x16xf32>) -> (tensor<2x8x16xf32>, tensor<2x8x16xf32>, tensor<2x8x16xf32>, tensor<2x8x16xf32>) {
+  %a = slim.add %x, %x : tensor<2x8x16xf32> loc("model.layers.0.mlp.gate_proj")
+  %ha = slim.stash %a : tensor<2x8x16xf32>
+  %ya = slim.silu %a : tensor<2x8x16xf32>
+  %b = slim.add %x, %dy : tensor<2x8x16xf32> loc("model.layers.1.mlp.gate_proj")
+  %hb = slim.stash %b : tensor<2x8x16xf32>
+  %yb = slim.silu %b : tensor<2x8x16xf32>
+  %ua = slim.unstash %ha : !slim.stash<tensor<2x8x16xf32>>
+  %dxa = slim.silu_grad %dy, %ua : tensor<2x8x16xf32>
+  %ub = slim.unstash %hb : !slim.stash<tensor<2x8x16xf32>>
+  %dxb = slim.silu_grad %dy, %ub : tensor<2x8x16xf32>
+  return %ya, %yb, %dxa, %dxb : tensor<2x8x16xf32>, tensor<2x8x16xf32>, tensor<2x8x16xf32>, tensor<2x8x16xf32>
 }

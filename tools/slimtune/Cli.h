@@ -102,11 +102,13 @@ extern llvm::cl::SubCommand inspectCommand;
 extern llvm::cl::SubCommand compileCommand;
 extern llvm::cl::SubCommand trainCommand;
 extern llvm::cl::SubCommand exportCommand;
+extern llvm::cl::SubCommand fidelityCommand;
 int runImport();
 int runInspect();
 int runCompile();
 int runTrain();
 int runExport();
+int runFidelity();
 
 } // namespace slimtune::cli
 

@@ -1,6 +1,6 @@
 //===- main.cpp - the slimtune command ----------------------------------------------------===//
 //
-// slimtune import | inspect | compile | train | export. Bad arguments give
+// slimtune import | inspect | compile | train | export | fidelity. Bad arguments give
 // one line "slimtune: error: ..." and exit status 1.
 //
 //===-------------------------------------------------------------------------------------===//
@@ -52,5 +52,8 @@ int main(int argc, char **argv) {
     return runTrain();
   if (exportCommand)
     return runExport();
-  return fail("no command given (import, inspect, compile, train, export); see slimtune --help");
+  if (fidelityCommand)
+    return runFidelity();
+  return fail("no command given (import, inspect, compile, train, export, fidelity); see slimtune "
+              "--help");
 }

@@ -47,6 +47,9 @@ Expected<CheckpointContents> verifyCheckpoint(const std::string &folder);
 // same shape, and the checkpoint must hold nothing the session lacks. The session's base
 // model must be bound first and be the one the checkpoint was trained on.
 Expected<CheckpointContents> loadCheckpoint(Session &session, const std::string &folder);
+// The same for the adapter parameters alone (a step without an optimizer: gradients
+// measured at a trained adapter); the step count and optimizer state are left as they are.
+Status loadCheckpointAdapters(Session &session, const std::string &folder);
 
 // The checkpoints of a run folder (<out>/checkpoints/step-<N>), oldest first.
 std::vector<std::string> listCheckpoints(const std::string &runFolder);

@@ -291,6 +291,13 @@ Expected<CheckpointContents> loadCheckpoint(Session &session, const std::string 
   return contents;
 }
 
+Status loadCheckpointAdapters(Session &session, const std::string &folder) {
+  SLIMTUNE_TRY(contents, verifyCheckpoint(folder));
+  if (Status s = checkBaseModel(session, contents, folder); !s)
+    return s;
+  return restoreRole(session, folder + "/" + kParameters, "trainable");
+}
+
 std::vector<std::string> removeUnfinishedCheckpoints(const std::string &runFolder) {
   // <step-N>.partial.<pid> (a save that did not finish) and <step-N>.old.<pid> (a checkpoint
   // being replaced by a newer save of the same step) of processes that are gone. A live

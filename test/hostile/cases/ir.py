@@ -68,6 +68,17 @@ def cases(c):
     # The graph is fine; the pipeline is not.
     out.append(Case("pass-pipeline-garbage", [c.slimtune, "compile", valid, "--pass-pipeline", "builtin.module(nope(",
                                               "-o", c.path("x.so")], ["invalid pass pipeline"]))
+    # MLIR's option-list parser never returns on an unclosed bracket or quote in a list option:
+    # slimtune refuses such text first.
+    for name, value in (("paren", "a(b"), ("square", "a[b"), ("brace", "a{b"), ("quote", "'a"),
+                        ("dquote", '"a'), ("quoted-paren", "'a(b'")):
+        out.append(Case(f"passes-unclosed-{name}", [c.slimtune, "compile", valid, "--passes",
+                                                    f"slim-autodiff,slim-compress-stashes{{producers={value}}}",
+                                                    "-o", c.path("x.so")], ["invalid pass list"]))
+        out.append(Case(f"pass-pipeline-unclosed-{name}",
+                        [c.slimtune, "compile", valid, "--pass-pipeline",
+                         f"builtin.module(func.func(slim-autodiff,slim-compress-stashes{{sites={value}}}))",
+                         "-o", c.path("x.so")], ["invalid pass pipeline"]))
     out.append(Case("passes-unknown", [c.slimtune, "compile", valid, "--passes", "slim-autodiff,slim-nosuch",
                                        "-o", c.path("x.so")], ["slim-nosuch"]))
     out.append(Case("output-unwritable", [c.slimtune, "compile", valid, "-o", "/proc/slimtune/step.so"],
