@@ -39,6 +39,11 @@ struct SlicePart {
   Value grad;
 };
 
+// Set by slim-reversible (passes/Reversible.cpp): an op the backward runs again rather than
+// stash its results, and a coupling whose scaled operand the backward rebuilds from its result.
+constexpr llvm::StringLiteral kRecomputeAttr = SlimDialect::kRecomputeAttrName;
+constexpr llvm::StringLiteral kReconstructAttr = SlimDialect::kReconstructAttrName;
+
 class Differentiator : public BackwardBuilder {
 public:
   explicit Differentiator(func::FuncOp func) : func_(func), b_(func.getContext()) {}
@@ -112,6 +117,7 @@ private:
       Operation *training = op.buildTrainingForward(fb);
       if (!training)
         continue;
+      training->setDiscardableAttrs(op->getDiscardableAttrDictionary()); // slim.recompute
       if (op->getResult(0) == loss_)
         loss_ = training->getResult(0);
       for (auto [before, after] : llvm::zip(op->getResults(), training->getResults()))
@@ -150,12 +156,55 @@ private:
       unstashed_[v] = value;
       return value;
     }
+    // Reversible layers (slim-reversible): a stream a coupling can give back is rebuilt from
+    // the coupling's result, and an op marked slim.recompute runs again on what the backward
+    // already has, so nothing inside a reversible segment is stashed.
+    if (Value rebuilt = reconstructed(v))
+      return rebuilt;
+    if (Operation *op = v.getDefiningOp(); op && op->hasAttr(kRecomputeAttr))
+      return recomputed(op, v);
     OpBuilder sb(v.getContext());
     sb.setInsertionPointAfterValue(v);
     auto handle = createInferred<StashOp>(sb, v.getLoc(), v, Value(), StashEncodingAttrInterface());
     auto value = createInferred<UnstashOp>(b_, v.getLoc(), handle.getResult());
     unstashed_[v] = value.getResult();
     return value.getResult();
+  }
+
+  // `v` rebuilt by the last coupling marked slim.reconstruct that takes it as its scaled
+  // stream: lhs = (result - beta·rhs) / alpha, the result and rhs themselves saved (rebuilt
+  // by the layer above, stashed at the top of the segment, recomputed). The last coupling:
+  // the segment's bottom input is the lhs of both of its layer's couplings, and only the
+  // second's rhs (G, applied to the first's result) does not need `v` itself.
+  Value reconstructed(Value v) {
+    ScaledAddOp coupling;
+    for (OpOperand &use : v.getUses())
+      if (auto c = dyn_cast<ScaledAddOp>(use.getOwner());
+          c && use.getOperandNumber() == 0 && c->hasAttr(kReconstructAttr) &&
+          (!coupling || coupling->isBeforeInBlock(c)))
+        coupling = c;
+    if (!coupling)
+      return Value();
+    ++recomputing_;
+    Value result = saved(coupling.getResult()), rhs = saved(coupling.getRhs());
+    --recomputing_;
+    Value value = coupling.reconstructLhs(b_, result, rhs);
+    unstashed_[v] = value;
+    return value;
+  }
+
+  // `v` from its op run again on saved operands (each one itself saved, recomputed or rebuilt).
+  Value recomputed(Operation *producer, Value v) {
+    IRMapping operands;
+    ++recomputing_;
+    for (Value operand : producer->getOperands())
+      operands.map(operand, saved(operand));
+    --recomputing_;
+    Operation *again = b_.clone(*producer, operands);
+    again->removeAttr(kRecomputeAttr);
+    for (auto [before, after] : llvm::zip(producer->getResults(), again->getResults()))
+      unstashed_[before] = after;
+    return unstashed_[v];
   }
 
   //===-- Adjoints -------------------------------------------------------------===//

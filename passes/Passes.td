@@ -279,6 +279,70 @@ def SlimApproxActivationGrad : Pass<"slim-approx-activation-grad", "::mlir::func
   ];
 }
 
+def SlimReversible : Pass<"slim-reversible", "::mlir::func::FuncOp"> {
+  let summary = "MEFT's reversible layers: the top K decoder layers as two coupled streams whose backward rebuilds its inputs";
+  let description = [{
+    MEFT (arXiv 2306.00477, docs/techniques.md#reversible-layers-meft), on a forward graph:
+    run before slim-autodiff. The top `layers` decoder layers (all by default) become MEFT's
+    two-stream reversible form; both streams start as the residual stream entering the first
+    of them, and the segment's output is their mean:
+
+        y1 = λ·x1 + F(x2),   y2 = β·x2 + G(y1)
+
+    - `meft1`: F = the pretrained layer (its attention and MLP blocks with their residuals
+      and LoRA adapters), G = a bottleneck adapter; λ = 0.1, β = 1; the streams swap after
+      each layer (the next layer's x1, x2 are y2, y1).
+    - `meft2`: F = a bottleneck adapter, G = the layer; λ = 1, β = 0.1; swapped likewise.
+    - `meft3`: F = the attention block, G = the MLP block (each with its residual and
+      LoRA adapters); λ = β = 0.1; no swap.
+
+    A bottleneck adapter is down (C → `bottleneck`, bias), the model's activation, up
+    (`bottleneck` → C, bias): new trainable parameters
+    `base_model.model.<layer>.meft_adapter.{down,up}.{weight,bias}`, initialised as MEFT
+    does (weights N(0, 0.02²), biases 0) by the runtime.
+
+    The couplings are `slim.scaled_add` ops marked `slim.reconstruct` and every op of F and G
+    is marked `slim.recompute`: slim-autodiff then keeps only the segment's two output
+    streams, rebuilds each layer's inputs from its outputs (x2 = (y2 − G(y1))/β, then
+    x1 = (y1 − F(x2))/λ) and runs F and G again for their backward; LoRA dropout masks are
+    regenerated from their seed and step, so the recomputed forward is the forward. With
+    `reconstruct=false` nothing is marked: the same model, its activations stashed (the
+    reference the reconstruction is measured against).
+
+    Approximate in two ways, both measured (docs/techniques.md): the model is not the
+    pretrained one (λ·x1, β·x2 and the mean of the streams change the starting point), and
+    the rebuilt inputs carry the forward's rounding multiplied by 1/λ, 1/β per layer.
+
+    Before (one LLaMA layer, abridged):
+    ```mlir
+    %u = slim.add %x, %attn : tensor<2x16x64xf32>
+    %out = slim.add %u, %mlp : tensor<2x16x64xf32>
+    ```
+    After (`variant=meft3`):
+    ```mlir
+    %f = slim.add %x, %attn {slim.recompute} : tensor<2x16x64xf32>
+    %y1 = slim.scaled_add %x, %f alpha 1.000000e-01 beta 1.000000e+00 {slim.reconstruct} : tensor<2x16x64xf32>
+    %g = slim.add %y1, %mlp {slim.recompute} : tensor<2x16x64xf32>
+    %y2 = slim.scaled_add %x, %g alpha 1.000000e-01 beta 1.000000e+00 {slim.reconstruct} : tensor<2x16x64xf32>
+    %out = slim.scaled_add %y1, %y2 alpha 5.000000e-01 beta 5.000000e-01 : tensor<2x16x64xf32>
+    ```
+  }];
+  let options = [
+    Option<"variant", "variant", "std::string", /*default=*/"\"meft3\"",
+           "meft1, meft2 or meft3">,
+    Option<"lambda", "lambda", "double", /*default=*/"0.0",
+           "λ, the scale of x1 (0: the variant's own)">,
+    Option<"beta", "beta", "double", /*default=*/"0.0",
+           "β, the scale of x2 (0: the variant's own)">,
+    Option<"layers", "layers", "int64_t", /*default=*/"-1",
+           "How many of the top decoder layers become reversible (-1: all)">,
+    Option<"bottleneck", "bottleneck", "int64_t", /*default=*/"8",
+           "The bottleneck adapters' width (meft1, meft2)">,
+    Option<"reconstruct", "reconstruct", "bool", /*default=*/"true",
+           "Rebuild the segment's activations in the backward (false: stash them)">
+  ];
+}
+
 def SlimShareNormStash : Pass<"slim-share-norm-stash", "::mlir::func::FuncOp"> {
   let summary = "Norms whose backward reads their output and rstd, shared with the consumers' stash (MS-BP)";
   let description = [{

@@ -86,10 +86,14 @@ private:
     auto split = createInferred<NormalizeOp>(b, norm->getLoc(), input,
                                              NormKindAttr::get(b.getContext(), kind),
                                              b.getF64FloatAttr(epsilon));
+    // Marks other passes left on the norm (slim-reversible's slim.recompute) stay on its parts.
+    split->setDiscardableAttrs(norm->getDiscardableAttrDictionary());
     Value replacement = split.getResult();
-    if (scale)
-      replacement = createInferred<ScaleShiftOp>(b, norm->getLoc(), split.getResult(), scale, shift)
-                        .getResult();
+    if (scale) {
+      auto affine = createInferred<ScaleShiftOp>(b, norm->getLoc(), split.getResult(), scale, shift);
+      affine->setDiscardableAttrs(norm->getDiscardableAttrDictionary());
+      replacement = affine.getResult();
+    }
     output.replaceAllUsesWith(replacement);
     norm->erase();
   }

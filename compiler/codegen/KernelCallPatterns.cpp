@@ -406,6 +406,13 @@ LogicalResult lowerMul(MulOp op, MulOp::Adaptor in, K &k, ArrayRef<Value> out,
                 {k.p(out[0]), k.p(in.getLhs()), k.p(in.getRhs()), k.l(count(op.getLhs()))});
 }
 
+LogicalResult lowerScaledAdd(ScaledAddOp op, ScaledAddOp::Adaptor in, K &k, ArrayRef<Value> out,
+                             const KernelCallEnv &) {
+  return k.call(op, SLIMTUNE_KERNEL_SCALED_ADD,
+                {k.p(out[0]), k.p(in.getLhs()), k.p(in.getRhs()), k.l(count(op.getLhs())),
+                 k.f(op.getAlpha().convertToDouble()), k.f(op.getBeta().convertToDouble())});
+}
+
 //===-- Loss ------------------------------------------------------------------------===//
 
 LogicalResult lowerCrossEntropy(CrossEntropyOp op, CrossEntropyOp::Adaptor in, K &k,
@@ -538,6 +545,7 @@ void populateSlimToKernelCallPatterns(RewritePatternSet &patterns, const TypeCon
   add<ActivationGradFromFlagsOp>(patterns, converter, env, lowerActivationGradFromFlags);
   add<AddOp>(patterns, converter, env, lowerAdd);
   add<MulOp>(patterns, converter, env, lowerMul);
+  add<ScaledAddOp>(patterns, converter, env, lowerScaledAdd);
   add<CrossEntropyOp>(patterns, converter, env, lowerCrossEntropy);
   add<CrossEntropyWithGradOp>(patterns, converter, env, lowerCrossEntropyWithGrad);
   add<GlobalNormSquaredOp>(patterns, converter, env, lowerGlobalNormSquared);

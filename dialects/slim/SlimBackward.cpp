@@ -254,6 +254,31 @@ LogicalResult MulOp::buildBackward(BackwardBuilder &backward) {
   return success();
 }
 
+// d lhs = alpha·dy, d rhs = beta·dy: scaled copies (beta 0: the second operand is not read).
+LogicalResult ScaledAddOp::buildBackward(BackwardBuilder &backward) {
+  Value dy = backward.resultGrad(getResult());
+  if (!dy)
+    return success();
+  OpBuilder &b = backward.builder();
+  auto scaled = [&](double factor) -> Value {
+    if (factor == 1.0)
+      return dy;
+    return createInferred<ScaledAddOp>(b, getLoc(), dy, dy, APFloat(factor), APFloat(0.0));
+  };
+  if (backward.isActive(getLhs()))
+    backward.accumulate(getLhs(), scaled(getAlpha().convertToDouble()));
+  if (backward.isActive(getRhs()))
+    backward.accumulate(getRhs(), scaled(getBeta().convertToDouble()));
+  return success();
+}
+
+Value ScaledAddOp::reconstructLhs(OpBuilder &b, Value result, Value rhs) {
+  double alpha = getAlpha().convertToDouble(), beta = getBeta().convertToDouble();
+  return createInferred<ScaledAddOp>(b, getLoc(), result, rhs, APFloat(1.0 / alpha),
+                                     APFloat(-beta / alpha))
+      .getResult();
+}
+
 bool MulOp::backwardReadsOperand(unsigned index, ActivityFn isActive) {
   return isActive((*this)->getOperand(1 - index)); // each side's gradient reads the other side
 }

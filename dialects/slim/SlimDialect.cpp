@@ -190,6 +190,19 @@ LogicalResult SlimDialect::verifyOperationAttribute(Operation *op, NamedAttribut
                        "cosine schedule";
     return success();
   }
+  if (attrName == kRecomputeAttrName) {
+    if (!isa<UnitAttr>(attribute.getValue()) || !isa<DifferentiableOpInterface>(op))
+      return emit() << "marks a forward op of the slim dialect and takes no value";
+    return success();
+  }
+  if (attrName == kReconstructAttrName) {
+    auto coupling = dyn_cast<ScaledAddOp>(op);
+    if (!isa<UnitAttr>(attribute.getValue()) || !coupling)
+      return emit() << "marks a slim.scaled_add coupling and takes no value";
+    if (coupling.getAlpha().isZero())
+      return emit() << "needs alpha != 0: the lhs is rebuilt as (result - beta*rhs) / alpha";
+    return success();
+  }
   return success(); // the planner's and passes' own (slim.arena_bytes, slim.offsets, ...)
 }
 

@@ -58,6 +58,12 @@ def Slim_Dialect : Dialect {
     /// the graph was imported with (PEFT's adapter_config.json, carried into checkpoints).
     static constexpr ::llvm::StringLiteral kLrScheduleAttrName = "slim.lr_schedule";
     static constexpr ::llvm::StringLiteral kAdapterConfigAttrName = "slim.adapter_config";
+    /// On a forward op (slim-reversible): the backward runs the op again on its saved
+    /// operands instead of stashing its results.
+    static constexpr ::llvm::StringLiteral kRecomputeAttrName = "slim.recompute";
+    /// On a slim.scaled_add coupling (slim-reversible): the backward rebuilds its lhs from
+    /// its result and rhs (ScaledAddOp::reconstructLhs) instead of stashing it.
+    static constexpr ::llvm::StringLiteral kReconstructAttrName = "slim.reconstruct";
 
   private:
     void registerAttributes();

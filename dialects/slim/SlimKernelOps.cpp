@@ -67,6 +67,7 @@ int64_t AttentionGradOp::getWorkspaceBytes(const KernelTarget &target) {
 
 SmallVector<unsigned, 2> AddOp::getInPlaceOperands(unsigned) { return {0, 1}; }
 SmallVector<unsigned, 2> MulOp::getInPlaceOperands(unsigned) { return {0, 1}; }
+SmallVector<unsigned, 2> ScaledAddOp::getInPlaceOperands(unsigned) { return {0, 1}; }
 SmallVector<unsigned, 2> RopeOp::getInPlaceOperands(unsigned) { return {0}; }
 SmallVector<unsigned, 2> ScaleShiftOp::getInPlaceOperands(unsigned) { return {0}; }
 SmallVector<unsigned, 2> MergeLoraOp::getInPlaceOperands(unsigned) { return {0}; }

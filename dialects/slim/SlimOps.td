@@ -369,6 +369,34 @@ class Slim_BinaryOp<string mnemonic, string formula, list<string> backward = []>
 def Slim_AddOp : Slim_BinaryOp<"add", "+">;
 def Slim_MulOp : Slim_BinaryOp<"mul", "*", ["backwardReadsOperand"]>;
 
+def Slim_ScaledAddOp : Slim_Op<"scaled_add", [SameOperandsAndResultType, Slim_Differentiable<[]>],
+                                ["getInPlaceOperands"]> {
+  let summary = "alpha·lhs + beta·rhs: a reversible layer's coupling, and its inverse";
+  let description = [{
+    `result = alpha·lhs + beta·rhs`, elementwise in fp32. With `beta = 0` the rhs is not read
+    (`alpha·lhs`, a coupling's gradient). MEFT's reversible layers (slim-reversible) couple two
+    streams with it, `y1 = λ·x1 + F(x2)`; a coupling marked `slim.reconstruct` lets
+    slim-autodiff rebuild its lhs from its result instead of stashing it:
+    `lhs = (1/alpha)·result + (−beta/alpha)·rhs` (`reconstructLhs`), which multiplies the
+    rounding already in `result` by 1/|alpha|.
+
+    ```mlir
+    %y = slim.scaled_add %x, %f alpha 1.000000e-01 beta 1.000000e+00 : tensor<2x16x64xf32>
+    ```
+  }];
+  let arguments = (ins Slim_FloatTensor:$lhs, Slim_FloatTensor:$rhs, F64Attr:$alpha,
+                       F64Attr:$beta);
+  let results = (outs Slim_FloatTensor:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs `alpha` $alpha `beta` $beta attr-dict `:` type($result)
+  }];
+  let extraClassDeclaration = [{
+    /// The lhs rebuilt from the result and the rhs: a scaled_add of (result, rhs) with
+    /// 1/alpha and -beta/alpha, created at `b`'s insertion point. alpha must not be 0.
+    Value reconstructLhs(OpBuilder &b, Value result, Value rhs);
+  }];
+}
+
 //===-------------------------------------------------------------------------------------===//
 // Slicing along the last dimension
 //===-------------------------------------------------------------------------------------===//

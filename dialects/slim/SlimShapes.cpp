@@ -265,6 +265,14 @@ LogicalResult MulOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emitE
   return inferBinary(emitError, types, getLhs().getType(), getRhs().getType());
 }
 
+LogicalResult ScaledAddOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emitError) {
+  for (auto [name, value] : {std::pair{"alpha", getAlpha().convertToDouble()},
+                              {"beta", getBeta().convertToDouble()}})
+    if (!std::isfinite(value) || std::fabs(value) > std::numeric_limits<float>::max())
+      return emitError() << name << " must be a finite fp32 value, got " << value;
+  return inferBinary(emitError, types, getLhs().getType(), getRhs().getType());
+}
+
 //===-------------------------------------------------------------------------------------===//
 // Slicing
 //===-------------------------------------------------------------------------------------===//

@@ -56,7 +56,7 @@ extern "C" {
  * row's last group may be shorter). 7: kernels take the device context first and return a
  * status; the step returns the first failure; workspace sizes moved to the backends.
  * 8: linear_bf16, embedding_bf16 (frozen weights stored in bf16). */
-#define SLIMTUNE_ABI_VERSION 8
+#define SLIMTUNE_ABI_VERSION 9
 
 /* clang-format off */
 #define SLIMTUNE_KERNELS(X)                                                                        \
@@ -169,7 +169,10 @@ extern "C" {
   X(LINEAR_BF16, linear_bf16, "pppppllli")                                                         \
   /* embedding_bf16(out, table[bf16], ids[i32], n, c, vocab): out[i, :] = table[ids[i], :]     */ \
   /*   widened to fp32                                                                          */ \
-  X(EMBEDDING_BF16, embedding_bf16, "ppplll")
+  X(EMBEDDING_BF16, embedding_bf16, "ppplll")                                                      \
+  /* scaled_add(y, a, b, n, alpha, beta): y = alpha a + beta b, rounded once from fp32 products; */ \
+  /*   b is not read when beta = 0 (y = alpha a); y may alias a or b                           */ \
+  X(SCALED_ADD, scaled_add, "ppplff")
 /* clang-format on */
 
 typedef enum slimtune_kernel_id {

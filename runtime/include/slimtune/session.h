@@ -71,7 +71,8 @@ public:
   // (about 0.3 s per GB) and again only after a frozen parameter is bound anew. An error when
   // the device cannot copy them out.
   Expected<std::string> frozenFingerprint() const;
-  // Initializes every LoRA pair as PEFT would (A random from `seed`, B zero).
+  // Initializes every LoRA pair as PEFT would (A random from `seed`, B zero), and MEFT's
+  // bottleneck adapters as MEFT does (weights normal(0, 0.02), biases zero).
   Status initAdapters(LoraInit init, uint64_t seed);
 
   // One step on [batch, seq] token ids and targets (validated against the manifest first).

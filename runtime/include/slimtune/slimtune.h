@@ -100,7 +100,8 @@ int slimtune_bind_random_model(slimtune_session *session, const char *config_pat
 /* Binds one buffer (parameter or optimizer state) by name from host memory. */
 int slimtune_bind_tensor(slimtune_session *session, const char *name, const float *data,
                          int64_t count);
-/* Initializes every LoRA pair (trainable "...lora_A.weight" / "...lora_B.weight"). */
+/* Initializes every LoRA pair (trainable "...lora_A.weight" / "...lora_B.weight") and MEFT
+ * bottleneck adapter ("...meft_adapter...": weights normal(0, 0.02), biases 0). */
 int slimtune_init_adapters(slimtune_session *session, slimtune_init init, uint64_t seed);
 
 /* The step's buffers: parameters, optimizer state, inputs and outputs, in manifest order. */

@@ -1,4 +1,4 @@
-// Elementwise kernels: add, mul, fill_zero, copy_columns, SiLU and GELU with their gradients.
+// Elementwise kernels: add, mul, scaled_add, fill_zero, copy_columns, SiLU and GELU with their gradients.
 // The transcendental ones use branch-free exp/erf approximations (a few ulp, see below) so the
 // loops vectorize; libm's scalar expf/erff would not. Each loop is compiled for AVX2 and for
 // baseline x86-64, picked at load time, and split over the cores in static chunks.
@@ -181,6 +181,20 @@ void mul(float *y, const float *a, const float *b, int64_t n) {
 #pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
   for (int64_t i = 0; i < n; ++i)
     y[i] = a[i] * b[i];
+}
+
+// The reversible layers' coupling and its inverse (slim.scaled_add), in fp32. With beta = 0
+// b is not read, so a scaled copy (a coupling's gradient) needs no second operand.
+void scaledAdd(float *y, const float *a, const float *b, int64_t n, float alpha, float beta) {
+  if (beta == 0.0f) {
+#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
+    for (int64_t i = 0; i < n; ++i)
+      y[i] = alpha * a[i];
+    return;
+  }
+#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
+  for (int64_t i = 0; i < n; ++i)
+    y[i] = alpha * a[i] + beta * b[i];
 }
 
 void fillZero(void *y, int64_t bytes) {

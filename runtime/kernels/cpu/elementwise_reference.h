@@ -1,4 +1,4 @@
-// Plain references of the elementwise kernels (add, mul, fill_zero, copy_columns, SiLU, GELU),
+// Plain references of the elementwise kernels (add, mul, scaled_add, fill_zero, copy_columns, SiLU, GELU),
 // templated on the element type so that tests can run them in double precision; the
 // activations one element at a time through kernels/common/activation.h. Semantics:
 // SLIMTUNE_KERNELS in kernel_abi.h.
@@ -23,6 +23,14 @@ template <typename T>
 void mul(T *y, const T *a, const T *b, int64_t n) {
   for (int64_t i = 0; i < n; ++i)
     y[i] = a[i] * b[i];
+}
+
+// y[i] = alpha a[i] + beta b[i] (alpha a[i] when beta = 0: b is not read); y may alias a or b.
+template <typename T>
+void scaledAdd(T *y, const T *a, const T *b, int64_t n, float alpha, float beta) {
+  for (int64_t i = 0; i < n; ++i)
+    y[i] = beta == 0 ? static_cast<T>(alpha) * a[i]
+                     : static_cast<T>(alpha) * a[i] + static_cast<T>(beta) * b[i];
 }
 
 inline void fillZero(void *y, int64_t bytes) {

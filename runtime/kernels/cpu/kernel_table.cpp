@@ -84,6 +84,7 @@ SLIMTUNE_CPU_KERNEL(SCALE_SHIFT, scaleShift, ref::scaleShift<float>)
 SLIMTUNE_CPU_KERNEL(QUANTIZE_EMA, quantizeEma, ref::quantizeEma)
 SLIMTUNE_CPU_KERNEL(LINEAR_BF16, linearBf16, ref::linearBf16)
 SLIMTUNE_CPU_KERNEL(EMBEDDING_BF16, embeddingBf16, ref::embeddingBf16)
+SLIMTUNE_CPU_KERNEL(SCALED_ADD, scaledAdd, ref::scaledAdd<float>)
 #undef SLIMTUNE_CPU_KERNEL
 
 #define SLIMTUNE_CHECK_SIGNATURES(ID, name, signature)                                             \

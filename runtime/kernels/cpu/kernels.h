@@ -69,6 +69,7 @@ void quantizeEma(uint8_t *out, const float *x, float *range, int64_t rows, int64
                  const int32_t *step, float decay);
 void add(float *y, const float *a, const float *b, int64_t n);
 void mul(float *y, const float *a, const float *b, int64_t n);
+void scaledAdd(float *y, const float *a, const float *b, int64_t n, float alpha, float beta);
 void fillZero(void *y, int64_t bytes);
 void copyColumns(float *dst, const float *src, int64_t rows, int64_t srcCols, int64_t dstCols,
                  int64_t srcOffset, int64_t dstOffset, int64_t width);

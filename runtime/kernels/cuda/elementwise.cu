@@ -23,6 +23,14 @@ __global__ void mulKernel(float *y, const float *a, const float *b, int64_t n) {
     y[i] = a[i] * b[i];
 }
 
+// With beta = 0, b is not read (a coupling's gradient is a scaled copy).
+__global__ void scaledAddKernel(float *y, const float *a, const float *b, int64_t n, float alpha,
+                                float beta) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+    y[i] = beta == 0.0f ? alpha * a[i] : alpha * a[i] + beta * b[i];
+}
+
 __global__ void copyColumnsKernel(float *dst, const float *src, int64_t rows, int64_t srcCols,
                                   int64_t dstCols, int64_t srcOffset, int64_t dstOffset,
                                   int64_t width) {
@@ -98,6 +106,15 @@ int32_t mul(void *context, float *y, const float *a, const float *b, int64_t n) 
     return SLIMTUNE_KERNEL_OK;
   mulKernel<<<blocksFor(n), kThreads, 0, ctx.stream>>>(y, a, b, n);
   return launchStatus(ctx, "mul");
+}
+
+int32_t scaledAdd(void *context, float *y, const float *a, const float *b, int64_t n, float alpha,
+                  float beta) {
+  Context &ctx = contextOf(context);
+  if (n <= 0)
+    return SLIMTUNE_KERNEL_OK;
+  scaledAddKernel<<<blocksFor(n), kThreads, 0, ctx.stream>>>(y, a, b, n, alpha, beta);
+  return launchStatus(ctx, "scaled_add");
 }
 
 int32_t fillZero(void *context, void *y, int64_t bytes) {

@@ -70,6 +70,8 @@ int32_t quantizeEma(void *context, uint8_t *out, const float *x, float *range, i
                     const int32_t *step, float decay);
 int32_t add(void *context, float *y, const float *a, const float *b, int64_t n);
 int32_t mul(void *context, float *y, const float *a, const float *b, int64_t n);
+int32_t scaledAdd(void *context, float *y, const float *a, const float *b, int64_t n,
+                  float alpha, float beta);
 int32_t fillZero(void *context, void *y, int64_t bytes);
 int32_t copyColumns(void *context, float *dst, const float *src, int64_t rows, int64_t srcCols,
                     int64_t dstCols, int64_t srcOffset, int64_t dstOffset, int64_t width);

@@ -351,12 +351,20 @@ Status Session::initAdapters(LoraInit init, uint64_t seed) {
     const StepBufferInfo &b = s.buffers[i];
     const bool isB = endsWith(b.name, ".lora_B.weight");
     const bool isA = endsWith(b.name, ".lora_A.weight") && b.shape.size() == 2;
-    if (b.role != "trainable" || (!isA && !isB))
+    // MEFT's bottleneck adapters (slim-reversible): weights N(0, 0.02^2) as MEFT initialises
+    // them (not zero: G's output then differs from the base model's by a little), biases 0.
+    const bool isMeft = b.name.find(".meft_adapter.") != std::string::npos;
+    if (b.role != "trainable" || (!isA && !isB && !isMeft))
       continue;
     const int64_t count = b.bytes / kFloat;
     if (Status st = s.needsFloats(b, count); !st)
       return st;
     values.assign(static_cast<size_t>(count), 0.0f); // PEFT: B = 0, so training starts at the base model
+    if (isMeft && endsWith(b.name, ".weight")) {
+      SplitMix64 random(seed ^ fnv1a(b.name));
+      for (int64_t j = 0; j < count; ++j)
+        values[j] = static_cast<float>(0.02 * random.normal());
+    }
     if (isA) {
       SplitMix64 random(seed ^ fnv1a(b.name));
       double rank = static_cast<double>(b.shape[0]), fanIn = static_cast<double>(b.shape[1]);

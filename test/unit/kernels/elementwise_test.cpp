@@ -152,6 +152,38 @@ TEST_P(ElementwiseFast, AddAndMulMatchReferenceAndAllowAliasing) {
   }
 }
 
+// scaled_add against the reference within one rounding of each term (the fast kernel may fuse a
+// multiply-add), with the output aliasing an input; beta = 0 never reads b (a NaN there stays
+// out); and the coupling's inverse (y - beta b) / alpha, as slim.scaled_add's reconstruction
+// builds it, returns a to within the rounding 1/alpha amplifies.
+TEST_P(ElementwiseFast, ScaledAddMatchesReferenceAndInverts) {
+  for (int64_t n : kSizes) {
+    std::vector<float> a = randomVector(n, n + 2), b = randomVector(n, n + 3);
+    for (auto [alpha, beta] : {std::pair{0.1f, 1.0f}, {1.0f, 0.1f}, {0.5f, 0.5f}, {-2.0f, 0.25f}}) {
+      std::vector<float> want(n), y(n, 99.0f);
+      reference::scaledAdd(want.data(), a.data(), b.data(), n, alpha, beta);
+      run<SLIMTUNE_KERNEL_SCALED_ADD>(y.data(), a.data(), b.data(), n, alpha, beta);
+      for (int64_t i = 0; i < n; ++i)
+        ASSERT_NEAR(y[i], want[i], 4e-7f * (std::fabs(alpha * a[i]) + std::fabs(beta * b[i])))
+            << n << " " << i;
+      std::vector<float> aliased = b;
+      run<SLIMTUNE_KERNEL_SCALED_ADD>(aliased.data(), a.data(), aliased.data(), n, alpha, beta);
+      EXPECT_EQ(aliased, y) << n;
+
+      std::vector<float> back(n);
+      run<SLIMTUNE_KERNEL_SCALED_ADD>(back.data(), y.data(), b.data(), n, 1.0f / alpha,
+                                      -beta / alpha);
+      for (int64_t i = 0; i < n; ++i)
+        ASSERT_NEAR(back[i], a[i], 1e-6f * (std::fabs(a[i]) + std::fabs(beta * b[i] / alpha)))
+            << n << " " << i;
+    }
+    std::vector<float> nan(n, std::numeric_limits<float>::quiet_NaN()), y(n);
+    run<SLIMTUNE_KERNEL_SCALED_ADD>(y.data(), a.data(), nan.data(), n, 0.25f, 0.0f);
+    for (int64_t i = 0; i < n; ++i)
+      ASSERT_EQ(y[i], 0.25f * a[i]) << n << " " << i;
+  }
+}
+
 // fill_zero clears exactly `bytes` bytes, any count, and not one more.
 TEST_P(ElementwiseFast, FillZeroClearsExactlyTheBytes) {
   for (int64_t bytes : {0, 1, 37, 4096, 1000003}) {

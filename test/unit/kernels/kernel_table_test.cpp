@@ -62,6 +62,7 @@ const std::vector<Expected> kExpected = {
     {SLIMTUNE_KERNEL_QUANTIZE_EMA, "quantize_ema", abiEntry<quantizeEma>()},
     {SLIMTUNE_KERNEL_LINEAR_BF16, "linear_bf16", abiEntry<linearBf16>()},
     {SLIMTUNE_KERNEL_EMBEDDING_BF16, "embedding_bf16", abiEntry<embeddingBf16>()},
+    {SLIMTUNE_KERNEL_SCALED_ADD, "scaled_add", abiEntry<scaledAdd>()},
 };
 } // namespace
 
