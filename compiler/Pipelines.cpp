@@ -2,7 +2,10 @@
 
 #include "compiler/Pipelines.h"
 
+#include "compiler/Compile.h"
 #include "passes/Passes.h"
+
+#include "mlir/IR/BuiltinOps.h"
 
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -44,10 +47,13 @@ enum class Savings { None, Exact, Approximate };
 // backward, stash rewrites between the backward and the optimizer; the plan comes last, as
 // offsets depend on the final op order.
 void buildTrainingPipeline(mlir::OpPassManager &pm, const TrainingPipelineOptions &options,
-                           Savings savings) {
+                           Savings savings,
+                           std::function<void(mlir::OpPassManager &)> rewriteModel = {}) {
   auto &func = pm.nest<mlir::func::FuncOp>();
   if (savings != Savings::None)
     func.addPass(mlir::slim::createSlimShareNormStash());
+  if (rewriteModel)
+    rewriteModel(func);
   // The backward next: later passes rewrite its stashes.
   func.addPass(mlir::slim::createSlimAutodiff());
   if (savings == Savings::Approximate) {
@@ -92,6 +98,23 @@ void registerPipelines() {
       [](mlir::OpPassManager &pm, const TrainingPipelineOptions &options) {
         buildTrainingPipeline(pm, options, Savings::Exact);
       });
+  mlir::PassPipelineRegistration<ReversiblePipelineOptions>(
+      "reversible",
+      "lean plus MEFT's reversible layers (slim-reversible; meft1 with lambda=0.02 on all "
+      "layers, the streams kept every 3rd layer, by default): a different model, not in lean",
+      [](mlir::OpPassManager &pm, const ReversiblePipelineOptions &options) {
+        buildTrainingPipeline(pm, options, Savings::Approximate, [&](mlir::OpPassManager &func) {
+          mlir::slim::SlimReversibleOptions rev;
+          rev.variant = options.variant;
+          rev.lambda = options.lambda;
+          rev.beta = options.beta;
+          rev.layers = options.layers;
+          rev.bottleneck = options.bottleneck;
+          rev.output = options.output;
+          rev.anchor = options.anchor;
+          func.addPass(mlir::slim::createSlimReversible(rev));
+        });
+      });
   mlir::PassPipelineRegistration<TrainingPipelineOptions>(
       "lean",
       "exact plus 8-bit stashes: slim-compress-stashes{group=8 sites=*:rope} (the attention's "
@@ -99,6 +122,38 @@ void registerPipelines() {
       [](mlir::OpPassManager &pm, const TrainingPipelineOptions &options) {
         buildTrainingPipeline(pm, options, Savings::Approximate);
       });
+}
+
+bool modelRewrites(const CompileOptions &training, std::string &rewrites, std::string &error) {
+  mlir::MLIRContext context;
+  mlir::PassManager pm(&context, mlir::ModuleOp::getOperationName(),
+                       mlir::OpPassManager::Nesting::Implicit);
+  if (!parsePipeline(training, pm, error))
+    return false;
+  // The expanded pipeline names every pass with all of its options; nested pass managers
+  // are not reachable through OpPassManager's interface, their text is.
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  pm.printAsTextualPipeline(os);
+  std::vector<std::string> found;
+  const std::string name = "slim-reversible";
+  for (size_t at = text.find(name); at != std::string::npos; at = text.find(name, at + 1)) {
+    size_t end = at + name.size();
+    if (end < text.size() && text[end] == '{')
+      for (int depth = 0; end < text.size(); ++end) {
+        depth += text[end] == '{' ? 1 : text[end] == '}' ? -1 : 0;
+        if (depth == 0) {
+          ++end;
+          break;
+        }
+      }
+    found.push_back(text.substr(at, end - at));
+    at = end - 1;
+  }
+  rewrites.clear();
+  for (const std::string &pass : found)
+    rewrites += (rewrites.empty() ? "" : ",") + pass;
+  return true;
 }
 
 } // namespace slimtune

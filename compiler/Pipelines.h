@@ -43,6 +43,30 @@ struct TrainingPipelineOptions : public mlir::PassPipelineOptions<TrainingPipeli
                              llvm::cl::init("cpu")};
 };
 
+// The reversible pipeline's settings: the optimizer's, and slim-reversible's (passes/Passes.td
+// says what each means). Defaults: docs/techniques.md#reversible-layers-meft.
+struct ReversiblePipelineOptions : public TrainingPipelineOptions {
+  Option<std::string> variant{*this, "variant", llvm::cl::desc("meft1, meft2 or meft3"),
+                              llvm::cl::init("meft1")};
+  // 0.02, not MEFT's 0.1: measured on SmolLM2 (30 layers), λ = 0.1 starts 59% above the
+  // base model's validation loss, 0.02 within 0.2% (docs/techniques.md).
+  Option<double> lambda{*this, "lambda", llvm::cl::desc("λ (0: the variant's own)"),
+                        llvm::cl::init(0.02)};
+  Option<double> beta{*this, "beta", llvm::cl::desc("β (0: the variant's own)"),
+                      llvm::cl::init(0.0)};
+  Option<int64_t> layers{*this, "layers",
+                         llvm::cl::desc("How many top layers are reversible (-1: all)"),
+                         llvm::cl::init(-1)};
+  Option<int64_t> bottleneck{*this, "bottleneck",
+                             llvm::cl::desc("The bottleneck adapters' width (meft1, meft2)"),
+                             llvm::cl::init(8)};
+  Option<std::string> output{*this, "output", llvm::cl::desc("stream or mean"),
+                             llvm::cl::init("stream")};
+  Option<int64_t> anchor{*this, "anchor",
+                         llvm::cl::desc("Keep the streams every anchor-th layer (0: never)"),
+                         llvm::cl::init(3)};
+};
+
 // The forward-only pipeline's one setting.
 struct EvalPipelineOptions : public mlir::PassPipelineOptions<EvalPipelineOptions> {
   Option<std::string> target{*this, "target",
@@ -59,6 +83,12 @@ void buildBaselinePipeline(mlir::OpPassManager &pm, const TrainingPipelineOption
 void buildEvalPipeline(mlir::OpPassManager &pm, const EvalPipelineOptions &options);
 
 void registerPipelines();
+
+// The passes of a training pipeline that change the model itself (slim-reversible), with
+// their options, as a pass list ("" when none): an evaluation step of the same run must run
+// them too, and an export must know its adapter means something only with them. Fails with
+// `error` when the pipeline does not parse.
+bool modelRewrites(const struct CompileOptions &training, std::string &rewrites, std::string &error);
 
 } // namespace slimtune
 

@@ -46,7 +46,8 @@ constexpr llvm::StringLiteral kReconstructAttr = SlimDialect::kReconstructAttrNa
 
 class Differentiator : public BackwardBuilder {
 public:
-  explicit Differentiator(func::FuncOp func) : func_(func), b_(func.getContext()) {}
+  Differentiator(func::FuncOp func, bool measureReconstruction)
+      : func_(func), b_(func.getContext()), measure_(measureReconstruction) {}
 
   LogicalResult run() {
     if (failed(check()))
@@ -190,7 +191,26 @@ private:
     --recomputing_;
     Value value = coupling.reconstructLhs(b_, result, rhs);
     unstashed_[v] = value;
+    if (measure_)
+      measureRebuilt(v, value);
     return value;
+  }
+
+  // ‖rebuilt − v‖ and ‖v‖ as outputs, v itself stashed to compare with.
+  void measureRebuilt(Value v, Value rebuilt) {
+    OpBuilder sb(v.getContext());
+    sb.setInsertionPointAfterValue(v);
+    auto handle = createInferred<StashOp>(sb, v.getLoc(), v, Value(), StashEncodingAttrInterface());
+    Value kept = createInferred<UnstashOp>(b_, v.getLoc(), handle.getResult()).getResult();
+    Value diff =
+        createInferred<ScaledAddOp>(b_, loc_, rebuilt, kept, APFloat(1.0), APFloat(-1.0)).getResult();
+    auto norm = [&](Value x) {
+      Value squares = createInferred<GlobalNormSquaredOp>(b_, loc_, ValueRange{x}).getResult();
+      return createInferred<SqrtOp>(b_, loc_, squares).getResult();
+    };
+    std::string name = "reconstruction." + std::to_string(measured_.size() / 2);
+    measured_.push_back({name + ".error", norm(diff)});
+    measured_.push_back({name + ".norm", norm(kept)});
   }
 
   // `v` from its op run again on saved operands (each one itself saved, recomputed or rebuilt).
@@ -324,6 +344,11 @@ private:
       resultAttrs.push_back(b_.getDictionaryAttr(
           b_.getNamedAttr(SlimDialect::kGradAttrName, b_.getStringAttr(param.getName()))));
     }
+    for (auto &[name, value] : measured_) {
+      results.push_back(value);
+      resultAttrs.push_back(b_.getDictionaryAttr(
+          b_.getNamedAttr(SlimDialect::kOutputAttrName, b_.getStringAttr(name))));
+    }
     ret->setOperands(results);
     func_.setFunctionType(FunctionType::get(func_.getContext(), func_.getArgumentTypes(),
                                             ValueRange(results).getTypes()));
@@ -341,12 +366,15 @@ private:
   DenseMap<Value, Value> unstashed_;
   DenseSet<Value> reads_; // what the current op's rule read through saved()
   int recomputing_ = 0;
+  bool measure_;
+  SmallVector<std::pair<std::string, Value>> measured_; // measure-reconstruction's outputs
   Location loc_ = UnknownLoc::get(func_.getContext()); // of the op whose backward is built
 };
 
 struct AutodiffPass : public mlir::slim::impl::SlimAutodiffBase<AutodiffPass> {
+  using SlimAutodiffBase::SlimAutodiffBase;
   void runOnOperation() override {
-    if (failed(Differentiator(getOperation()).run()))
+    if (failed(Differentiator(getOperation(), measureReconstruction).run()))
       signalPassFailure();
   }
 };

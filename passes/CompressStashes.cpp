@@ -73,6 +73,10 @@ struct CompressStashesPass
         return;
       if (type.getRank() == 0)
         return; // a scalar: nothing to group
+      // A reversible segment's stream (slim-reversible's couplings): the backward rebuilds
+      // layers below from it, multiplying any error in it by 1/λ or 1/β per layer.
+      if (stash.getInput().getDefiningOp<ScaledAddOp>())
+        return;
       stash.setEncodingAttr(encoding);
       if (*rangeMode == QuantRange::ema)
         stash.getRangeStateMutable().assign(addRangeState(func, stash, type, rangeStates++));

@@ -87,7 +87,19 @@ def SlimAutodiff : Pass<"slim-autodiff", "::mlir::func::FuncOp"> {
     %dh0 = slim.linear %dy, %w layout in_out : ...
     return %loss, %da, %db : ...
     ```
+
+    Reversible layers (slim-reversible): a value that is the scaled operand of a coupling
+    marked `slim.reconstruct` is rebuilt from the coupling's result
+    (`ScaledAddOp::reconstructLhs`), and an op marked `slim.recompute` is run again on saved
+    operands, instead of either being stashed. `measure-reconstruction` also stashes every
+    rebuilt value and returns, per value in the order the backward rebuilds them (top layer
+    first), `reconstruction.<i>.error` = ‖rebuilt − kept‖ and `reconstruction.<i>.norm` =
+    ‖kept‖: the error the backward works with, for tests and docs/techniques.md.
   }];
+  let options = [
+    Option<"measureReconstruction", "measure-reconstruction", "bool", /*default=*/"false",
+           "Also keep each value a reversible segment rebuilds and return the rebuilding error">
+  ];
 }
 
 def SlimOptimizer : Pass<"slim-optimizer", "::mlir::func::FuncOp"> {
@@ -198,7 +210,9 @@ def SlimCompressStashes : Pass<"slim-compress-stashes", "::mlir::func::FuncOp"> 
     `producers=slim.gelu,slim.attention_with_lse`), and, when `sites` lists glob
     patterns, only stashes whose site matches one (`slim.stash`'s getSite(): the producing
     op's location name and kind, e.g. `model.layers.*.self_attn.attention:attention_with_lse.0`).
-    Others are left exact.
+    Others are left exact, and so is every stream of a reversible segment (a stash of a
+    `slim.scaled_add`: the backward rebuilds the layers below from it, multiplying its error
+    by 1/λ or 1/β per layer).
 
     Approximate: with nearest rounding each value is off by at most half a step,
     (max − min)/(2·(2^bits − 1)) of its group.
@@ -338,6 +352,11 @@ def SlimReversible : Pass<"slim-reversible", "::mlir::func::FuncOp"> {
            "How many of the top decoder layers become reversible (-1: all)">,
     Option<"bottleneck", "bottleneck", "int64_t", /*default=*/"8",
            "The bottleneck adapters' width (meft1, meft2)">,
+    Option<"output", "output", "std::string", /*default=*/"\"stream\"",
+           "What the segment hands on: stream (the stream its last block wrote) or mean (MEFT's (y1 + y2) / 2)">,
+    Option<"anchor", "anchor", "int64_t", /*default=*/"0",
+           "Keep the streams entering every anchor-th layer (from the top) instead of rebuilding them: "
+           "the rebuilt error restarts there (0: never)">,
     Option<"reconstruct", "reconstruct", "bool", /*default=*/"true",
            "Rebuild the segment's activations in the backward (false: stash them)">
   ];

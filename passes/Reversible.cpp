@@ -19,6 +19,7 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include <cmath>
+#include <cstring>
 
 namespace mlir::slim {
 #define GEN_PASS_DEF_SLIMREVERSIBLE
@@ -40,7 +41,8 @@ struct ResidualBlock {
 
 struct Layer {
   ResidualBlock attention, mlp;
-  std::string name; // "model.layers.3", from the residual's location
+  std::string name;   // the prefix of its adapters' names: "base_model.model.model.layers.3"
+  std::string module; // the same without PEFT's "base_model.model.", for the ops' locations
 };
 
 // Whether `v` is computed from `from` (through ops after `from`'s definition).
@@ -94,24 +96,31 @@ void collectBranch(ResidualBlock &block) {
   }
 }
 
-// The layer's module path ("model.layers.3", "transformer.h.3"): the prefix of its
-// parameters' checkpoint names up to its index. Not the ops' locations, which a graph read
-// back from text without debug info no longer has.
+// The prefix of the layer's adapter parameters ("base_model.model.model.layers.3"): from a
+// LoRA parameter of the layer when it has one, else "base_model.model." and a frozen
+// parameter's module path ("blk.3" in a GGUF file). Not the ops' locations, which a graph
+// read back from text without debug info no longer has.
 std::string layerName(func::FuncOp func, const ResidualBlock &block, size_t index) {
-  std::string marker = "." + std::to_string(index) + ".";
+  std::string marker = "." + std::to_string(index) + ".", frozen;
   for (Operation *op : block.ops)
     for (Value operand : op->getOperands()) {
       auto arg = dyn_cast<BlockArgument>(operand);
-      if (!arg)
-        continue;
-      auto param = func.getArgAttrOfType<ParamAttr>(arg.getArgNumber(), SlimDialect::kParamAttrName);
-      if (!param || param.isTrainable())
+      auto param = arg ? func.getArgAttrOfType<ParamAttr>(arg.getArgNumber(),
+                                                          SlimDialect::kParamAttrName)
+                       : ParamAttr();
+      if (!param)
         continue;
       StringRef name = param.getName();
-      if (size_t at = name.find(marker); at != StringRef::npos)
-        return name.substr(0, at + marker.size() - 1).str();
+      size_t at = name.find(marker);
+      if (at == StringRef::npos)
+        continue;
+      std::string prefix = name.substr(0, at + marker.size() - 1).str();
+      if (param.isTrainable())
+        return prefix;
+      if (frozen.empty())
+        frozen = "base_model.model." + prefix;
     }
-  return "layers." + std::to_string(index);
+  return frozen.empty() ? "base_model.model.layers." + std::to_string(index) : frozen;
 }
 
 // The decoder's layers in order, or failure (with a diagnostic) when the graph has no
@@ -139,7 +148,11 @@ FailureOr<SmallVector<Layer>> findLayers(func::FuncOp func) {
       layers.back().attention = std::move(block);
     } else {
       layers.back().mlp = std::move(block);
-      layers.back().name = layerName(func, layers.back().attention, layers.size() - 1);
+      Layer &l = layers.back();
+      l.name = layerName(func, l.attention, layers.size() - 1);
+      l.module = StringRef(l.name).starts_with("base_model.model.")
+                     ? l.name.substr(std::strlen("base_model.model."))
+                     : l.name;
     }
   }
   return layers;
@@ -170,25 +183,42 @@ FailureOr<Variant> parseVariant(StringRef name, double lambda, double beta) {
 
 class Rewriter {
 public:
-  Rewriter(func::FuncOp func, const Variant &variant, int64_t bottleneck, bool reconstruct)
+  Rewriter(func::FuncOp func, const Variant &variant, int64_t bottleneck, bool mean,
+           int64_t anchor, bool reconstruct)
       : func_(func), b_(func.getContext()), variant_(variant), bottleneck_(bottleneck),
-        reconstruct_(reconstruct) {}
+        mean_(mean), anchor_(anchor), reconstruct_(reconstruct) {}
 
   void run(MutableArrayRef<Layer> segment) {
     Value top = segment.back().mlp.residual.getResult();
     b_.setInsertionPointAfter(segment.back().mlp.residual);
-    Value x1 = segment.front().attention.input, x2 = x1;
-    for (Layer &layer : segment) {
+    Value x1 = segment.front().attention.input, x2 = x1, last;
+    for (auto [i, layer] : llvm::enumerate(segment)) {
+      // Counted from the top, where rebuilding starts: every anchor-th layer's inputs are
+      // kept, so the error 1/λ and 1/β multiply restarts from exact values there.
+      size_t fromTop = segment.size() - 1 - i;
+      anchored_ = anchor_ > 0 && fromTop % static_cast<size_t>(anchor_) ==
+                                     static_cast<size_t>(anchor_) - 1;
       auto [y1, y2] = couple(layer, x1, x2);
+      last = variant_.kind == Variant::Meft1 ? y1 : y2; // where the pretrained layer wrote
       std::tie(x1, x2) = variant_.swap ? std::pair{y2, y1} : std::pair{y1, y2};
     }
-    Value output = createInferred<ScaledAddOp>(b_, loc("reversible.output"), x1, x2, APFloat(0.5),
-                                               APFloat(0.5));
+    // The stream the pretrained layers wrote last carries the pretrained model's output (up
+    // to λ and β); MEFT's mean of both streams also carries a state one block (meft3) or one
+    // layer (meft1, meft2) earlier, which the pretrained head never saw.
+    Value output = mean_ ? createInferred<ScaledAddOp>(b_, loc("reversible.output"), x1, x2,
+                                                       APFloat(0.5), APFloat(0.5))
+                               .getResult()
+                         : last;
     top.replaceAllUsesWith(output);
     // The original layers now feed nothing.
     for (Operation &op : llvm::make_early_inc_range(llvm::reverse(func_.getBody().front())))
       if (isOpTriviallyDead(&op))
         op.erase();
+    // So are meft1's last bottleneck adapter (G after the output is written) and the
+    // coupling it fed: their parameters go too, rather than train with a zero gradient.
+    for (unsigned i = func_.getNumArguments(); i-- > 0;)
+      if (added_.contains(func_.getArgument(i)) && func_.getArgument(i).use_empty())
+        (void)func_.eraseArgument(i);
   }
 
 private:
@@ -223,6 +253,7 @@ private:
     auto attr = ParamAttr::get(b_.getContext(), name, ParamRole::trainable);
     auto attrs = b_.getDictionaryAttr(b_.getNamedAttr(SlimDialect::kParamAttrName, attr));
     (void)func_.insertArgument(at, RankedTensorType::get(shape, element), attrs, func_.getLoc());
+    added_.insert(func_.getArgument(at));
     return func_.getArgument(at);
   }
 
@@ -231,10 +262,10 @@ private:
     auto type = cast<RankedTensorType>(h.getType());
     int64_t c = type.getShape().back(), r = bottleneck_;
     Type f32 = type.getElementType();
-    std::string prefix = "base_model.model." + l.name + ".meft_adapter.";
+    std::string prefix = l.name + ".meft_adapter.";
     Value downW = param(prefix + "down.weight", {r, c}, f32), downB = param(prefix + "down.bias", {r}, f32);
     Value upW = param(prefix + "up.weight", {c, r}, f32), upB = param(prefix + "up.bias", {c}, f32);
-    Location at = loc(l.name + ".meft_adapter");
+    Location at = loc(l.module + ".meft_adapter");
     Value d = mark(createInferred<LinearOp>(b_, at, h, downW, downB, WeightLayout::out_in))->getResult(0);
     Operation *act = nullptr;
     for (Operation *op : l.mlp.ops)
@@ -250,9 +281,9 @@ private:
   // y1 = λ·x1 + F(x2), y2 = β·x2 + G(y1).
   std::pair<Value, Value> couple(Layer &l, Value x1, Value x2) {
     auto coupling = [&](Value skip, Value update, double scale, const char *name) {
-      auto op = createInferred<ScaledAddOp>(b_, loc(l.name + ".reversible." + name), skip, update,
+      auto op = createInferred<ScaledAddOp>(b_, loc(l.module + ".reversible." + name), skip, update,
                                             APFloat(scale), APFloat(1.0));
-      if (reconstruct_)
+      if (reconstruct_ && !anchored_)
         op->setAttr(SlimDialect::kReconstructAttrName, b_.getUnitAttr());
       return op.getResult();
     };
@@ -281,7 +312,11 @@ private:
   OpBuilder b_;
   Variant variant_;
   int64_t bottleneck_;
+  bool mean_;
+  int64_t anchor_;
   bool reconstruct_;
+  bool anchored_ = false; // the layer being built keeps its inputs
+  DenseSet<Value> added_;  // the adapters' parameters
 };
 
 struct ReversiblePass : public mlir::slim::impl::SlimReversibleBase<ReversiblePass> {
@@ -309,7 +344,16 @@ struct ReversiblePass : public mlir::slim::impl::SlimReversibleBase<ReversiblePa
         return signalPassFailure();
       }
     if (bottleneck < 1 || bottleneck > (int64_t(1) << 20)) {
-      func.emitError() << "slim-reversible: bottleneck must be in [1, 2^20], got " << bottleneck;
+      func.emitError() << "slim-reversible: bottleneck must be in [1, 2^20], got "
+                       << static_cast<int64_t>(bottleneck);
+      return signalPassFailure();
+    }
+    if (output != "stream" && output != "mean") {
+      func.emitError() << "slim-reversible: output must be stream or mean, got '" << output << "'";
+      return signalPassFailure();
+    }
+    if (anchor < 0) {
+      func.emitError() << "slim-reversible: anchor must be >= 0, got " << static_cast<int64_t>(anchor);
       return signalPassFailure();
     }
     FailureOr<SmallVector<Layer>> found = findLayers(func);
@@ -318,12 +362,13 @@ struct ReversiblePass : public mlir::slim::impl::SlimReversibleBase<ReversiblePa
     int64_t total = static_cast<int64_t>(found->size());
     int64_t count = layers < 0 ? total : layers;
     if (count > total) {
-      func.emitError() << "slim-reversible: layers=" << layers << " but the model has " << total;
+      func.emitError() << "slim-reversible: layers=" << static_cast<int64_t>(layers)
+                       << " but the model has " << total;
       return signalPassFailure();
     }
     if (count == 0)
       return;
-    Rewriter(func, *v, bottleneck, reconstruct)
+    Rewriter(func, *v, bottleneck, output == "mean", anchor, reconstruct)
         .run(MutableArrayRef<Layer>(*found).take_back(static_cast<size_t>(count)));
   }
 };

@@ -126,8 +126,11 @@ LogicalResult SlimDialect::verifyRegionResultAttribute(Operation *op, unsigned r
 
   if (attrName == kOutputAttrName) {
     auto kind = dyn_cast<StringAttr>(attribute.getValue());
-    if (!kind || (kind.getValue() != "loss" && kind.getValue() != "grad_norm"))
-      return emit() << "expects \"loss\" or \"grad_norm\", got " << attribute.getValue();
+    // reconstruction.*: slim-autodiff{measure-reconstruction}'s errors of reversible layers.
+    if (!kind || (kind.getValue() != "loss" && kind.getValue() != "grad_norm" &&
+                  !kind.getValue().starts_with("reconstruction.")))
+      return emit() << "expects \"loss\", \"grad_norm\" or \"reconstruction.*\", got "
+                    << attribute.getValue();
     auto tensor = dyn_cast<RankedTensorType>(type);
     if (!tensor || tensor.getRank() != 0 || !tensor.getElementType().isF32())
       return emit() << "expects a tensor<f32>, got " << type;

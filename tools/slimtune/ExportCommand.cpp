@@ -54,6 +54,17 @@ int runExport() {
   if (modelPath.empty())
     modelPath = contents->baseModelPath; // a checkpoint saved through the C API
 
+  // MEFT's reversible layers change the model: two coupled streams, scaled by λ and β. The
+  // adapters mean something only there; neither PEFT nor a Hugging Face checkpoint with the
+  // adapters merged into the base weights can express that forward, so neither is written.
+  if (trainer.is_object() && trainer.contains("model_rewrites") &&
+      trainer["model_rewrites"].is_string())
+    return fail(checkpoint + ": trained with reversible layers (" +
+                trainer["model_rewrites"].get<std::string>() +
+                "): its adapters need MEFT's two-stream model, which neither a PEFT adapter nor "
+                "a merged model can express; use it with slimtune (train --resume, fidelity "
+                "--checkpoint), or train with another pipeline to export");
+
   // Writing into the base model's or the checkpoint's own folder would replace what the
   // export reads (and, for the model, the user's only copy of it).
   for (const std::string &source : {modelPath, checkpoint}) {

@@ -17,6 +17,7 @@
 #include "train/TrainSettings.h"
 
 #include "compiler/Compile.h"
+#include "compiler/Pipelines.h"
 #include "compiler/Registration.h"
 #include "compiler/import/ImportModel.h"
 
@@ -303,9 +304,18 @@ int runTrain() {
   if (!compileArtifact(*loaded, *plan, loaded->adapter->dropout, precision == "bf16", *compile,
                        trainArtifact, modelPath, adapterText))
     return 1;
+  // The evaluation step runs the model the training step trains: the same model rewrites
+  // (slim-reversible) before the forward.
+  std::string rewrites, rewriteError;
+  if (!modelRewrites(*compile, rewrites, rewriteError))
+    return fail(rewriteError);
   CompileOptions evalOptions;
   evalOptions.pipeline = target == "cpu" ? "eval" : "eval{target=" + target + "}";
   evalOptions.target = target;
+  if (!rewrites.empty()) {
+    evalOptions.pipeline.clear();
+    evalOptions.passes = rewrites + ",slim-disable-dropout,slim-plan-memory{target=" + target + "}";
+  }
   if (validate && !compileArtifact(*loaded, *plan, 0.0, precision == "bf16", evalOptions,
                                    evalArtifact, modelPath, adapterText))
     return 1;
@@ -337,7 +347,8 @@ int runTrain() {
     eval = opened.take();
   }
 
-  TrainRun run{**session, eval.get(), *data, *plan, settings, runFolder, adapterText, checkpoint};
+  TrainRun run{**session, eval.get(), *data,       *plan,     settings,
+               runFolder, adapterText, checkpoint, rewrites};
   return runTrainingLoop(run, log);
 }
 

@@ -29,6 +29,25 @@ EDITS = [
     ("embedding-table-mismatch", "slim.embedding %arg0[%arg29] : tensor<96x32xf32>",
      "slim.embedding %arg0[%arg29] : tensor<97x32xf32>", 1),
     ("bad-utf8", "model.norm.weight", "model.norm.\xff\xfeweight", 1),
+    # slim-reversible's marks and coupling, written by hand.
+    ("reconstruct-on-add", "slim.add %2, %3 :", "slim.add %2, %3 {slim.reconstruct} :", 1),
+    ("recompute-with-value", "slim.add %2, %3 :", "slim.add %2, %3 {slim.recompute = 1 : i64} :", 1),
+    ("scaled-add-alpha-inf", "slim.add %2, %3 :", "slim.scaled_add %2, %3 alpha 0x7FF0000000000000 beta 1.0 :", 1),
+    ("scaled-add-alpha-beyond-fp32", "slim.add %2, %3 :", "slim.scaled_add %2, %3 alpha 1.0e+39 beta 1.0 :", 1),
+    ("reconstruct-alpha-zero", "slim.add %2, %3 :",
+     "slim.scaled_add %2, %3 alpha 0.0 beta 1.0 {slim.reconstruct} :", 1),
+]
+
+# slim-reversible's options out of range, and the pass where it cannot run.
+REVERSIBLE_PASSES = [
+    ("reversible-variant-unknown", "slim-reversible{variant=meft9}", "variant must be meft1, meft2 or meft3"),
+    ("reversible-lambda-tiny", "slim-reversible{lambda=1e-9}", "lambda must be in [1e-3, 1e3]"),
+    ("reversible-beta-nan", "slim-reversible{beta=nan}", "beta must be in [1e-3, 1e3]"),
+    ("reversible-layers-too-many", "slim-reversible{layers=3}", "layers=3 but the model has 2"),
+    ("reversible-anchor-negative", "slim-reversible{anchor=-1}", "anchor must be >= 0"),
+    ("reversible-output-unknown", "slim-reversible{output=max}", "output must be stream or mean"),
+    ("reversible-bottleneck-zero", "slim-reversible{variant=meft1 bottleneck=0}", "bottleneck must be in"),
+    ("reversible-after-autodiff", "slim-autodiff,slim-reversible", "runs on a forward graph"),
 ]
 
 TEXTS = [
@@ -79,6 +98,9 @@ def cases(c):
                         [c.slimtune, "compile", valid, "--pass-pipeline",
                          f"builtin.module(func.func(slim-autodiff,slim-compress-stashes{{sites={value}}}))",
                          "-o", c.path("x.so")], ["invalid pass pipeline"]))
+    for name, passes, message in REVERSIBLE_PASSES:
+        out.append(Case(name, [c.slimtune, "compile", valid, "--passes", passes, "-o", c.path("x.so")],
+                        [message]))
     out.append(Case("passes-unknown", [c.slimtune, "compile", valid, "--passes", "slim-autodiff,slim-nosuch",
                                        "-o", c.path("x.so")], ["slim-nosuch"]))
     out.append(Case("output-unwritable", [c.slimtune, "compile", valid, "-o", "/proc/slimtune/step.so"],

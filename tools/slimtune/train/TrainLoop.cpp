@@ -131,6 +131,9 @@ int runTrainingLoop(TrainRun &run, MetricsLog &log) {
                               {"data_fingerprint", run.data.fingerprint()},
                               {"loss", lastLoss},
                               {"val_loss", lastVal}};
+    // An adapter trained in a rewritten model means something only there: export reads this.
+    if (!run.modelRewrites.empty())
+      trainer["model_rewrites"] = run.modelRewrites;
     std::string folder = checkpointFolder(run.runFolder, step);
     CheckpointContents contents;
     contents.step = step;

@@ -22,6 +22,7 @@ struct TrainRun {
   std::string runFolder;     // "" without --out: nothing is saved
   std::string adapterConfig; // adapter_config.json text, kept in every checkpoint
   std::string lastCheckpoint; // the newest good checkpoint (the resumed one, at first)
+  std::string modelRewrites;  // passes that changed the model (slim-reversible{...}), or ""
 };
 
 // Runs steps from the session's step count to plan.steps. Returns the exit code: 0 when done,
