@@ -182,7 +182,7 @@ private:
     for (OpOperand &use : v.getUses())
       if (auto c = dyn_cast<ScaledAddOp>(use.getOwner());
           c && use.getOperandNumber() == 0 && c->hasAttr(kReconstructAttr) &&
-          (!coupling || coupling->isBeforeInBlock(c)))
+          (!coupling || coupling->isBeforeInBlock(c)) && !recomputedFrom(c.getRhs(), v))
         coupling = c;
     if (!coupling)
       return Value();
@@ -211,6 +211,24 @@ private:
     std::string name = "reconstruction." + std::to_string(measured_.size() / 2);
     measured_.push_back({name + ".error", norm(diff)});
     measured_.push_back({name + ".norm", norm(kept)});
+  }
+
+  // Whether recomputing `value` would need `from`: a walk back through the ops the backward
+  // recomputes (a coupling's result is rebuilt or stashed, never recomputed: the walk stops
+  // there). Such a coupling cannot give `from` back: the segment's bottom input is both
+  // streams, and where G's coupling is gone F's rhs is F(from) itself.
+  static bool recomputedFrom(Value value, Value from) {
+    DenseSet<Value> seen;
+    SmallVector<Value> work = {value};
+    while (!work.empty()) {
+      Value v = work.pop_back_val();
+      if (v == from)
+        return true;
+      Operation *op = v.getDefiningOp();
+      if (op && op->hasAttr(kRecomputeAttr) && seen.insert(v).second)
+        work.append(op->operand_begin(), op->operand_end());
+    }
+    return false;
   }
 
   // `v` from its op run again on saved operands (each one itself saved, recomputed or rebuilt).

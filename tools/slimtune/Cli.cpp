@@ -124,8 +124,6 @@ Expected<CompileOptions> PipelineSettings::compileOptions(int64_t totalSteps) co
   }
   std::string name = pipelineName.empty() ? "baseline" : pipelineName;
   result.pipeline = name;
-  if (name.find('{') != std::string::npos)
-    return result; // options given inline: baseline{lr=...}
   std::string options;
   auto add = [&](const char *key, const std::string &value) {
     options += (options.empty() ? "" : " ") + std::string(key) + "=" + value;
@@ -163,7 +161,13 @@ Expected<CompileOptions> PipelineSettings::compileOptions(int64_t totalSteps) co
   // The CPU is every pipeline's default target: its text stays as it was.
   if (target != "cpu")
     add("target", target);
-  if (!options.empty())
+  if (options.empty())
+    return result;
+  // Options given inline too (reversible{layers=8}): the flags join them.
+  llvm::StringRef inline_(name);
+  if (inline_.ends_with("}") && inline_.contains('{'))
+    result.pipeline = inline_.drop_back().str() + " " + options + "}";
+  else
     result.pipeline = name + "{" + options + "}";
   return result;
 }
