@@ -223,12 +223,26 @@ int runFidelity() {
     pm.printAsTextualPipeline(text);
   }
   full = removePass(full, "slim-optimizer");
-  std::string exact = full;
-  for (const char *pass : kApproximatingPasses)
-    exact = removePass(exact, pass);
+  // Reversible layers (slim-reversible) change the model: the reference is the same model
+  // with its activations stashed (reconstruct=false), and rebuilding them is one more
+  // approximation, measured as a group of its own.
+  auto stashingSegments = [](const std::string &text) {
+    return rewritePass(text, "slim-reversible", [](const std::string &options) {
+      return std::optional<std::string>(withOption(options, "reconstruct", "false"));
+    });
+  };
+  const std::string rebuilding = [&] {
+    std::string text = full;
+    for (const char *pass : kApproximatingPasses)
+      text = removePass(text, pass);
+    return text;
+  }();
+  const std::string exact = stashingSegments(rebuilding);
+  const bool reversible = exact != rebuilding;
   if (exact == full)
     return fail("the pipeline approximates nothing (it runs neither slim-approx-activation-grad "
-                "nor slim-compress-stashes): its gradients are exact");
+                "nor slim-compress-stashes, nor rebuilds reversible layers): its gradients are "
+                "exact");
 
   auto adapterText = readTextFile(adapterPath);
   if (!adapterText)
@@ -312,7 +326,7 @@ int runFidelity() {
     g.exactBytes += exactStashes.count(site) ? exactStashes[site].bytes : 0;
     g.keptBytes += stash.bytes;
   }
-  if (groups.empty())
+  if (groups.empty() && !reversible)
     return fail("the pipeline's approximating passes chose no site for this model (every stash "
                 "is kept exact): nothing to attribute");
 
@@ -374,12 +388,29 @@ int runFidelity() {
   for (size_t i = 0; i < groups.size(); ++i) {
     Measured &g = groups[i];
     SiteStashes ignored;
-    const std::string artifact = compileVariant(onlySites(full, g.members), ignored);
+    const std::string artifact = compileVariant(onlySites(stashingSegments(full), g.members), ignored);
     if (artifact.empty())
       return 1;
     if (Status s = measure(artifact, g.error); !s)
       return fail(s);
     llvm::errs() << "  [" << i + 1 << "/" << groups.size() << "] " << g.name << "\n";
+  }
+  if (reversible) {
+    // Every stash of the segments at once: what they keep is the two streams.
+    SiteStashes rebuilt;
+    const std::string artifact = compileVariant(rebuilding, rebuilt);
+    if (artifact.empty())
+      return 1;
+    Measured g{"rebuilt layer inputs (slim-reversible)", "rebuilt from the layer above"};
+    for (const auto &[site, stash] : exactStashes)
+      if (!rebuilt.count(site)) {
+        ++g.sites;
+        g.exactBytes += stash.bytes;
+      }
+    if (Status s = measure(artifact, g.error); !s)
+      return fail(s);
+    llvm::errs() << "  [rebuilt] " << g.name << "\n";
+    groups.push_back(std::move(g));
   }
   Measured all{"all approximated sites together", ""};
   for (const Measured &g : groups) {
