@@ -73,9 +73,12 @@ struct CompressStashesPass
         return;
       if (type.getRank() == 0)
         return; // a scalar: nothing to group
-      // A reversible segment's stream (slim-reversible's couplings): the backward rebuilds
-      // layers below from it, multiplying any error in it by 1/λ or 1/β per layer.
-      if (stash.getInput().getDefiningOp<ScaledAddOp>())
+      // A reversible segment's stream (made by or entering slim-reversible's couplings): the
+      // backward recomputes layers from it and rebuilds layers below, multiplying any error
+      // in it by 1/λ or 1/β per layer.
+      Value kept = stash.getInput();
+      if (kept.getDefiningOp<ScaledAddOp>() ||
+          llvm::any_of(kept.getUsers(), [](Operation *user) { return isa<ScaledAddOp>(user); }))
         return;
       stash.setEncodingAttr(encoding);
       if (*rangeMode == QuantRange::ema)

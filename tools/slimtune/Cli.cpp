@@ -172,6 +172,16 @@ Expected<CompileOptions> PipelineSettings::compileOptions(int64_t totalSteps) co
   return result;
 }
 
+std::vector<std::unique_ptr<llvm::cl::opt<std::string>>>
+makeTextOptions(llvm::ArrayRef<TextOption> table, llvm::cl::SubCommand &command) {
+  std::vector<std::unique_ptr<llvm::cl::opt<std::string>>> out;
+  for (const TextOption &o : table)
+    out.push_back(std::make_unique<llvm::cl::opt<std::string>>(
+        llvm::StringRef(o.name), llvm::cl::desc(o.help), llvm::cl::value_desc(o.valueName),
+        llvm::cl::sub(command)));
+  return out;
+}
+
 Expected<int64_t> byteCount(const std::string &name, const std::string &text) {
   llvm::StringRef rest(text);
   rest = rest.trim();

@@ -78,6 +78,14 @@ struct PipelineFlags {
       weightDecay, maxGradNorm;
 };
 
+// A subcommand's options that are text as given (train records them for checkpoints and
+// resume): one table per command, one llvm::cl option per entry, in the table's order.
+struct TextOption {
+  const char *name, *valueName, *help;
+};
+std::vector<std::unique_ptr<llvm::cl::opt<std::string>>>
+makeTextOptions(llvm::ArrayRef<TextOption> table, llvm::cl::SubCommand &command);
+
 // A byte count as --memory-budget takes it: 2000000000, 1.5GiB, 800MiB, 2GB, 512K.
 Expected<int64_t> byteCount(const std::string &name, const std::string &text);
 

@@ -50,10 +50,7 @@ cl::SubCommand fidelityCommand(
     "fidelity", "Attribute an approximating pipeline's gradient error to the sites it approximates");
 
 namespace {
-struct FidelityOption {
-  const char *name, *valueName, *help;
-};
-const FidelityOption kOptions[] = {
+const TextOption kOptions[] = {
     {"model", "PATH", "Hugging Face model folder or .gguf file"},
     {"random-weights", "SEED", "Weights drawn from SEED: --model needs only config.json"},
     {"adapter", "CFG.json", "PEFT adapter_config.json"},
@@ -69,15 +66,7 @@ const FidelityOption kOptions[] = {
     {"by", "kind|site", "Attribute to each kind of site (the same stash in every layer; default) or to each site"},
     {"json", "FILE.json", "Also write the results as JSON"},
 };
-std::vector<std::unique_ptr<cl::opt<std::string>>> makeOptions() {
-  std::vector<std::unique_ptr<cl::opt<std::string>>> out;
-  for (const FidelityOption &o : kOptions)
-    out.push_back(std::make_unique<cl::opt<std::string>>(llvm::StringRef(o.name), cl::desc(o.help),
-                                                         cl::value_desc(o.valueName),
-                                                         cl::sub(fidelityCommand)));
-  return out;
-}
-std::vector<std::unique_ptr<cl::opt<std::string>>> options = makeOptions();
+std::vector<std::unique_ptr<cl::opt<std::string>>> options = makeTextOptions(kOptions, fidelityCommand);
 PipelineFlags flags(fidelityCommand);
 
 const char *const kApproximatingPasses[] = {"slim-approx-activation-grad", "slim-compress-stashes"};

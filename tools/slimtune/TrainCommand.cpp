@@ -40,10 +40,7 @@ cl::SubCommand trainCommand("train", "Fine-tune a model with an adapter");
 
 namespace {
 // Every option is text: TrainSettings records what was given, for checkpoints and resume.
-struct TrainOption {
-  const char *name, *valueName, *help;
-};
-const TrainOption kOptions[] = {
+const TextOption kOptions[] = {
     {"model", "PATH", "Hugging Face model folder or .gguf file"},
     {"random-weights", "SEED", "Weights drawn from SEED: --model needs only config.json (benchmarks at real shapes)"},
     {"adapter", "CFG.json", "PEFT adapter_config.json"},
@@ -67,15 +64,7 @@ const TrainOption kOptions[] = {
     {"memory-budget", "BYTES", "Stop before training when the training step's plan needs more memory (e.g. 8GiB)"},
 };
 
-std::vector<std::unique_ptr<cl::opt<std::string>>> makeOptions() {
-  std::vector<std::unique_ptr<cl::opt<std::string>>> out;
-  for (const TrainOption &o : kOptions)
-    out.push_back(std::make_unique<cl::opt<std::string>>(llvm::StringRef(o.name), cl::desc(o.help),
-                                                         cl::value_desc(o.valueName),
-                                                         cl::sub(trainCommand)));
-  return out;
-}
-std::vector<std::unique_ptr<cl::opt<std::string>>> options = makeOptions();
+std::vector<std::unique_ptr<cl::opt<std::string>>> options = makeTextOptions(kOptions, trainCommand);
 PipelineFlags flags(trainCommand);
 
 TrainSettings givenSettings() {

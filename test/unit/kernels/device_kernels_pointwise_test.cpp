@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -157,6 +158,29 @@ TEST_P(DeviceKernels, AddAndMul) {
         }
         expectClose(l, "y", d.download(y, n), ref, magnitude);
       }
+}
+
+// y = alpha a + beta b (magnitude |alpha a| + |beta b|), the reversible couplings and their
+// inverses, output aliasing b; beta = 0 reads nothing of b (NaN there stays out).
+TEST_P(DeviceKernels, ScaledAdd) {
+  Rng rng(23);
+  for (int64_t n : kElementCounts)
+    for (auto [alpha, beta] : {std::pair{0.1f, 1.0f}, {10.0f, -10.0f}, {0.5f, 0.5f}, {0.02f, 0.0f}}) {
+      const std::string l = label<SLIMTUNE_KERNEL_SCALED_ADD>(cat("n ", n, " alpha ", alpha, " beta ", beta));
+      std::vector<float> a = rng.uniform(n, -3, 3), b = rng.uniform(n, -3, 3);
+      if (beta == 0.0f)
+        b.assign(n, std::numeric_limits<float>::quiet_NaN());
+      DeviceBuffers d(device());
+      float *dA = d.upload(a), *dB = d.upload(b);
+      ASSERT_TRUE(d.ok());
+      onDevice<SLIMTUNE_KERNEL_SCALED_ADD>(l, dB, dA, dB, n, alpha, beta);
+      std::vector<float> ref(n);
+      onHost<SLIMTUNE_KERNEL_SCALED_ADD>(l, ref.data(), a.data(), b.data(), n, alpha, beta);
+      std::vector<double> magnitude(n);
+      for (int64_t i = 0; i < n; ++i)
+        magnitude[i] = std::fabs(alpha * a[i]) + (beta == 0.0f ? 0.0 : std::fabs(beta * b[i]));
+      expectClose(l, "y", d.download(dB, n), ref, magnitude);
+    }
 }
 
 } // namespace
