@@ -50,6 +50,11 @@ int main(int argc, char **argv) {
         return fail(s);
       if (Status s = sessions[0]->initAdapters(LoraInit::KaimingUniform, 1); !s)
         return fail(s);
+    } else if (!sessions.back()->allBound("trainable")) {
+      // Parameters of its own (MEFT's bottleneck adapters): initialized with the same seed,
+      // which gives the shared ones the values they already have.
+      if (Status s = sessions.back()->initAdapters(LoraInit::KaimingUniform, 1); !s)
+        return fail(s);
     }
   }
   const int64_t n = sessions[0]->batchSize() * sessions[0]->sequenceLength();

@@ -8,7 +8,8 @@
 #      batch 4 x seq 256 on the fortunes corpus, on the GPU, against the CPU's run of the same
 #      step, weights and data (made by gpu_pack.sh): losses and gradient norms must agree
 #      (bench/compare_curves.py)
-#      and the same 50 steps with bf16 frozen weights, within 1% of the fp32 curve
+#      and the same 50 steps with bf16 frozen weights, within 1% of the fp32 curve, and the
+#      reversible pipeline's 50 steps against its CPU run
 #   3. the GPU benchmark: HF transformers + PEFT (bf16, sdpa) against slimtune baseline and
 #      lean (bf16 frozen weights) at SmolLM2-135M, LLaMA-1B and LLaMA-7B shapes
 #      (bench/gpu_table.py prints the table), and the linear kernels against the raw cuBLAS
@@ -74,6 +75,14 @@ check "loss curves GPU against CPU" 30 python3 bench/compare_curves.py "$out/cur
 # products' inputs, within 1% over the run (0.01% on the tiny CPU fixtures).
 check "SmolLM2-135M, 50 steps on the GPU, bf16 weights" 120 run smollm2-b4s256-baseline-cuda-bf16 smollm2-135m smollm2 50 curves/cuda-bf16
 check "loss curves bf16 against fp32 weights" 30 python3 bench/compare_curves.py --tolerance 1e-2 "$out/curves/cuda.json" "$out/curves/cuda-bf16.json"
+# The reversible pipeline (MEFT: couplings, rebuilt inputs, recomputed layers) on both devices.
+check "SmolLM2-135M reversible, 50 steps on the GPU" 120 run smollm2-b4s256-reversible-cuda smollm2-135m smollm2 50 curves/cuda-reversible
+if [ -f "$pack/curves/cpu-reversible.json" ]; then
+  cp "$pack/curves/cpu-reversible.json" "$out/curves/cpu-reversible.json"
+else
+  check "SmolLM2-135M reversible, 50 steps on the CPU" 300 run smollm2-b4s256-reversible-cpu smollm2-135m smollm2 50 curves/cpu-reversible
+fi
+check "reversible loss curves GPU against CPU" 30 python3 bench/compare_curves.py "$out/curves/cpu-reversible.json" "$out/curves/cuda-reversible.json"
 
 # The linear kernels against the raw cuBLAS call they are built on.
 bench_linear() {

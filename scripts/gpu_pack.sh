@@ -45,6 +45,9 @@ step() { # NAME CONFIG BATCH SEQ PIPELINE TARGET PRECISION
 step smollm2-b4s256-baseline-cpu smollm2-135m 4 256 baseline cpu fp32
 step smollm2-b4s256-baseline-cuda smollm2-135m 4 256 baseline cuda fp32
 step smollm2-b4s256-baseline-cuda-bf16 smollm2-135m 4 256 baseline cuda bf16
+# Reversible layers (scaled_add, rebuilding, recomputing) on both devices.
+step smollm2-b4s256-reversible-cpu smollm2-135m 4 256 reversible cpu fp32
+step smollm2-b4s256-reversible-cuda smollm2-135m 4 256 reversible cuda fp32
 # The benchmark: bf16 frozen weights, as `train --target cuda` compiles by default.
 for pipeline in baseline lean; do
   step "smollm2-135m-$pipeline" smollm2-135m 4 1024 "$pipeline" cuda bf16
@@ -65,4 +68,6 @@ python3 -c "import random, array, sys; r = random.Random(1); array.array('I', (r
 mkdir -p "$pack/curves"
 "$build/bin/slimtune-run-steps" "$pack/steps/smollm2-b4s256-baseline-cpu.so" bench/configs/smollm2-135m.json \
   "$pack/data/smollm2.u32" 50 --random-weights 1 --seed 1 --json "$pack/curves/cpu.json" 2>"$pack/curves/cpu.log"
+"$build/bin/slimtune-run-steps" "$pack/steps/smollm2-b4s256-reversible-cpu.so" bench/configs/smollm2-135m.json \
+  "$pack/data/smollm2.u32" 50 --random-weights 1 --seed 1 --json "$pack/curves/cpu-reversible.json" 2>"$pack/curves/cpu-reversible.log"
 du -sh "$pack"

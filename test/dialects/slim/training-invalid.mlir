@@ -202,7 +202,7 @@ func.func @negative_state_type(%s: tensor<?xf32> {slim.state = "A.exp_avg"}) {
 
 // -----
 
-// expected-error @+1 {{result #0: 'slim.output' expects "loss" or "grad_norm", got "accuracy"}}
+// expected-error @+1 {{result #0: 'slim.output' expects "loss", "grad_norm" or "reconstruction.*", got "accuracy"}}
 func.func @negative_output_name(%l: tensor<f32>) -> (tensor<f32> {slim.output = "accuracy"}) {
   return %l : tensor<f32>
 }
