@@ -54,6 +54,13 @@ void buildTrainingPipeline(mlir::OpPassManager &pm, const TrainingPipelineOption
     func.addPass(mlir::slim::createSlimShareNormStash());
   if (rewriteModel)
     rewriteModel(func);
+  if (options.ceLora) {
+    mlir::slim::SlimCeLoraOptions ce;
+    ce.keep = options.ceLoraKeep;
+    ce.rank = options.ceLoraRank;
+    ce.refresh = options.ceLoraRefresh;
+    func.addPass(mlir::slim::createSlimCeLora(ce));
+  }
   // The backward next: later passes rewrite its stashes.
   func.addPass(mlir::slim::createSlimAutodiff());
   if (savings == Savings::Approximate) {
@@ -124,7 +131,8 @@ void registerPipelines() {
       });
 }
 
-bool modelRewrites(const CompileOptions &training, std::string &rewrites, std::string &error) {
+bool modelRewrites(const CompileOptions &training, std::string &rewrites, std::string &changing,
+                   std::string &error) {
   mlir::MLIRContext context;
   mlir::PassManager pm(&context, mlir::ModuleOp::getOperationName(),
                        mlir::OpPassManager::Nesting::Implicit);
@@ -135,8 +143,9 @@ bool modelRewrites(const CompileOptions &training, std::string &rewrites, std::s
   std::string text;
   llvm::raw_string_ostream os(text);
   pm.printAsTextualPipeline(os);
-  std::vector<std::string> found;
-  const std::string name = "slim-reversible";
+  // Each forward rewrite the training step makes, in pipeline order.
+  std::vector<std::pair<size_t, std::string>> found;
+  for (const std::string name : {"slim-reversible", "slim-ce-lora"})
   for (size_t at = text.find(name); at != std::string::npos; at = text.find(name, at + 1)) {
     size_t end = at + name.size();
     if (end < text.size() && text[end] == '{')
@@ -147,12 +156,17 @@ bool modelRewrites(const CompileOptions &training, std::string &rewrites, std::s
           break;
         }
       }
-    found.push_back(text.substr(at, end - at));
+    found.push_back({at, text.substr(at, end - at)});
     at = end - 1;
   }
+  std::sort(found.begin(), found.end());
   rewrites.clear();
-  for (const std::string &pass : found)
+  changing.clear();
+  for (const auto &[at, pass] : found) {
     rewrites += (rewrites.empty() ? "" : ",") + pass;
+    if (pass.rfind("slim-reversible", 0) == 0)
+      changing += (changing.empty() ? "" : ",") + pass;
+  }
   return true;
 }
 

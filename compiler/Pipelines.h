@@ -41,6 +41,19 @@ struct TrainingPipelineOptions : public mlir::PassPipelineOptions<TrainingPipeli
   Option<std::string> target{*this, "target",
                              llvm::cl::desc("The kernel backend the memory plan is for (cpu, cuda)"),
                              llvm::cl::init("cpu")};
+  // CE-LoRA (slim-ce-lora, opt-in on every training pipeline; passes/Passes.td).
+  Option<bool> ceLora{*this, "ce-lora",
+                      llvm::cl::desc("CE-LoRA's approximate input gradient through frozen weights"),
+                      llvm::cl::init(false)};
+  Option<std::string> ceLoraKeep{
+      *this, "ce-lora-keep", llvm::cl::desc("CE-LoRA keep ratios, name=ratio,..."),
+      llvm::cl::init("v_proj=0.55,o_proj=0.55,up_proj=0.65,down_proj=0.65")};
+  Option<int64_t> ceLoraRank{*this, "ce-lora-rank",
+                             llvm::cl::desc("CE-LoRA's SVD rank (0: the adapter's rank)"),
+                             llvm::cl::init(0)};
+  Option<int64_t> ceLoraRefresh{*this, "ce-lora-refresh",
+                                llvm::cl::desc("Optimizer steps between choices of CE-LoRA's columns"),
+                                llvm::cl::init(200)};
 };
 
 // The reversible pipeline's settings: the optimizer's, and slim-reversible's (passes/Passes.td
@@ -84,11 +97,14 @@ void buildEvalPipeline(mlir::OpPassManager &pm, const EvalPipelineOptions &optio
 
 void registerPipelines();
 
-// The passes of a training pipeline that change the model itself (slim-reversible), with
-// their options, as a pass list ("" when none): an evaluation step of the same run must run
-// them too, and an export must know its adapter means something only with them. Fails with
-// `error` when the pipeline does not parse.
-bool modelRewrites(const struct CompileOptions &training, std::string &rewrites, std::string &error);
+// The forward rewrites of a training pipeline (slim-reversible, slim-ce-lora), with their
+// options, as a pass list ("" when none): an evaluation step of the same run must run them
+// too, to run the same model and share the same weights. Fails with `error` when the
+// pipeline does not parse.
+// `changing` gets those of them that change the model (slim-reversible; not slim-ce-lora,
+// whose forward is the original one up to rounding).
+bool modelRewrites(const struct CompileOptions &training, std::string &rewrites,
+                   std::string &changing, std::string &error);
 
 } // namespace slimtune
 

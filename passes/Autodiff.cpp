@@ -259,6 +259,15 @@ private:
       sliceParts_[v].push_back({start, end, grad});
   }
 
+  LogicalResult updateArgument(Operation *op, Value state, Value next) override {
+    auto arg = dyn_cast<BlockArgument>(state);
+    if (!arg || arg.getOwner() != &func_.getBody().front())
+      return op->emitOpError() << "slim-autodiff: state the backward updates must be a "
+                                  "function argument";
+    updates_.push_back({arg.getArgNumber(), next});
+    return success();
+  }
+
   Value resultGrad(Value result) override { return adjointOf(result, loc_); }
 
   // The total gradient of `v`: whole contributions plus the slices' parts, assembled.
@@ -362,6 +371,11 @@ private:
       resultAttrs.push_back(b_.getDictionaryAttr(
           b_.getNamedAttr(SlimDialect::kGradAttrName, b_.getStringAttr(param.getName()))));
     }
+    for (auto &[argument, value] : updates_) {
+      results.push_back(value);
+      resultAttrs.push_back(b_.getDictionaryAttr(
+          b_.getNamedAttr(SlimDialect::kUpdatesAttrName, b_.getI64IntegerAttr(argument))));
+    }
     for (auto &[name, value] : measured_) {
       results.push_back(value);
       resultAttrs.push_back(b_.getDictionaryAttr(
@@ -386,6 +400,7 @@ private:
   int recomputing_ = 0;
   bool measure_;
   SmallVector<std::pair<std::string, Value>> measured_; // measure-reconstruction's outputs
+  SmallVector<std::pair<unsigned, Value>> updates_;      // state arguments the backward updates
   Location loc_ = UnknownLoc::get(func_.getContext()); // of the op whose backward is built
 };
 

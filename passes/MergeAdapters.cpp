@@ -15,6 +15,7 @@
 //
 //===-------------------------------------------------------------------------------------===//
 
+#include "passes/AdaptedLayer.h"
 #include "passes/Passes.h"
 #include "passes/TrainingStep.h"
 
@@ -29,25 +30,6 @@ using namespace mlir;
 using namespace mlir::slim;
 
 namespace {
-
-// The two terms of an adapted layer's output.
-struct AdaptedLayer {
-  LinearOp linear;
-  LoraOp lora;
-};
-
-// The layer `add` sums, when its operands are a linear and a LoRA update of one input, in
-// either order.
-std::optional<AdaptedLayer> matchAdaptedLayer(AddOp add) {
-  for (auto [first, second] :
-       {std::pair(add.getLhs(), add.getRhs()), std::pair(add.getRhs(), add.getLhs())}) {
-    auto linear = first.getDefiningOp<LinearOp>();
-    auto lora = second.getDefiningOp<LoraOp>();
-    if (linear && lora && linear.getInput() == lora.getInput())
-      return AdaptedLayer{linear, lora};
-  }
-  return std::nullopt;
-}
 
 // Why `layer` cannot be merged exactly and cheaply, or "" when it can.
 std::string whyNotMergeable(AdaptedLayer layer) {

@@ -76,7 +76,12 @@ struct OptimizerPass : public mlir::slim::impl::SlimOptimizerBase<OptimizerPass>
     // The gradients slim-autodiff returned, and the parameters they belong to.
     Value loss;
     SmallVector<std::pair<BlockArgument, Value>> updates;
+    SmallVector<std::pair<Value, Attribute>> kept; // state the backward updates, returned as is
     for (unsigned i = 0; i < ret.getNumOperands(); ++i) {
+      if (func.getResultAttrOfType<IntegerAttr>(i, SlimDialect::kUpdatesAttrName)) {
+        kept.push_back({ret.getOperand(i), func.getResultAttrDict(i)});
+        continue;
+      }
       if (auto out = func.getResultAttrOfType<StringAttr>(i, SlimDialect::kOutputAttrName);
           out && out.getValue() == "loss") {
         loss = ret.getOperand(i);
@@ -160,6 +165,10 @@ struct OptimizerPass : public mlir::slim::impl::SlimOptimizerBase<OptimizerPass>
         resultAttrs.push_back(named(SlimDialect::kUpdatesAttrName,
                                     b.getI64IntegerAttr(cast<BlockArgument>(arg).getArgNumber())));
       }
+    }
+    for (auto [value, attrs] : kept) {
+      results.push_back(value);
+      resultAttrs.push_back(attrs);
     }
     ret->setOperands(results);
     func.setFunctionType(FunctionType::get(func.getContext(), func.getArgumentTypes(),

@@ -362,6 +362,58 @@ def SlimReversible : Pass<"slim-reversible", "::mlir::func::FuncOp"> {
   ];
 }
 
+def SlimCeLora : Pass<"slim-ce-lora", "::mlir::func::FuncOp"> {
+  let summary = "CE-LoRA: the input gradient through an adapted layer's frozen weight from its SVD and k columns of the residual";
+  let description = [{
+    CE-LoRA (arXiv 2502.01378, docs/techniques.md#ce-lora), on a forward graph: run before
+    slim-autodiff. Each adapted layer `add(linear(x, W), lora(x, A, B))` whose projection has
+    a keep ratio below 1 in `keep` splits its frozen weight by a rank-r₀ SVD computed by the
+    runtime when it binds the model, W = P·Q + W_res (P, Q and W_res are new frozen
+    arguments `<W>.svd_left`, `<W>.svd_right`, `<W>.svd_residual`; W itself goes):
+
+        y = sampled_linear(x, W_res) + linear(linear(x, Q), P) + lora(x, A, B)
+
+    The forward equals the original up to fp32 rounding. In the backward the rank-r₀ pair
+    and the trainable LoRA get exact gradients (double LoRA); only the residual's input
+    gradient is approximated, by the k = ⌈out · keep⌉ output features with the largest
+    ‖dY[:, j]‖·‖W_res,j‖, chosen from the step's own gradient every `refresh` optimizer
+    steps (the first step exact) and kept in a new i32 state argument
+    `<W>.ce_lora_columns`. Nothing of x is stashed for the frozen path.
+
+    `keep` lists `name=ratio` pairs; a layer takes the ratio of the entry its weight's
+    module name ends with (`v_proj` matches `model.layers.3.self_attn.v_proj`); ratio 1 or
+    no entry: exact, untouched. The default is the published one: v, o 0.55; up, down 0.65;
+    q, k, gate exact. `rank` 0 takes each adapter's own rank r for r₀. `layers` = K rewrites
+    the top K decoder layers only (-1: all).
+
+    Before:
+    ```mlir
+    %f = slim.linear %x, %w : (tensor<2x16x64xf32>, tensor<128x64xf32>) -> tensor<2x16x128xf32>
+    %d = slim.lora %x, %a, %b scale 2.0 : (...) -> tensor<2x16x128xf32>
+    %y = slim.add %f, %d : tensor<2x16x128xf32>
+    ```
+    After (keep 0.55, r₀ = 8):
+    ```mlir
+    %s = slim.sampled_linear %x, %w_res columns %cols refresh 200 : (tensor<2x16x64xf32>, tensor<128x64xf32>, tensor<71xi32>) -> tensor<2x16x128xf32>
+    %u = slim.linear %x, %q : (tensor<2x16x64xf32>, tensor<8x64xf32>) -> tensor<2x16x8xf32>
+    %p = slim.linear %u, %pl : (tensor<2x16x8xf32>, tensor<128x8xf32>) -> tensor<2x16x128xf32>
+    %f = slim.add %s, %p : tensor<2x16x128xf32>
+    %y = slim.add %f, %d : tensor<2x16x128xf32>
+    ```
+  }];
+  let options = [
+    Option<"keep", "keep", "std::string",
+           /*default=*/"\"v_proj=0.55,o_proj=0.55,up_proj=0.65,down_proj=0.65\"",
+           "Keep ratios per projection: name=ratio,... (ratio in (0, 1]; 1: exact)">,
+    Option<"rank", "rank", "int64_t", /*default=*/"0",
+           "The SVD rank r0 (0: the layer's adapter rank)">,
+    Option<"refresh", "refresh", "int64_t", /*default=*/"200",
+           "Optimizer steps between choices of the kept columns">,
+    Option<"layers", "layers", "int64_t", /*default=*/"-1",
+           "How many of the top decoder layers to rewrite (-1: all)">,
+  ];
+}
+
 def SlimShareNormStash : Pass<"slim-share-norm-stash", "::mlir::func::FuncOp"> {
   let summary = "Norms whose backward reads their output and rstd, shared with the consumers' stash (MS-BP)";
   let description = [{

@@ -240,7 +240,9 @@ LogicalResult lowerScaleShift(ScaleShiftOp op, ScaleShiftOp::Adaptor in, K &k,
 
 //===-- Linear layers and adapters ------------------------------------------------===//
 
-LogicalResult lowerLinear(LinearOp op, LinearOp::Adaptor in, K &k, ArrayRef<Value> out,
+// slim.linear, and slim.sampled_linear, whose forward is the same.
+template <typename LinearLike>
+LogicalResult lowerLinear(LinearLike op, typename LinearLike::Adaptor in, K &k, ArrayRef<Value> out,
                           const KernelCallEnv &) {
   // A bf16 weight: its kernel rounds the input to bf16 in the workspace and multiplies there.
   if (op.getWeight().getType().getElementType().isBF16())
@@ -252,6 +254,19 @@ LogicalResult lowerLinear(LinearOp op, LinearOp::Adaptor in, K &k, ArrayRef<Valu
                 {k.p(out[0]), k.p(in.getInput()), k.p(in.getWeight()), k.p(in.getBias()),
                  k.l(rows(op.getInput())), k.l(op.getInFeatures()), k.l(op.getOutFeatures()),
                  k.i(layout(op.getLayout()))});
+}
+
+LogicalResult lowerSampledLinearGrad(SampledLinearGradOp op, SampledLinearGradOp::Adaptor in, K &k,
+                                    ArrayRef<Value> out, const KernelCallEnv &env) {
+  // out[1] is the columns argument's own buffer when the step returns it (slim.updates, as
+  // slim-autodiff does): the kernel then updates the columns in place.
+  return k.call(op, SLIMTUNE_KERNEL_SAMPLED_LINEAR_GRAD,
+                {k.p(out[0]), k.p(out[1]), k.p(in.getColumns()), k.p(in.getResultGrad()), k.p(in.getWeight()),
+                 k.p(k.workspace(op)), k.l(rows(op.getResultGrad())), k.l(op.getInFeatures()),
+                 k.l(op.getOutFeatures()), k.l(count(op.getColumns())),
+                 k.l(static_cast<int64_t>(op.getRefresh())), k.i(layout(op.getLayout())),
+                 k.i(op.getWeight().getType().getElementType().isBF16() ? 1 : 0),
+                 k.p(env.stepCounter)});
 }
 
 LogicalResult lowerWeightGrad(WeightGradOp op, WeightGradOp::Adaptor in, K &k,
@@ -527,7 +542,9 @@ void populateSlimToKernelCallPatterns(RewritePatternSet &patterns, const TypeCon
   add<NormalizeOp>(patterns, converter, env, lowerNormalize);
   add<NormalizeGradOp>(patterns, converter, env, lowerNormalizeGrad);
   add<ScaleShiftOp>(patterns, converter, env, lowerScaleShift);
-  add<LinearOp>(patterns, converter, env, lowerLinear);
+  add<LinearOp>(patterns, converter, env, lowerLinear<LinearOp>);
+  add<SampledLinearOp>(patterns, converter, env, lowerLinear<SampledLinearOp>);
+  add<SampledLinearGradOp>(patterns, converter, env, lowerSampledLinearGrad);
   add<WeightGradOp>(patterns, converter, env, lowerWeightGrad);
   add<SumRowsOp>(patterns, converter, env, lowerSumRows);
   add<LoraOp>(patterns, converter, env, lowerLora);

@@ -35,6 +35,10 @@ public:
   virtual void accumulate(Value v, Value grad) = 0;
   // Adds `grad` to the part [start, end) of the last dimension of `v`'s gradient.
   virtual void accumulateSlice(Value v, int64_t start, int64_t end, Value grad) = 0;
+  // The step returns `next` as the new value of `state`, a function argument the backward
+  // keeps across steps (CE-LoRA's kept columns): the runtime writes it in place
+  // (slim.updates). Fails, with an error on the op, when `state` is not an argument.
+  virtual LogicalResult updateArgument(Operation *op, Value state, Value next) = 0;
 };
 
 } // namespace mlir::slim

@@ -140,6 +140,28 @@ bool LinearOp::backwardReadsOperand(unsigned index, ActivityFn isActive) {
   return false;
 }
 
+LogicalResult SampledLinearOp::buildBackward(BackwardBuilder &backward) {
+  Value dy = backward.resultGrad(getResult());
+  if (!dy)
+    return success();
+  if (backward.isActive(getWeight()) || (getBias() && backward.isActive(getBias())))
+    return unsupported(*this, "a sampled linear's weight and bias are frozen (slim-ce-lora)");
+  if (!backward.isActive(getInput()))
+    return success();
+  // dx = dy[:, S] W[S]; the kept columns S are state the step updates in place.
+  auto grads = createInferred<SampledLinearGradOp>(backward.builder(), getLoc(), dy,
+                                                   backward.saved(getWeight()),
+                                                   backward.saved(getColumns()), getRefreshAttr(),
+                                                   getLayoutAttr());
+  backward.accumulate(getInput(), grads.getInputGrad());
+  return backward.updateArgument(*this, getColumns(), grads.getNewColumns());
+}
+
+bool SampledLinearOp::backwardReadsOperand(unsigned index, ActivityFn isActive) {
+  Value operand = (*this)->getOperand(index);
+  return (operand == getWeight() || operand == getColumns()) && isActive(getInput());
+}
+
 LogicalResult LoraOp::buildBackward(BackwardBuilder &backward) {
   Value dy = backward.resultGrad(getResult());
   if (!dy)

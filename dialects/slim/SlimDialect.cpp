@@ -102,8 +102,11 @@ LogicalResult SlimDialect::verifyRegionArgAttribute(Operation *op, unsigned regi
     auto name = dyn_cast<StringAttr>(attribute.getValue());
     if (!name || name.getValue().empty())
       return emit() << "expects the state tensor's name, got " << attribute.getValue();
-    if (!isParameterType(arg.getType()))
-      return emit() << "expects a statically shaped float tensor, got " << arg.getType();
+    // Float optimizer moments, or i32 indices (CE-LoRA's kept columns).
+    auto tensor = dyn_cast<RankedTensorType>(arg.getType());
+    if (!isParameterType(arg.getType()) &&
+        !(tensor && tensor.hasStaticShape() && tensor.getElementType().isInteger(32)))
+      return emit() << "expects a statically shaped float or i32 tensor, got " << arg.getType();
     return success();
   }
 

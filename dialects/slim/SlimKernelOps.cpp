@@ -38,6 +38,17 @@ int64_t LinearOp::getWorkspaceBytes(const KernelTarget &target) {
   return floatBytes(target.linearBf16Work(rows(getInput()), last(getInput())));
 }
 
+int64_t SampledLinearOp::getWorkspaceBytes(const KernelTarget &target) {
+  if (!getWeight().getType().getElementType().isBF16())
+    return 0;
+  return floatBytes(target.linearBf16Work(rows(getInput()), last(getInput())));
+}
+
+int64_t SampledLinearGradOp::getWorkspaceBytes(const KernelTarget &target) {
+  return floatBytes(target.sampledLinearGradWork(rows(getResultGrad()), getInFeatures(),
+                                                 getOutFeatures(), dim(getColumns(), 0)));
+}
+
 int64_t LoraOp::getWorkspaceBytes(const KernelTarget &target) {
   return floatBytes(target.loraWork(rows(getInput()), last(getInput()), getRank(),
                                     static_cast<float>(getDropout().convertToDouble())));
@@ -82,6 +93,15 @@ SmallVector<unsigned, 2> CrossEntropyWithGradOp::getInPlaceOperands(unsigned ind
 
 int64_t LinearOp::getMatmulFlops() {
   return 2 * rows(getInput()) * getInFeatures() * getOutFeatures();
+}
+
+int64_t SampledLinearOp::getMatmulFlops() {
+  return 2 * rows(getInput()) * getInFeatures() * getOutFeatures();
+}
+
+int64_t SampledLinearGradOp::getMatmulFlops() {
+  // The steady state: k of the out features (the first step and each refresh cost more).
+  return 2 * rows(getResultGrad()) * getInFeatures() * dim(getColumns(), 0);
 }
 
 int64_t WeightGradOp::getMatmulFlops() {

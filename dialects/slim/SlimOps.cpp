@@ -65,6 +65,22 @@ int64_t LinearOp::getOutFeatures() {
   return weight.getDimSize(getLayout() == WeightLayout::out_in ? 0 : 1);
 }
 
+int64_t SampledLinearOp::getInFeatures() {
+  return getWeight().getType().getDimSize(getLayout() == WeightLayout::out_in ? 1 : 0);
+}
+
+int64_t SampledLinearOp::getOutFeatures() {
+  return getWeight().getType().getDimSize(getLayout() == WeightLayout::out_in ? 0 : 1);
+}
+
+int64_t SampledLinearGradOp::getInFeatures() {
+  return getWeight().getType().getDimSize(getLayout() == WeightLayout::out_in ? 1 : 0);
+}
+
+int64_t SampledLinearGradOp::getOutFeatures() {
+  return getWeight().getType().getDimSize(getLayout() == WeightLayout::out_in ? 0 : 1);
+}
+
 int64_t LoraOp::getRank() { return getLoraA().getType().getDimSize(0); }
 
 int64_t MergeLoraOp::getInFeatures() {

@@ -143,6 +143,12 @@ inline LogicalResult expectTable(EmitFn emitError, RankedTensorType table) {
 LogicalResult inferAttention(EmitFn emitError, SmallVectorImpl<Type> &types, RankedTensorType q,
                              RankedTensorType k, RankedTensorType v, int64_t heads,
                              int64_t kvHeads, std::optional<APFloat> scale);
+// A linear layer's result type [..., out] from its input, weight (in `layout`) and bias.
+LogicalResult inferLinear(EmitFn emitError, SmallVectorImpl<Type> &types, RankedTensorType in,
+                          RankedTensorType weight, WeightLayout layout, Value bias);
+// CE-LoRA's kept output features: `columns` is [k] with 1 <= k <= out, refresh >= 1.
+LogicalResult expectKeptFeatures(EmitFn emitError, RankedTensorType columns, int64_t out,
+                                 int64_t refresh);
 LogicalResult inferLora(EmitFn emitError, SmallVectorImpl<Type> &types, RankedTensorType in,
                         RankedTensorType a, RankedTensorType b, double scale, double dropout);
 LogicalResult inferCrossEntropy(EmitFn emitError, SmallVectorImpl<Type> &types,

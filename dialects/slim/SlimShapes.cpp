@@ -80,24 +80,49 @@ LogicalResult ScaleShiftOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitF
 // Linear layers and adapters
 //===-------------------------------------------------------------------------------------===//
 
-LogicalResult LinearOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emitError) {
-  auto in = getInput().getType();
-  auto weight = getWeight().getType();
-  StringRef layoutName = stringifyWeightLayout(getLayout());
-  bool outIn = getLayout() == WeightLayout::out_in;
+LogicalResult mlir::slim::shape::inferLinear(EmitFn emitError, SmallVectorImpl<Type> &types,
+                                             RankedTensorType in, RankedTensorType weight,
+                                             WeightLayout layout, Value bias) {
+  StringRef layoutName = stringifyWeightLayout(layout);
+  bool outIn = layout == WeightLayout::out_in;
   if (failed(expectMinRank(emitError, "an input", in, 1)) ||
       failed(expectRank(emitError, "a weight", weight, 2,
                         outIn ? "[out, in] for layout out_in" : "[in, out] for layout in_out")) ||
       failed(expectWeightElementType(emitError, "a weight", weight, in)))
     return failure();
-  if (!agree(getInFeatures(), lastDim(in)))
+  int64_t inFeatures = weight.getDimSize(outIn ? 1 : 0), outFeatures = weight.getDimSize(outIn ? 0 : 1);
+  if (!agree(inFeatures, lastDim(in)))
     return emitError() << "weight of shape " << showShape(weight.getShape()) << " (layout "
-                       << layoutName << ") takes " << dim(getInFeatures())
+                       << layoutName << ") takes " << dim(inFeatures)
                        << " input features, but the input has " << dim(lastDim(in));
-  if (failed(expectChannelVector(emitError, "bias", getBias(), in, getOutFeatures())))
+  if (failed(expectChannelVector(emitError, "bias", bias, in, outFeatures)))
     return failure();
-  types.push_back(withLastDim(in, getOutFeatures()));
+  types.push_back(withLastDim(in, outFeatures));
   return success();
+}
+
+LogicalResult mlir::slim::shape::expectKeptFeatures(EmitFn emitError, RankedTensorType columns,
+                                                    int64_t out, int64_t refresh) {
+  int64_t k = columns.getDimSize(0);
+  if (isDyn(k) || isDyn(out) || k < 1 || k > out)
+    return emitError() << "expects between 1 and " << dim(out) << " kept output features, got "
+                       << dim(k);
+  if (refresh < 1)
+    return emitError() << "expects refresh >= 1 optimizer steps, got " << refresh;
+  return success();
+}
+
+LogicalResult LinearOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emitError) {
+  return inferLinear(emitError, types, getInput().getType(), getWeight().getType(), getLayout(),
+                     getBias());
+}
+
+LogicalResult SampledLinearOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emitError) {
+  if (failed(inferLinear(emitError, types, getInput().getType(), getWeight().getType(),
+                         getLayout(), getBias())))
+    return failure();
+  return expectKeptFeatures(emitError, getColumns().getType(), getOutFeatures(),
+                            static_cast<int64_t>(getRefresh()));
 }
 
 LogicalResult mlir::slim::shape::inferLora(EmitFn emitError, SmallVectorImpl<Type> &types,

@@ -103,6 +103,27 @@ LogicalResult LoraGradOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn 
   return success();
 }
 
+LogicalResult SampledLinearGradOp::inferResultTypes(SmallVectorImpl<Type> &types,
+                                                     EmitFn emitError) {
+  auto weight = getWeight().getType();
+  auto dy = getResultGrad().getType();
+  bool outIn = getLayout() == WeightLayout::out_in;
+  if (failed(expectMinRank(emitError, "result_grad", dy, 1)) ||
+      failed(expectRank(emitError, "a weight", weight, 2,
+                        outIn ? "[out, in] for layout out_in" : "[in, out] for layout in_out")) ||
+      failed(expectWeightElementType(emitError, "a weight", weight, dy)))
+    return failure();
+  if (!agree(getOutFeatures(), lastDim(dy)))
+    return emitError() << "weight of shape " << showShape(weight.getShape()) << " has "
+                       << dim(getOutFeatures()) << " output features, but result_grad has "
+                       << dim(lastDim(dy));
+  if (failed(expectKeptFeatures(emitError, getColumns().getType(), getOutFeatures(),
+                                static_cast<int64_t>(getRefresh()))))
+    return failure();
+  types.append({withLastDim(dy, getInFeatures()), getColumns().getType()});
+  return success();
+}
+
 LogicalResult SiluGradOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emitError) {
   types.push_back(getInput().getType());
   return expectGradientOf(emitError, "result_grad", getResultGrad().getType(), types[0]);

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace slimtune {
@@ -59,6 +60,16 @@ Status writeFileAtomically(const std::string &path, const std::vector<ByteChunk>
     ::close(dir);
   }
   return Status::ok();
+}
+
+Status makeFolders(const std::string &path) {
+  for (size_t slash = path.find('/', 1);; slash = path.find('/', slash + 1)) {
+    std::string prefix = path.substr(0, slash);
+    if (::mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST)
+      return Status::error(prefix + ": cannot create: " + std::strerror(errno));
+    if (slash == std::string::npos)
+      return Status::ok();
+  }
 }
 
 } // namespace slimtune

@@ -293,10 +293,10 @@ int runTrain() {
   if (!compileArtifact(*loaded, *plan, loaded->adapter->dropout, precision == "bf16", *compile,
                        trainArtifact, modelPath, adapterText))
     return 1;
-  // The evaluation step runs the model the training step trains: the same model rewrites
-  // (slim-reversible) before the forward.
-  std::string rewrites, rewriteError;
-  if (!modelRewrites(*compile, rewrites, rewriteError))
+  // The evaluation step runs the model the training step trains: the same forward rewrites
+  // (slim-reversible, and slim-ce-lora, whose factors it then shares) before the forward.
+  std::string rewrites, changing, rewriteError;
+  if (!modelRewrites(*compile, rewrites, changing, rewriteError))
     return fail(rewriteError);
   CompileOptions evalOptions;
   evalOptions.pipeline = target == "cpu" ? "eval" : "eval{target=" + target + "}";
@@ -317,6 +317,14 @@ int runTrain() {
                 "slim-optimizer); train needs a training step: add slim-optimizer to --passes");
   if (Status s = (*session)->bindModel(*loaded->source); !s)
     return fail(s);
+  if (const SvdBindStats &svd = (*session)->svdStats(); svd.computed + svd.fromCache > 0) {
+    char seconds[32];
+    std::snprintf(seconds, sizeof seconds, "%.1f", svd.seconds);
+    dataReport += "ce-lora: SVD factors of " + std::to_string(svd.computed + svd.fromCache) +
+                  " weights: " + std::to_string(svd.computed) + " computed, " +
+                  std::to_string(svd.fromCache) + " from the cache (" + seconds + " s)" +
+                  (svd.cacheProblem.empty() ? "" : "; cache: " + svd.cacheProblem) + "\n";
+  }
   if (Status s = (*session)->initAdapters(loaded->adapter->init, plan->seed); !s)
     return fail(s);
   if (resumed)
@@ -337,7 +345,7 @@ int runTrain() {
   }
 
   TrainRun run{**session, eval.get(), *data,       *plan,     settings,
-               runFolder, adapterText, checkpoint, rewrites};
+               runFolder, adapterText, checkpoint, changing};
   return runTrainingLoop(run, log);
 }
 

@@ -20,6 +20,9 @@ struct ByteChunk {
 // Writes the concatenation of `chunks` to `path` atomically.
 Status writeFileAtomically(const std::string &path, const std::vector<ByteChunk> &chunks);
 
+// Creates folder `path` and its missing parents (mkdir -p).
+Status makeFolders(const std::string &path);
+
 } // namespace slimtune
 
 #endif // SLIMTUNE_ATOMIC_FILE_H

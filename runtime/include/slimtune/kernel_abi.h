@@ -55,8 +55,9 @@ extern "C" {
  * rate is a step input the runtime fills); quantize, dequantize take rows and channels (a
  * row's last group may be shorter). 7: kernels take the device context first and return a
  * status; the step returns the first failure; workspace sizes moved to the backends.
- * 8: linear_bf16, embedding_bf16 (frozen weights stored in bf16). */
-#define SLIMTUNE_ABI_VERSION 9
+ * 8: linear_bf16, embedding_bf16 (frozen weights stored in bf16). 9: scaled_add (reversible
+ * layers). 10: sampled_linear_grad (CE-LoRA). */
+#define SLIMTUNE_ABI_VERSION 10
 
 /* clang-format off */
 #define SLIMTUNE_KERNELS(X)                                                                        \
@@ -172,7 +173,15 @@ extern "C" {
   X(EMBEDDING_BF16, embedding_bf16, "ppplll")                                                      \
   /* scaled_add(y, a, b, n, alpha, beta): y = alpha a + beta b, rounded once from fp32 products; */ \
   /*   b is not read when beta = 0 (y = alpha a); y may alias a or b                           */ \
-  X(SCALED_ADD, scaled_add, "ppplff")
+  X(SCALED_ADD, scaled_add, "ppplff")                                                             \
+  /* sampled_linear_grad(dx, new_columns[i32*], columns[i32*], dy, w, work, n, in, out, k,      */ \
+  /* refresh, layout[i32], w_bf16[i32], step[i32*]): CE-LoRA's input gradient through a frozen  */ \
+  /* W (layout as linear's; f32, or bf16 bits when w_bf16): new_columns = the k output features */ \
+  /* j with the highest ||dy[:, j]|| * ||W_j|| (fp32 sums in row order, ties to the lower j),   */ \
+  /* ascending, when *step % refresh == 0, else columns (new_columns may alias columns); then   */ \
+  /* dx = dy[:, new_columns] W[new_columns] (every feature, exactly, when *step == 0); fails on  */ \
+  /* an entry outside [0, out); work: the backend's size                                        */ \
+  X(SAMPLED_LINEAR_GRAD, sampled_linear_grad, "ppppppllllliip")
 /* clang-format on */
 
 typedef enum slimtune_kernel_id {

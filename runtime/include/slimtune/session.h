@@ -39,6 +39,13 @@ struct StepResult {
   int64_t step = 0;   // optimizer steps taken, this one included
 };
 
+// What binding a model did for CE-LoRA's SVD factors (Session::svdStats).
+struct SvdBindStats {
+  int64_t computed = 0, fromCache = 0; // weights factored now, weights read from the cache
+  double seconds = 0;                  // both, with the residuals
+  std::string cacheProblem;            // the first reason a cache file was not used or written
+};
+
 class Session {
 public:
   // Loads an artifact (dlopen) and allocates its arena and buffers on `device`, exactly as
@@ -55,8 +62,15 @@ public:
                                                  std::shared_ptr<Device> device = nullptr);
   ~Session();
 
-  // Copies every parameter the model holds (by checkpoint name) into the step's buffers.
+  // Copies every parameter the model holds (by checkpoint name) into the step's buffers, and
+  // derives the ones slim-ce-lora asks for (<W>.svd_left, .svd_right, .svd_residual) from W
+  // by an fp32 SVD, cached in svdCacheFolder().
   Status bindModel(const ModelSource &model);
+  // Where bindModel caches SVD factors: $SLIMTUNE_CACHE/svd or ~/.cache/slimtune/svd unless
+  // set; "" for no cache.
+  void setSvdCacheFolder(const std::string &folder);
+  // What bindModel did for CE-LoRA's factors.
+  const SvdBindStats &svdStats() const;
   // Copies `count` floats into the f32 buffer called `name` (a parameter or optimizer state).
   // Every bind refuses NaN and infinity in f32 data, naming the tensor and the first bad
   // element, before anything is copied.
@@ -113,6 +127,7 @@ public:
 
 private:
   Session();
+  Status bindSvdFactors(const ModelSource &model);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -19,6 +19,7 @@
 #include "kernels/cpu/optimizer_reference.h"
 #include "kernels/cpu/quantize_reference.h"
 #include "kernels/cpu/rope_reference.h"
+#include "kernels/cpu/sampled_linear_reference.h"
 #include "kernels/kernel_signature.h"
 
 namespace slimtune::cpu {
@@ -85,6 +86,7 @@ SLIMTUNE_CPU_KERNEL(QUANTIZE_EMA, quantizeEma, ref::quantizeEma)
 SLIMTUNE_CPU_KERNEL(LINEAR_BF16, linearBf16, ref::linearBf16)
 SLIMTUNE_CPU_KERNEL(EMBEDDING_BF16, embeddingBf16, ref::embeddingBf16)
 SLIMTUNE_CPU_KERNEL(SCALED_ADD, scaledAdd, ref::scaledAdd<float>)
+SLIMTUNE_CPU_KERNEL(SAMPLED_LINEAR_GRAD, sampledLinearGrad, ref::sampledLinearGrad<float>)
 #undef SLIMTUNE_CPU_KERNEL
 
 #define SLIMTUNE_CHECK_SIGNATURES(ID, name, signature)                                             \

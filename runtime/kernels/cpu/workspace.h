@@ -30,4 +30,11 @@ static inline int64_t slimtune_cpu_linear_bf16_work(int64_t n, int64_t in) {
   return (n * in + 1) / 2;
 }
 
+/* sampled_linear_grad: the scores and feature ids (2*out), dy's selected columns (n*k) and
+ * the weight's selected features as f32 (k*in). */
+static inline int64_t slimtune_cpu_sampled_linear_grad_work(int64_t n, int64_t in, int64_t out,
+                                                            int64_t k) {
+  return 2 * out + n * k + k * in;
+}
+
 #endif /* SLIMTUNE_KERNELS_CPU_WORKSPACE_H */

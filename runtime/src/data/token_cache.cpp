@@ -69,16 +69,6 @@ Status writeCache(const std::string &file, const TokenizedDocuments &d) {
                                     {tail.data(), tail.size()}});
 }
 
-Status makeFolders(const std::string &path) {
-  for (size_t slash = path.find('/', 1);; slash = path.find('/', slash + 1)) {
-    std::string prefix = path.substr(0, slash);
-    if (::mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST)
-      return Status::error(prefix + ": cannot create: " + std::strerror(errno));
-    if (slash == std::string::npos)
-      return Status::ok();
-  }
-}
-
 } // namespace
 
 Expected<TokenizedText> tokenizeTextFile(const std::string &path, const std::string &separator,

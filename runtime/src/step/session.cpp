@@ -10,6 +10,7 @@
 #include "slimtune/kernel_abi.h"
 #include "slimtune/sha256.h"
 #include "step/step_manifest.h"
+#include "step/svd_factors.h"
 #include "support/finite.h"
 #include "support/random.h"
 
@@ -17,6 +18,9 @@
 #include <cmath>
 #include <cstring>
 #include <dlfcn.h>
+#include <array>
+#include <chrono>
+#include <climits>
 #include <limits>
 #include <map>
 #include <optional>
@@ -55,6 +59,8 @@ struct Session::Impl {
   std::string fingerprint; // of the frozen parameters; "" until asked for, or after a bind
   std::optional<LrSchedule> schedule; // the manifest's, for steps that take a learning rate
   std::string adapterConfig;          // the manifest's; "" for none
+  std::string svdCacheFolder = defaultSvdCacheFolder();
+  SvdBindStats svdStats;
 
   ~Impl() {
     storage.clear();
@@ -266,8 +272,74 @@ Status Session::bindModel(const ModelSource &model) {
     if (Status st = s.storeFloats(i, values.data(), elements); !st)
       return Status::error(model.path() + ": tensor \"" + b.name + "\" " + st.message());
   }
+  return bindSvdFactors(model);
+}
+
+// CE-LoRA's frozen factors (slim-ce-lora): <W>.svd_left, .svd_right and .svd_residual are not
+// in the model but derived from its W, once per weight (svd_factors.h).
+Status Session::bindSvdFactors(const ModelSource &model) {
+  Impl &s = *impl_;
+  static const std::string kSuffixes[] = {".svd_left", ".svd_right", ".svd_residual"};
+  std::map<std::string, std::array<size_t, 3>> wanted; // W's name -> its three buffers
+  for (size_t i = 0; i < s.buffers.size(); ++i) {
+    const StepBufferInfo &b = s.buffers[i];
+    if (b.role != "frozen")
+      continue;
+    for (int part = 0; part < 3; ++part)
+      if (endsWith(b.name, kSuffixes[part])) {
+        auto [it, added] = wanted.try_emplace(b.name.substr(0, b.name.size() - kSuffixes[part].size()));
+        if (added)
+          it->second.fill(SIZE_MAX);
+        it->second[part] = i;
+      }
+  }
+  std::vector<float> values;
+  for (const auto &[name, parts] : wanted) {
+    auto fail = [&](const std::string &why) {
+      return Status::error(model.path() + ": CE-LoRA factors of \"" + name + "\": " + why);
+    };
+    bool inModel = false;
+    for (const StoredTensor &t : model.storedTensors())
+      inModel |= t.name == name;
+    if (!inModel)
+      continue; // bound by the caller, if at all (allBound says)
+    if (parts[0] == SIZE_MAX || parts[1] == SIZE_MAX || parts[2] == SIZE_MAX)
+      return fail("the step lacks one of " + kSuffixes[0] + ", " + kSuffixes[1] + ", " + kSuffixes[2]);
+    const StepBufferInfo &left = s.buffers[parts[0]], &right = s.buffers[parts[1]],
+                         &residual = s.buffers[parts[2]];
+    if (residual.shape.size() != 2 || left.shape.size() != 2 || right.shape.size() != 2 ||
+        left.shape[0] != residual.shape[0] || right.shape[1] != residual.shape[1] ||
+        left.shape[1] != right.shape[0])
+      return fail("the step's factor shapes do not fit together");
+    const int64_t rows = residual.shape[0], cols = residual.shape[1], rank = left.shape[1];
+    if (Status st = model.readF32(name, values); !st)
+      return st;
+    if (static_cast<int64_t>(values.size()) != rows * cols)
+      return fail("the model's tensor has " + std::to_string(values.size()) +
+                  " values; the step expects " + std::to_string(rows * cols));
+    if (std::string problem = nonFiniteProblem(values.data(), rows * cols); !problem.empty())
+      return fail("the weight holds " + problem);
+    auto started = std::chrono::steady_clock::now();
+    auto factors = svdFactors(values.data(), rows, cols, rank, s.svdCacheFolder);
+    if (!factors)
+      return fail(factors.status().message());
+    s.svdStats.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    (factors->fromCache ? s.svdStats.fromCache : s.svdStats.computed) += 1;
+    if (!factors->cacheProblem.empty() && s.svdStats.cacheProblem.empty())
+      s.svdStats.cacheProblem = factors->cacheProblem;
+    const std::vector<float> *data[3] = {&factors->left, &factors->right, &factors->residual};
+    for (int part = 0; part < 3; ++part)
+      if (Status st = s.storeFloats(parts[part], data[part]->data(),
+                                    static_cast<int64_t>(data[part]->size()));
+          !st)
+        return fail(s.buffers[parts[part]].name + " " + st.message());
+  }
   return Status::ok();
 }
+
+void Session::setSvdCacheFolder(const std::string &folder) { impl_->svdCacheFolder = folder; }
+
+const SvdBindStats &Session::svdStats() const { return impl_->svdStats; }
 
 Status Session::bindTensor(const std::string &name, const float *data, int64_t count) {
   // The type and count in floats (what a caller of the C API gave), then the bytes as bindBytes

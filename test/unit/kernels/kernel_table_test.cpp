@@ -63,6 +63,7 @@ const std::vector<Expected> kExpected = {
     {SLIMTUNE_KERNEL_LINEAR_BF16, "linear_bf16", abiEntry<linearBf16>()},
     {SLIMTUNE_KERNEL_EMBEDDING_BF16, "embedding_bf16", abiEntry<embeddingBf16>()},
     {SLIMTUNE_KERNEL_SCALED_ADD, "scaled_add", abiEntry<scaledAdd>()},
+    {SLIMTUNE_KERNEL_SAMPLED_LINEAR_GRAD, "sampled_linear_grad", abiEntry<sampledLinearGrad>()},
 };
 } // namespace
 
