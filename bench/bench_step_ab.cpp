@@ -50,7 +50,12 @@ int main(int argc, char **argv) {
         return fail(s);
       if (Status s = sessions[0]->initAdapters(LoraInit::KaimingUniform, 1); !s)
         return fail(s);
-    } else if (!sessions.back()->allBound("trainable")) {
+    } else if (!sessions.back()->allBound("frozen")) {
+      // Frozen weights of its own (CE-LoRA's SVD factors, derived from the model's).
+      if (Status s = sessions.back()->bindModel(**model); !s)
+        return fail(s);
+    }
+    if (sessions.size() > 1 && !sessions.back()->allBound("trainable")) {
       // Parameters of its own (MEFT's bottleneck adapters): initialized with the same seed,
       // which gives the shared ones the values they already have.
       if (Status s = sessions.back()->initAdapters(LoraInit::KaimingUniform, 1); !s)

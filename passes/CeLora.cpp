@@ -1,15 +1,17 @@
 //===- CeLora.cpp - slim-ce-lora ------------------------------------------------------------===//
 //
-// CE-LoRA (arXiv 2502.01378) as a forward rewrite: an adapted layer's frozen weight becomes
-// its rank-r0 SVD pair plus the residual, and the residual's linear becomes a
-// slim.sampled_linear, whose backward keeps k output features of the input gradient. The
-// SVD itself is the runtime's (when it binds the model: the values are not in the IR); this
-// pass only names the new frozen arguments after the weight, so the runtime knows what to
-// derive from what:
-//   <W>.svd_left [R, r0], <W>.svd_right [r0, C]  with W [R, C] ≈ left·right as stored
-//   <W>.svd_residual [R, C] = W − left·right
-// Factoring the stored matrix (not W as [out, in]) keeps the runtime free of layouts: the two
-// small linears take the weight's own layout (out_in: x·rightᵀ·leftᵀ; in_out: x·left·right).
+// CE-LoRA (arXiv 2502.01378) as a forward rewrite: an adapted layer's frozen linear becomes a
+// slim.sampled_linear, whose forward is the same and whose backward is CE-LoRA's approximate
+// input gradient, from the weight's rank-r0 SVD pair and k output features of the residual.
+// The SVD itself is the runtime's (when it binds the model: the values are not in the IR);
+// this pass only names the new frozen arguments after the weight, so the runtime knows what
+// to derive from what:
+//   <W>.svd_left [R, r0], <W>.svd_right [r0, C]   W [R, C] ≈ left·right, as stored
+//   <W>.svd_residual_row_norms [R]                ‖(W − left·right)[i, :]‖ (layout out_in)
+//   <W>.svd_residual_column_norms [C]             ‖(W − left·right)[:, j]‖ (layout in_out)
+// Factoring the stored matrix (not W as [out, in]) keeps the runtime free of layouts. W itself
+// stays: the forward reads it, and the backward computes the residual's part from W and the
+// pair (docs/techniques.md#ce-lora says why W_res is not stored instead).
 //
 //===-------------------------------------------------------------------------------------===//
 
@@ -31,7 +33,7 @@ using namespace mlir::slim;
 
 namespace {
 
-// The decoder layer index in a parameter name ("model.layers.3.mlp..." or GPT-2's
+// The decoder layer index in a module name ("model.layers.3.mlp..." or GPT-2's
 // "transformer.h.3.mlp..."), or -1.
 int64_t layerIndex(StringRef name) {
   SmallVector<StringRef> parts;
@@ -66,7 +68,8 @@ struct CeLoraPass : public mlir::slim::impl::SlimCeLoraBase<CeLoraPass> {
       return signalPassFailure();
     if (rank < 0 || refresh < 1 || layers < -1) {
       func.emitError() << "slim-ce-lora: expects rank >= 0, refresh >= 1 and layers >= -1, got rank="
-                       << rank << " refresh=" << refresh << " layers=" << layers;
+                       << static_cast<int64_t>(rank) << " refresh=" << static_cast<int64_t>(refresh)
+                       << " layers=" << static_cast<int64_t>(layers);
       return signalPassFailure();
     }
 
@@ -75,8 +78,7 @@ struct CeLoraPass : public mlir::slim::impl::SlimCeLoraBase<CeLoraPass> {
     func.walk([&](AddOp add) {
       if (auto layer = matchAdaptedLayer(add)) {
         candidates.push_back({add, *layer});
-        if (auto param = frozenParam(func, layer->linear.getWeight()))
-          lastLayer = std::max(lastLayer, layerIndex(param.getName()));
+        lastLayer = std::max(lastLayer, layerIndex(moduleName(func, *layer)));
       }
     });
     const int64_t firstLayer = layers < 0 ? 0 : lastLayer + 1 - layers;
@@ -84,8 +86,9 @@ struct CeLoraPass : public mlir::slim::impl::SlimCeLoraBase<CeLoraPass> {
       ParamAttr param = frozenParam(func, layer.linear.getWeight());
       if (!param || !layer.linear.getWeight().hasOneUse())
         continue; // a trainable or shared weight (tied embeddings): left exact
-      std::optional<double> ratio = ratioFor(ratios, param.getName());
-      int64_t index = layerIndex(param.getName());
+      std::string module = moduleName(func, layer);
+      std::optional<double> ratio = ratioFor(ratios, module);
+      int64_t index = layerIndex(module);
       if (!ratio || *ratio >= 1.0 || (layers >= 0 && index < firstLayer))
         continue;
       if (failed(rewrite(func, layer, param, *ratio)))
@@ -107,10 +110,25 @@ struct CeLoraPass : public mlir::slim::impl::SlimCeLoraBase<CeLoraPass> {
     return success();
   }
 
-  // The ratio of the last entry the weight's module name ends with.
-  static std::optional<double> ratioFor(ArrayRef<KeepRatio> ratios, StringRef weightName) {
-    StringRef module = weightName;
-    module.consume_back(".weight");
+  // The layer's Hugging Face module name ("model.layers.3.self_attn.v_proj"), from its
+  // adapter's PEFT name: the frozen weight's own name is the model file's (a GGUF file calls
+  // it "blk.3.attn_v.weight").
+  static std::string moduleName(func::FuncOp func, AdaptedLayer layer) {
+    auto arg = dyn_cast<BlockArgument>(layer.lora.getLoraA());
+    if (!arg || arg.getOwner() != &func.getBody().front())
+      return "";
+    auto param = func.getArgAttrOfType<ParamAttr>(arg.getArgNumber(), SlimDialect::kParamAttrName);
+    if (!param)
+      return "";
+    StringRef name = param.getName();
+    name.consume_front("base_model.model.");
+    name.consume_back(".weight");
+    name.consume_back(".lora_A");
+    return name.str();
+  }
+
+  // The ratio of the last entry the module name ends with.
+  static std::optional<double> ratioFor(ArrayRef<KeepRatio> ratios, StringRef module) {
     std::optional<double> found;
     for (const KeepRatio &r : ratios)
       if (module == r.name || module.ends_with("." + r.name))
@@ -132,7 +150,7 @@ struct CeLoraPass : public mlir::slim::impl::SlimCeLoraBase<CeLoraPass> {
     auto type = cast<RankedTensorType>(weight.getType());
     const int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
     const int64_t out = linear.getOutFeatures();
-    const int64_t r0 = rank > 0 ? int64_t(rank) : layer.lora.getRank();
+    const int64_t r0 = rank > 0 ? static_cast<int64_t>(rank) : layer.lora.getRank();
     if (ShapedType::isDynamic(rows) || ShapedType::isDynamic(cols))
       return linear.emitOpError() << "slim-ce-lora: needs a weight of static shape";
     if (r0 >= std::min(rows, cols))
@@ -143,7 +161,7 @@ struct CeLoraPass : public mlir::slim::impl::SlimCeLoraBase<CeLoraPass> {
     if (k >= out)
       return success(); // keeps every feature: exact
 
-    // The new arguments, after the weight (which goes): left, right, residual, columns.
+    // The new arguments, after the weight: the pair, the residual's norms, the columns.
     MLIRContext *ctx = func.getContext();
     Builder b(ctx);
     Location loc = weight.getLoc();
@@ -157,28 +175,22 @@ struct CeLoraPass : public mlir::slim::impl::SlimCeLoraBase<CeLoraPass> {
       return b.getNamedAttr(SlimDialect::kParamAttrName,
                             ParamAttr::get(ctx, name + suffix, ParamRole::frozen));
     };
-    Type element = type.getElementType();
-    Value left = addArgument(RankedTensorType::get({rows, r0}, element), frozen(".svd_left"));
-    Value right = addArgument(RankedTensorType::get({r0, cols}, element), frozen(".svd_right"));
-    Value residual = addArgument(type, frozen(".svd_residual"));
+    bool outIn = linear.getLayout() == WeightLayout::out_in;
+    Value left = addArgument(RankedTensorType::get({rows, r0}, b.getF32Type()), frozen(".svd_left"));
+    Value right = addArgument(RankedTensorType::get({r0, cols}, b.getF32Type()), frozen(".svd_right"));
+    // An output feature is a row of W [out, in], a column of W [in, out].
+    Value norms = addArgument(RankedTensorType::get({out}, b.getF32Type()),
+                              frozen(outIn ? ".svd_residual_row_norms" : ".svd_residual_column_norms"));
     Value columns = addArgument(RankedTensorType::get({k}, b.getI32Type()),
                                 b.getNamedAttr(SlimDialect::kStateAttrName,
                                                b.getStringAttr(name + ".ce_lora_columns")));
 
     OpBuilder ob(linear);
-    Location at0 = linear.getLoc();
-    WeightLayout layout = linear.getLayout();
-    bool outIn = layout == WeightLayout::out_in;
-    Value sampled = createInferred<SampledLinearOp>(ob, at0, linear.getInput(), residual, columns,
-                                                    linear.getBias(), ob.getI64IntegerAttr(refresh),
-                                                    linear.getLayoutAttr());
-    // out_in: x·Wᵀ ≈ (x·rightᵀ)·leftᵀ; in_out: x·W ≈ (x·left)·right.
-    Value u = createInferred<LinearOp>(ob, at0, linear.getInput(), outIn ? right : left, Value(), layout);
-    Value lowRank = createInferred<LinearOp>(ob, at0, u, outIn ? left : right, Value(), layout);
-    Value sum = createInferred<AddOp>(ob, at0, sampled, lowRank);
-    linear.getResult().replaceAllUsesWith(sum);
+    Value sampled = createInferred<SampledLinearOp>(
+        ob, linear.getLoc(), linear.getInput(), weight, left, right, norms, columns,
+        linear.getBias(), ob.getI64IntegerAttr(static_cast<int64_t>(refresh)), linear.getLayoutAttr());
+    linear.getResult().replaceAllUsesWith(sampled);
     linear.erase();
-    func.eraseArgument(weight.getArgNumber());
     return success();
   }
 };

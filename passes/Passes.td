@@ -363,28 +363,31 @@ def SlimReversible : Pass<"slim-reversible", "::mlir::func::FuncOp"> {
 }
 
 def SlimCeLora : Pass<"slim-ce-lora", "::mlir::func::FuncOp"> {
-  let summary = "CE-LoRA: the input gradient through an adapted layer's frozen weight from its SVD and k columns of the residual";
+  let summary = "CE-LoRA: the input gradient through an adapted layer's frozen weight from its SVD pair and k features of the residual";
   let description = [{
     CE-LoRA (arXiv 2502.01378, docs/techniques.md#ce-lora), on a forward graph: run before
     slim-autodiff. Each adapted layer `add(linear(x, W), lora(x, A, B))` whose projection has
-    a keep ratio below 1 in `keep` splits its frozen weight by a rank-r₀ SVD computed by the
-    runtime when it binds the model, W = P·Q + W_res (P, Q and W_res are new frozen
-    arguments `<W>.svd_left`, `<W>.svd_right`, `<W>.svd_residual`; W itself goes):
+    a keep ratio below 1 in `keep` gets a `slim.sampled_linear` in place of its frozen
+    linear: the same forward, exactly, and CE-LoRA's input gradient, with the rank-r₀ SVD
+    W = L·R + W_res:
 
-        y = sampled_linear(x, W_res) + linear(linear(x, Q), P) + lora(x, A, B)
+        dx = (dy·L)·R + dy[:, S]·W_res[S] = dy[:, S]·W[S] + (dy[:, ~S]·L[~S])·R
 
-    The forward equals the original up to fp32 rounding. In the backward the rank-r₀ pair
-    and the trainable LoRA get exact gradients (double LoRA); only the residual's input
-    gradient is approximated, by the k = ⌈out · keep⌉ output features with the largest
-    ‖dY[:, j]‖·‖W_res,j‖, chosen from the step's own gradient every `refresh` optimizer
-    steps (the first step exact) and kept in a new i32 state argument
-    `<W>.ce_lora_columns`. Nothing of x is stashed for the frozen path.
+    The trainable LoRA and the rank-r₀ part get exact gradients (double LoRA); only the
+    residual's part is approximated, by the k = ⌈out · keep⌉ output features S with the
+    largest ‖dy[:, j]‖·‖W_res,j‖, chosen from the step's own gradient every `refresh`
+    optimizer steps (the first step exact) and kept in a new i32 state argument
+    `<W>.ce_lora_columns`. The runtime computes the SVD when it binds the model: new frozen
+    arguments `<W>.svd_left`, `<W>.svd_right` (the pair, of W as stored) and
+    `<W>.svd_residual_row_norms` (or `_column_norms` for `layout in_out`). Nothing of x is
+    stashed for the frozen path.
 
-    `keep` lists `name=ratio` pairs; a layer takes the ratio of the entry its weight's
-    module name ends with (`v_proj` matches `model.layers.3.self_attn.v_proj`); ratio 1 or
-    no entry: exact, untouched. The default is the published one: v, o 0.55; up, down 0.65;
-    q, k, gate exact. `rank` 0 takes each adapter's own rank r for r₀. `layers` = K rewrites
-    the top K decoder layers only (-1: all).
+    `keep` lists `name=ratio` pairs; a layer takes the ratio of the entry its Hugging Face
+    module name (from its adapter's PEFT name) ends with (`v_proj` matches
+    `model.layers.3.self_attn.v_proj`); ratio 1 or no entry: exact, untouched. The default
+    is the published one: v, o 0.55; up, down 0.65; q, k, gate exact. `rank` 0 takes each
+    adapter's own rank r for r₀. `layers` = K rewrites the top K decoder layers only (-1:
+    all).
 
     Before:
     ```mlir
@@ -394,10 +397,8 @@ def SlimCeLora : Pass<"slim-ce-lora", "::mlir::func::FuncOp"> {
     ```
     After (keep 0.55, r₀ = 8):
     ```mlir
-    %s = slim.sampled_linear %x, %w_res columns %cols refresh 200 : (tensor<2x16x64xf32>, tensor<128x64xf32>, tensor<71xi32>) -> tensor<2x16x128xf32>
-    %u = slim.linear %x, %q : (tensor<2x16x64xf32>, tensor<8x64xf32>) -> tensor<2x16x8xf32>
-    %p = slim.linear %u, %pl : (tensor<2x16x8xf32>, tensor<128x8xf32>) -> tensor<2x16x128xf32>
-    %f = slim.add %s, %p : tensor<2x16x128xf32>
+    %f = slim.sampled_linear %x, %w, %left, %right, %norms columns %cols refresh 200 : (tensor<2x16x64xf32>, tensor<128x64xf32>, tensor<128x8xf32>, tensor<8x64xf32>, tensor<128xf32>, tensor<71xi32>) -> tensor<2x16x128xf32>
+    %d = slim.lora %x, %a, %b scale 2.0 : (...) -> tensor<2x16x128xf32>
     %y = slim.add %f, %d : tensor<2x16x128xf32>
     ```
   }];

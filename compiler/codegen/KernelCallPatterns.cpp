@@ -261,9 +261,10 @@ LogicalResult lowerSampledLinearGrad(SampledLinearGradOp op, SampledLinearGradOp
   // out[1] is the columns argument's own buffer when the step returns it (slim.updates, as
   // slim-autodiff does): the kernel then updates the columns in place.
   return k.call(op, SLIMTUNE_KERNEL_SAMPLED_LINEAR_GRAD,
-                {k.p(out[0]), k.p(out[1]), k.p(in.getColumns()), k.p(in.getResultGrad()), k.p(in.getWeight()),
+                {k.p(out[0]), k.p(out[1]), k.p(in.getColumns()), k.p(in.getResultGrad()),
+                 k.p(in.getWeight()), k.p(in.getLeft()), k.p(in.getRight()), k.p(in.getNorms()),
                  k.p(k.workspace(op)), k.l(rows(op.getResultGrad())), k.l(op.getInFeatures()),
-                 k.l(op.getOutFeatures()), k.l(count(op.getColumns())),
+                 k.l(op.getOutFeatures()), k.l(count(op.getColumns())), k.l(op.getRank()),
                  k.l(static_cast<int64_t>(op.getRefresh())), k.i(layout(op.getLayout())),
                  k.i(op.getWeight().getType().getElementType().isBF16() ? 1 : 0),
                  k.p(env.stepCounter)});

@@ -148,18 +148,19 @@ LogicalResult SampledLinearOp::buildBackward(BackwardBuilder &backward) {
     return unsupported(*this, "a sampled linear's weight and bias are frozen (slim-ce-lora)");
   if (!backward.isActive(getInput()))
     return success();
-  // dx = dy[:, S] W[S]; the kept columns S are state the step updates in place.
-  auto grads = createInferred<SampledLinearGradOp>(backward.builder(), getLoc(), dy,
-                                                   backward.saved(getWeight()),
-                                                   backward.saved(getColumns()), getRefreshAttr(),
-                                                   getLayoutAttr());
+  // dx = dy[:, S] W[S] + (dy[:, ~S] L[~S]) R; the kept columns S are state the step updates
+  // in place.
+  auto grads = createInferred<SampledLinearGradOp>(
+      backward.builder(), getLoc(), dy, backward.saved(getWeight()), backward.saved(getLeft()),
+      backward.saved(getRight()), backward.saved(getNorms()), backward.saved(getColumns()),
+      getRefreshAttr(), getLayoutAttr());
   backward.accumulate(getInput(), grads.getInputGrad());
   return backward.updateArgument(*this, getColumns(), grads.getNewColumns());
 }
 
 bool SampledLinearOp::backwardReadsOperand(unsigned index, ActivityFn isActive) {
   Value operand = (*this)->getOperand(index);
-  return (operand == getWeight() || operand == getColumns()) && isActive(getInput());
+  return operand != getInput() && operand != getBias() && isActive(getInput());
 }
 
 LogicalResult LoraOp::buildBackward(BackwardBuilder &backward) {

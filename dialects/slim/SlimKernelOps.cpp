@@ -46,7 +46,7 @@ int64_t SampledLinearOp::getWorkspaceBytes(const KernelTarget &target) {
 
 int64_t SampledLinearGradOp::getWorkspaceBytes(const KernelTarget &target) {
   return floatBytes(target.sampledLinearGradWork(rows(getResultGrad()), getInFeatures(),
-                                                 getOutFeatures(), dim(getColumns(), 0)));
+                                                 getOutFeatures(), dim(getColumns(), 0), getRank()));
 }
 
 int64_t LoraOp::getWorkspaceBytes(const KernelTarget &target) {
@@ -100,8 +100,10 @@ int64_t SampledLinearOp::getMatmulFlops() {
 }
 
 int64_t SampledLinearGradOp::getMatmulFlops() {
-  // The steady state: k of the out features (the first step and each refresh cost more).
-  return 2 * rows(getResultGrad()) * getInFeatures() * dim(getColumns(), 0);
+  // The steady state (the first step costs the exact product): dy[:, S] W[S], then the
+  // dropped features through the pair, (dy[:, ~S] L[~S]) R.
+  int64_t n = rows(getResultGrad()), in = getInFeatures(), k = dim(getColumns(), 0);
+  return 2 * n * (k * in + (getOutFeatures() - k) * getRank() + getRank() * in);
 }
 
 int64_t WeightGradOp::getMatmulFlops() {

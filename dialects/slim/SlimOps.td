@@ -232,34 +232,36 @@ def Slim_LoraOp : Slim_Op<"lora", [Slim_Differentiable<["backwardReadsOperand"]>
 
 def Slim_SampledLinearOp : Slim_Op<"sampled_linear", [Slim_Differentiable<["backwardReadsOperand"]>],
                                     ["getWorkspaceBytes", "getMatmulFlops"]> {
-  let summary = "A frozen linear whose input gradient keeps k output features (CE-LoRA)";
+  let summary = "A frozen linear whose input gradient is CE-LoRA's approximation";
   let description = [{
     The forward is `slim.linear`'s, exactly: `y = x·Wᵀ + b` (or `x·W + b`, `layout in_out`).
-    Only the backward differs: the input gradient is `dy[:, S]·W[S]` for the k output
-    features S in `columns` (`slim.sampled_linear_grad`), chosen again from the step's own
-    gradient every `refresh` optimizer steps; the first step is exact. The weight is frozen
-    (slim-ce-lora puts the SVD residual W_res here, the exact rank-r₀ part beside it), and
-    `columns` is optimizer-like state, an i32 argument of k entries the backward updates in
-    place. Nothing of x is kept for the backward.
+    Only the backward differs (`slim.sampled_linear_grad`): with the weight's rank-r SVD pair
+    W ≈ `left`·`right` (as stored, fp32) and the residual W_res = W − left·right, the input
+    gradient is CE-LoRA's (dy·L)·R + dy[:, S]·W_res[S] = dy[:, S]·W[S] + (dy[:, ~S]·L[~S])·R,
+    exact but for the residual's output features outside S. S are the k features in
+    `columns` (optimizer-like state, i32, updated in place by the backward), chosen again from
+    the step's own gradient every `refresh` optimizer steps by ‖dy[:, j]‖·`norms`[j]
+    (`norms`: W_res's per-feature norms); the first step is exact. slim-ce-lora writes it and
+    the runtime derives `left`, `right` and `norms` from W when it binds the model. Nothing of
+    x is kept for the backward.
 
     ```mlir
-    %y = slim.sampled_linear %x, %w columns %s refresh 200 : (tensor<2x16x64xf32>, tensor<128x64xf32>, tensor<70xi32>) -> tensor<2x16x128xf32>
+    %y = slim.sampled_linear %x, %w, %left, %right, %norms columns %s refresh 200 : (tensor<2x16x64xf32>, tensor<128x64xf32>, tensor<128x8xf32>, tensor<8x64xf32>, tensor<128xf32>, tensor<70xi32>) -> tensor<2x16x128xf32>
     ```
   }];
   let arguments = (ins Slim_FloatTensor:$input, Slim_FloatTensor:$weight,
+                       2DTensorOf<[F32]>:$left, 2DTensorOf<[F32]>:$right, 1DTensorOf<[F32]>:$norms,
                        1DTensorOf<[I32]>:$columns, Optional<Slim_FloatTensor>:$bias,
                        I64Attr:$refresh,
                        DefaultValuedAttr<Slim_WeightLayout, "WeightLayout::out_in">:$layout);
   let results = (outs Slim_FloatTensor:$result);
   let assemblyFormat = [{
-    $input `,` $weight `columns` $columns (`bias` $bias^)? `refresh` $refresh
-    (`layout` $layout^)? attr-dict `:` functional-type(operands, results)
+    $input `,` $weight `,` $left `,` $right `,` $norms `columns` $columns (`bias` $bias^)?
+    `refresh` $refresh (`layout` $layout^)? attr-dict `:` functional-type(operands, results)
   }];
   let extraClassDeclaration = [{
     int64_t getInFeatures();
     int64_t getOutFeatures();
-    /// k: the output features the input gradient keeps.
-    int64_t getKeptFeatures() { return getColumns().getType().getDimSize(0); }
   }];
 }
 

@@ -146,9 +146,13 @@ LogicalResult inferAttention(EmitFn emitError, SmallVectorImpl<Type> &types, Ran
 // A linear layer's result type [..., out] from its input, weight (in `layout`) and bias.
 LogicalResult inferLinear(EmitFn emitError, SmallVectorImpl<Type> &types, RankedTensorType in,
                           RankedTensorType weight, WeightLayout layout, Value bias);
-// CE-LoRA's kept output features: `columns` is [k] with 1 <= k <= out, refresh >= 1.
-LogicalResult expectKeptFeatures(EmitFn emitError, RankedTensorType columns, int64_t out,
-                                 int64_t refresh);
+// CE-LoRA's operands beside a weight of `weight`'s type: the SVD pair left [R, r] and right
+// [r, C] of the weight as stored [R, C] (r < min(R, C)), the residual's norms [out], the
+// kept columns [k] with 1 <= k <= out, refresh >= 1.
+LogicalResult expectCeLoraOperands(EmitFn emitError, RankedTensorType weight,
+                                   RankedTensorType left, RankedTensorType right,
+                                   RankedTensorType norms, RankedTensorType columns, int64_t out,
+                                   int64_t refresh);
 LogicalResult inferLora(EmitFn emitError, SmallVectorImpl<Type> &types, RankedTensorType in,
                         RankedTensorType a, RankedTensorType b, double scale, double dropout);
 LogicalResult inferCrossEntropy(EmitFn emitError, SmallVectorImpl<Type> &types,

@@ -101,8 +101,23 @@ LogicalResult mlir::slim::shape::inferLinear(EmitFn emitError, SmallVectorImpl<T
   return success();
 }
 
-LogicalResult mlir::slim::shape::expectKeptFeatures(EmitFn emitError, RankedTensorType columns,
-                                                    int64_t out, int64_t refresh) {
+LogicalResult mlir::slim::shape::expectCeLoraOperands(EmitFn emitError, RankedTensorType weight,
+                                                      RankedTensorType left, RankedTensorType right,
+                                                      RankedTensorType norms,
+                                                      RankedTensorType columns, int64_t out,
+                                                      int64_t refresh) {
+  if (!weight.hasStaticShape() || !left.hasStaticShape() || !right.hasStaticShape() ||
+      !norms.hasStaticShape() || !columns.hasStaticShape())
+    return emitError() << "expects static shapes";
+  int64_t rows = weight.getDimSize(0), cols = weight.getDimSize(1), r = left.getDimSize(1);
+  if (left.getDimSize(0) != rows || right.getDimSize(0) != r || right.getDimSize(1) != cols ||
+      r < 1 || r >= std::min(rows, cols))
+    return emitError() << "expects an SVD pair [" << rows << ", r] and [r, " << cols
+                       << "] with 1 <= r < " << std::min(rows, cols) << ", got "
+                       << showShape(left.getShape()) << " and " << showShape(right.getShape());
+  if (norms.getDimSize(0) != out)
+    return emitError() << "expects " << out << " residual norms (one per output feature), got "
+                       << norms.getDimSize(0);
   int64_t k = columns.getDimSize(0);
   if (isDyn(k) || isDyn(out) || k < 1 || k > out)
     return emitError() << "expects between 1 and " << dim(out) << " kept output features, got "
@@ -121,8 +136,9 @@ LogicalResult SampledLinearOp::inferResultTypes(SmallVectorImpl<Type> &types, Em
   if (failed(inferLinear(emitError, types, getInput().getType(), getWeight().getType(),
                          getLayout(), getBias())))
     return failure();
-  return expectKeptFeatures(emitError, getColumns().getType(), getOutFeatures(),
-                            static_cast<int64_t>(getRefresh()));
+  return expectCeLoraOperands(emitError, getWeight().getType(), getLeft().getType(),
+                              getRight().getType(), getNorms().getType(), getColumns().getType(),
+                              getOutFeatures(), static_cast<int64_t>(getRefresh()));
 }
 
 LogicalResult mlir::slim::shape::inferLora(EmitFn emitError, SmallVectorImpl<Type> &types,

@@ -174,30 +174,35 @@ def Slim_LoraGradOp : Slim_Op<"lora_grad", [], ["getWorkspaceBytes", "getMatmulF
 
 def Slim_SampledLinearGradOp : Slim_Op<"sampled_linear_grad", [],
                                         ["getWorkspaceBytes", "getMatmulFlops"]> {
-  let summary = "CE-LoRA's input gradient of a frozen linear, from k output features";
+  let summary = "CE-LoRA's input gradient of a frozen linear";
   let description = [{
-    When the optimizer step is a multiple of `refresh`, `columns` becomes the k output
-    features j with the largest ‖dy[:, j]‖·‖W_j‖ (W_j: the weight's row j for `layout out_in`,
-    its column j for `in_out`; ties to the lower j; ascending). Then
-    `input_grad = dy[:, columns]·W[columns]`, or `dy·W` exactly on step 0. The new columns
-    come back as `new_columns`, which updates the state argument in place (slim.updates).
-    The step counter is the step's own ("step" input), as for dropout.
+    The backward of `slim.sampled_linear`. When the optimizer step is a multiple of
+    `refresh`, `columns` becomes the k output features j with the largest
+    ‖dy[:, j]‖·`norms`[j] (ties to the lower j; ascending). Then
+    `input_grad = dy[:, S]·W[S] + (dy[:, ~S]·L[~S])·R` for S = the columns and the SVD pair
+    L·R (`left`·`right` for `layout out_in`, its transpose for `in_out`), or `dy·W` exactly
+    on step 0. The new columns come back as `new_columns`, which updates the state argument
+    in place (slim.updates). The step counter is the step's own ("step" input), as for
+    dropout.
 
     ```mlir
-    %dx, %s2 = slim.sampled_linear_grad %dy, %w, %s refresh 200 : (tensor<2x16x128xf32>, tensor<128x64xf32>, tensor<70xi32>) -> (tensor<2x16x64xf32>, tensor<70xi32>)
+    %dx, %s2 = slim.sampled_linear_grad %dy, %w, %left, %right, %norms, %s refresh 200 : (tensor<2x16x128xf32>, tensor<128x64xf32>, tensor<128x8xf32>, tensor<8x64xf32>, tensor<128xf32>, tensor<70xi32>) -> (tensor<2x16x64xf32>, tensor<70xi32>)
     ```
   }];
   let arguments = (ins Slim_FloatTensor:$result_grad, Slim_FloatTensor:$weight,
+                       2DTensorOf<[F32]>:$left, 2DTensorOf<[F32]>:$right, 1DTensorOf<[F32]>:$norms,
                        1DTensorOf<[I32]>:$columns, I64Attr:$refresh,
                        DefaultValuedAttr<Slim_WeightLayout, "WeightLayout::out_in">:$layout);
   let results = (outs Slim_FloatTensor:$input_grad, 1DTensorOf<[I32]>:$new_columns);
   let assemblyFormat = [{
-    $result_grad `,` $weight `,` $columns `refresh` $refresh (`layout` $layout^)? attr-dict `:`
-    functional-type(operands, results)
+    $result_grad `,` $weight `,` $left `,` $right `,` $norms `,` $columns `refresh` $refresh
+    (`layout` $layout^)? attr-dict `:` functional-type(operands, results)
   }];
   let extraClassDeclaration = [{
     int64_t getInFeatures();
     int64_t getOutFeatures();
+    /// The SVD pair's rank r.
+    int64_t getRank() { return getLeft().getType().getDimSize(1); }
   }];
 }
 

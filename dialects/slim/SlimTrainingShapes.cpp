@@ -117,8 +117,9 @@ LogicalResult SampledLinearGradOp::inferResultTypes(SmallVectorImpl<Type> &types
     return emitError() << "weight of shape " << showShape(weight.getShape()) << " has "
                        << dim(getOutFeatures()) << " output features, but result_grad has "
                        << dim(lastDim(dy));
-  if (failed(expectKeptFeatures(emitError, getColumns().getType(), getOutFeatures(),
-                                static_cast<int64_t>(getRefresh()))))
+  if (failed(expectCeLoraOperands(emitError, weight, getLeft().getType(), getRight().getType(),
+                                  getNorms().getType(), getColumns().getType(), getOutFeatures(),
+                                  static_cast<int64_t>(getRefresh()))))
     return failure();
   types.append({withLastDim(dy, getInFeatures()), getColumns().getType()});
   return success();

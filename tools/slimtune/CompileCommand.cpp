@@ -2,7 +2,8 @@
 //
 // slimtune compile step.mlir [--pipeline NAME | --passes a,b,c | --pass-pipeline P]
 //                  [--lr LR] [--schedule constant|cosine --steps N] [--warmup-steps N] ...
-//                  [--target cpu|cuda] [--memory-report] [--memory-timeline FILE.svg]
+//                  [--target cpu|cuda] [--memory-report] [--cost-report]
+//                  [--memory-timeline FILE.svg]
 //                  [--memory-budget BYTES] [--print-ir-after-all | --print-ir-after PASS]
 //                  [-o ARTIFACT]
 // Runs the passes on a forward graph and writes the step artifact (a shared library); shows
@@ -11,6 +12,7 @@
 //===-------------------------------------------------------------------------------------===//
 
 #include "Cli.h"
+#include "CostReport.h"
 #include "MemoryReport.h"
 
 #include "compiler/Compile.h"
@@ -43,6 +45,10 @@ cl::opt<bool> memoryReport("memory-report",
                            cl::desc("Print the memory each pass left, stashes by op kind, and the "
                                     "final plan by category ending 'peak: N bytes'"),
                            cl::sub(compileCommand));
+cl::opt<bool> costReport("cost-report",
+                         cl::desc("Print the step's matrix-product FLOPs per op kind, ending "
+                                  "'flops: N'"),
+                         cl::sub(compileCommand));
 cl::opt<std::string> memoryTimeline("memory-timeline",
                                     cl::desc("Draw live bytes across the step as an SVG picture"),
                                     cl::value_desc("FILE.svg"), cl::sub(compileCommand));
@@ -90,9 +96,9 @@ int runCompile() {
   // Plain copies: linking (lld) resets llvm::cl options.
   const std::string inputPath = input, outputPath = output, timelinePath = memoryTimeline;
   const std::string budgetText = memoryBudget;
-  const bool report = memoryReport, printAll = printAfterAll;
+  const bool report = memoryReport, costs = costReport, printAll = printAfterAll;
   const std::vector<std::string> printPasses(printAfter.begin(), printAfter.end());
-  const bool inspecting = report || !timelinePath.empty() || !budgetText.empty() || printAll ||
+  const bool inspecting = report || costs || !timelinePath.empty() || !budgetText.empty() || printAll ||
                           !printPasses.empty();
   if (inputPath.empty())
     return fail("compile needs an input file (step.mlir)");
@@ -175,9 +181,13 @@ int runCompile() {
     }
   };
   options->afterPasses = [&](mlir::ModuleOp planned, std::string &problem) {
-    if (!report && timelinePath.empty() && budgetText.empty())
+    if (!report && !costs && timelinePath.empty() && budgetText.empty())
       return true;
     auto step = *planned.getOps<mlir::func::FuncOp>().begin();
+    if (costs)
+      printCostReport(llvm::outs(), step);
+    if (!report && timelinePath.empty() && budgetText.empty())
+      return true;
     memory::MemoryAccount account = memory::accountMemory(step);
     if (report)
       printMemoryReport(llvm::outs(), pipeline, rows, account);

@@ -174,14 +174,16 @@ extern "C" {
   /* scaled_add(y, a, b, n, alpha, beta): y = alpha a + beta b, rounded once from fp32 products; */ \
   /*   b is not read when beta = 0 (y = alpha a); y may alias a or b                           */ \
   X(SCALED_ADD, scaled_add, "ppplff")                                                             \
-  /* sampled_linear_grad(dx, new_columns[i32*], columns[i32*], dy, w, work, n, in, out, k,      */ \
-  /* refresh, layout[i32], w_bf16[i32], step[i32*]): CE-LoRA's input gradient through a frozen  */ \
-  /* W (layout as linear's; f32, or bf16 bits when w_bf16): new_columns = the k output features */ \
-  /* j with the highest ||dy[:, j]|| * ||W_j|| (fp32 sums in row order, ties to the lower j),   */ \
-  /* ascending, when *step % refresh == 0, else columns (new_columns may alias columns); then   */ \
-  /* dx = dy[:, new_columns] W[new_columns] (every feature, exactly, when *step == 0); fails on  */ \
-  /* an entry outside [0, out); work: the backend's size                                        */ \
-  X(SAMPLED_LINEAR_GRAD, sampled_linear_grad, "ppppppllllliip")
+  /* sampled_linear_grad(dx, new_columns[i32*], columns[i32*], dy, w, left, right, norms, work, */ \
+  /* n, in, out, k, r, refresh, layout[i32], w_bf16[i32], step[i32*]): CE-LoRA's input         */ \
+  /* gradient through a frozen W (layout as linear's; f32, or bf16 bits when w_bf16) with its  */ \
+  /* rank-r SVD pair W ~ left right as stored (f32) and the residual's per-feature norms [out]: */ \
+  /* new_columns = the k output features j with the highest ||dy[:, j]|| * norms[j] (fp32 sums */ \
+  /* in row order, ties to the lower j), ascending, when *step % refresh == 0, else columns    */ \
+  /* (may alias); dx = dy[:, S] W[S] + (dy[:, ~S] L[~S]) R, S = new_columns, L R = the pair   */ \
+  /* with L [out, r] (left, or right^T for layout 1), R [r, in]; dx = dy W when *step == 0;    */ \
+  /* fails on an entry of S outside [0, out) or repeated; work: the backend's size             */ \
+  X(SAMPLED_LINEAR_GRAD, sampled_linear_grad, "ppppppppplllllliip")
 /* clang-format on */
 
 typedef enum slimtune_kernel_id {

@@ -44,12 +44,14 @@ void sumRows(float *db, const float *dy, int64_t n, int64_t c);
                                const float *a, const float *b, float *work, int64_t n, int64_t in,
                                int64_t out, int64_t r, float scale, float p, int64_t seed,
                                const int32_t *step);
-// CE-LoRA: dx = dy[:, S] W[S] for the k selected output features S (all on step 0), S chosen
-// again when *step % refresh == 0; w is f32 or bf16 bits (wBf16). Fails on an S entry outside
-// [0, out) (a corrupt checkpoint's state) or on k or refresh out of range.
+// CE-LoRA: dx = dy[:, S] W[S] + (dy[:, ~S] L[~S]) R for the k selected output features S
+// (dy W on step 0), S chosen again when *step % refresh == 0; w is f32 or bf16 bits (wBf16).
+// Fails on an S entry outside [0, out) or repeated (a corrupt checkpoint's state), or on k, r
+// or refresh out of range.
 [[nodiscard]] int32_t sampledLinearGrad(float *dx, int32_t *newColumns, const int32_t *columns,
-                                        const float *dy, const void *w,
-                                        float *work, int64_t n, int64_t in, int64_t out, int64_t k,
+                                        const float *dy, const void *w, const float *left,
+                                        const float *right, const float *norms, float *work,
+                                        int64_t n, int64_t in, int64_t out, int64_t k, int64_t r,
                                         int64_t refresh, int32_t layout, int32_t wBf16,
                                         const int32_t *step);
 void rope(float *y, const float *x, int64_t b, int64_t t, int64_t channels, int64_t headDim,

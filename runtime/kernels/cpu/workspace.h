@@ -30,11 +30,13 @@ static inline int64_t slimtune_cpu_linear_bf16_work(int64_t n, int64_t in) {
   return (n * in + 1) / 2;
 }
 
-/* sampled_linear_grad: the scores and feature ids (2*out), dy's selected columns (n*k) and
- * the weight's selected features as f32 (k*in). */
+/* sampled_linear_grad: the scores and feature ids (2*out), dy's gathered columns
+ * (n*max(k, out-k)), the weight's kept features as f32 (k*in), the pair's dropped rows
+ * ((out-k)*r) and their product with dy (n*r). */
 static inline int64_t slimtune_cpu_sampled_linear_grad_work(int64_t n, int64_t in, int64_t out,
-                                                            int64_t k) {
-  return 2 * out + n * k + k * in;
+                                                            int64_t k, int64_t r) {
+  const int64_t m = out - k;
+  return 2 * out + n * (k > m ? k : m) + k * in + m * r + n * r;
 }
 
 #endif /* SLIMTUNE_KERNELS_CPU_WORKSPACE_H */

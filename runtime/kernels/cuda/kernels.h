@@ -74,8 +74,10 @@ int32_t scaledAdd(void *context, float *y, const float *a, const float *b, int64
                   float alpha, float beta);
 int32_t fillZero(void *context, void *y, int64_t bytes);
 int32_t sampledLinearGrad(void *context, float *dx, int32_t *newColumns, const int32_t *columns,
-                          const float *dy, const void *w, float *work, int64_t n, int64_t in, int64_t out, int64_t k,
-                          int64_t refresh, int32_t layout, int32_t wBf16, const int32_t *step);
+                          const float *dy, const void *w, const float *left, const float *right,
+                          const float *norms, float *work, int64_t n, int64_t in, int64_t out,
+                          int64_t k, int64_t r, int64_t refresh, int32_t layout, int32_t wBf16,
+                          const int32_t *step);
 int32_t copyColumns(void *context, float *dst, const float *src, int64_t rows, int64_t srcCols,
                     int64_t dstCols, int64_t srcOffset, int64_t dstOffset, int64_t width);
 int32_t crossEntropy(void *context, float *loss, float *dlogits, const float *logits,

@@ -37,11 +37,13 @@ static inline int64_t slimtune_cuda_linear_bf16_work(int64_t n, int64_t in) {
   return (n * in + 1) / 2;
 }
 
-/* sampled_linear_grad: the scores (out; the CPU's feature ids after them, unused here), dy's
- * selected columns (n*k) and the weight's selected features as f32 (k*in). */
+/* sampled_linear_grad: as the CPU's: scores (their space then the dropped features' flags),
+ * feature ids, dy's gathered columns, the weight's kept features, the pair's dropped rows and
+ * their product with dy. */
 static inline int64_t slimtune_cuda_sampled_linear_grad_work(int64_t n, int64_t in, int64_t out,
-                                                             int64_t k) {
-  return 2 * out + n * k + k * in;
+                                                             int64_t k, int64_t r) {
+  const int64_t m = out - k;
+  return 2 * out + n * (k > m ? k : m) + k * in + m * r + n * r;
 }
 
 #endif /* SLIMTUNE_KERNELS_CUDA_WORKSPACE_H */

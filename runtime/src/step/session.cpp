@@ -275,17 +275,20 @@ Status Session::bindModel(const ModelSource &model) {
   return bindSvdFactors(model);
 }
 
-// CE-LoRA's frozen factors (slim-ce-lora): <W>.svd_left, .svd_right and .svd_residual are not
-// in the model but derived from its W, once per weight (svd_factors.h).
+// CE-LoRA's frozen factors (slim-ce-lora): <W>.svd_left, .svd_right and the residual's
+// .svd_residual_row_norms or .svd_residual_column_norms are not in the model but derived from
+// its W, once per weight (svd_factors.h).
 Status Session::bindSvdFactors(const ModelSource &model) {
   Impl &s = *impl_;
-  static const std::string kSuffixes[] = {".svd_left", ".svd_right", ".svd_residual"};
-  std::map<std::string, std::array<size_t, 3>> wanted; // W's name -> its three buffers
+  enum Part { Left, Right, RowNorms, ColumnNorms, Parts };
+  static const std::string kSuffixes[Parts] = {".svd_left", ".svd_right", ".svd_residual_row_norms",
+                                               ".svd_residual_column_norms"};
+  std::map<std::string, std::array<size_t, Parts>> wanted; // W's name -> its buffers
   for (size_t i = 0; i < s.buffers.size(); ++i) {
     const StepBufferInfo &b = s.buffers[i];
     if (b.role != "frozen")
       continue;
-    for (int part = 0; part < 3; ++part)
+    for (int part = 0; part < Parts; ++part)
       if (endsWith(b.name, kSuffixes[part])) {
         auto [it, added] = wanted.try_emplace(b.name.substr(0, b.name.size() - kSuffixes[part].size()));
         if (added)
@@ -303,15 +306,13 @@ Status Session::bindSvdFactors(const ModelSource &model) {
       inModel |= t.name == name;
     if (!inModel)
       continue; // bound by the caller, if at all (allBound says)
-    if (parts[0] == SIZE_MAX || parts[1] == SIZE_MAX || parts[2] == SIZE_MAX)
-      return fail("the step lacks one of " + kSuffixes[0] + ", " + kSuffixes[1] + ", " + kSuffixes[2]);
-    const StepBufferInfo &left = s.buffers[parts[0]], &right = s.buffers[parts[1]],
-                         &residual = s.buffers[parts[2]];
-    if (residual.shape.size() != 2 || left.shape.size() != 2 || right.shape.size() != 2 ||
-        left.shape[0] != residual.shape[0] || right.shape[1] != residual.shape[1] ||
-        left.shape[1] != right.shape[0])
-      return fail("the step's factor shapes do not fit together");
-    const int64_t rows = residual.shape[0], cols = residual.shape[1], rank = left.shape[1];
+    if (parts[Left] == SIZE_MAX || parts[Right] == SIZE_MAX)
+      return fail("the step lacks " + kSuffixes[Left] + " or " + kSuffixes[Right]);
+    const StepBufferInfo &left = s.buffers[parts[Left]], &right = s.buffers[parts[Right]];
+    if (left.shape.size() != 2 || right.shape.size() != 2 || left.shape[1] != right.shape[0] ||
+        left.dtype != "f32" || right.dtype != "f32")
+      return fail("the step's f32 pair shapes do not fit together");
+    const int64_t rows = left.shape[0], cols = right.shape[1], rank = left.shape[1];
     if (Status st = model.readF32(name, values); !st)
       return st;
     if (static_cast<int64_t>(values.size()) != rows * cols)
@@ -327,12 +328,19 @@ Status Session::bindSvdFactors(const ModelSource &model) {
     (factors->fromCache ? s.svdStats.fromCache : s.svdStats.computed) += 1;
     if (!factors->cacheProblem.empty() && s.svdStats.cacheProblem.empty())
       s.svdStats.cacheProblem = factors->cacheProblem;
-    const std::vector<float> *data[3] = {&factors->left, &factors->right, &factors->residual};
-    for (int part = 0; part < 3; ++part)
-      if (Status st = s.storeFloats(parts[part], data[part]->data(),
-                                    static_cast<int64_t>(data[part]->size()));
-          !st)
-        return fail(s.buffers[parts[part]].name + " " + st.message());
+    const std::vector<float> *data[Parts] = {&factors->left, &factors->right, &factors->rowNorms,
+                                            &factors->columnNorms};
+    for (int part = 0; part < Parts; ++part) {
+      if (parts[part] == SIZE_MAX)
+        continue;
+      const StepBufferInfo &b = s.buffers[parts[part]];
+      if (b.dtype != "f32" || b.bytes != static_cast<int64_t>(data[part]->size()) * kFloat)
+        return fail(b.name + " is " + b.dtype + " of " + std::to_string(b.bytes) +
+                    " bytes in the step; the weight gives " + std::to_string(data[part]->size()) +
+                    " floats");
+      if (Status st = s.store(parts[part], data[part]->data(), b.bytes); !st)
+        return fail(b.name + " " + st.message());
+    }
   }
   return Status::ok();
 }

@@ -125,11 +125,22 @@ Expected<SvdFactors> svdFactors(const float *w, int64_t rows, int64_t cols, int6
         f.cacheProblem = "not cached: " + written.message();
     }
   }
-  // residual = W − left·right, in fp32.
-  f.residual.assign(w, w + rows * cols);
+  // residual = W − left·right, in fp32, for its norms (summed in double).
+  std::vector<float> residual(w, w + rows * cols);
   if (int32_t s = cpu::gemm(false, false, rows, cols, rank, -1.0f, f.left.data(), rank,
-                            f.right.data(), cols, 1.0f, f.residual.data(), cols))
+                            f.right.data(), cols, 1.0f, residual.data(), cols))
     return Status::error("the residual's GEMM failed (kernel status " + std::to_string(s) + ")");
+  std::vector<double> rowSums(static_cast<size_t>(rows), 0.0), columnSums(static_cast<size_t>(cols), 0.0);
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t c = 0; c < cols; ++c) {
+      const double v = residual[i * cols + c];
+      rowSums[i] += v * v;
+      columnSums[c] += v * v;
+    }
+  for (double s : rowSums)
+    f.rowNorms.push_back(static_cast<float>(std::sqrt(s)));
+  for (double s : columnSums)
+    f.columnNorms.push_back(static_cast<float>(std::sqrt(s)));
   return f;
 }
 

@@ -1,7 +1,8 @@
 // CE-LoRA's frozen factors (slim-ce-lora): a weight W [R, C] as stored split into a rank-r
 // SVD pair and the rest, W = left·right + residual, left = U_r·√S_r [R, r], right =
-// √S_r·V_rᵀ [r, C], residual = W − left·right, all fp32. The SVD (LAPACK sgesdd, in the
-// OpenBLAS the CPU kernels link) is cached in a folder, one safetensors file per weight
+// √S_r·V_rᵀ [r, C], all fp32, and the residual's row and column norms (the residual itself
+// is not kept: the kernels compute its part from W and the pair). The SVD (LAPACK sgesdd, in
+// the OpenBLAS the CPU kernels link) is cached in a folder, one safetensors file per weight
 // keyed by the SHA-256 of its shape, rank and values, so a second run binds without it.
 #ifndef SLIMTUNE_STEP_SVD_FACTORS_H
 #define SLIMTUNE_STEP_SVD_FACTORS_H
@@ -15,7 +16,7 @@
 namespace slimtune {
 
 struct SvdFactors {
-  std::vector<float> left, right, residual;
+  std::vector<float> left, right, rowNorms, columnNorms;
   bool fromCache = false;
   std::string cacheProblem; // why the cache was not read or written ("" when it was, or is off)
 };

@@ -280,6 +280,10 @@ inline int64_t loraGradWork(int64_t n, int64_t in, int64_t r, float p) {
 inline int64_t linearBf16Work(int64_t n, int64_t in) {
   return std::max(slimtune_cpu_linear_bf16_work(n, in), slimtune_cuda_linear_bf16_work(n, in));
 }
+inline int64_t sampledLinearGradWork(int64_t n, int64_t in, int64_t out, int64_t k, int64_t r) {
+  return std::max(slimtune_cpu_sampled_linear_grad_work(n, in, out, k, r),
+                  slimtune_cuda_sampled_linear_grad_work(n, in, out, k, r));
+}
 inline int64_t attentionWork(int64_t b, int64_t t, int64_t h) {
   return std::max(slimtune_cpu_attention_work(b, t, h), slimtune_cuda_attention_work(b, t, h));
 }

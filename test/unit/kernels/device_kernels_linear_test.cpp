@@ -130,6 +130,65 @@ TEST_P(DeviceKernels, SumRows) {
   }
 }
 
+// CE-LoRA's input gradient: step 0 (exact, selecting), a refresh step and a step that keeps
+// the columns it is given; both layouts, fp32 and bf16 weights. The columns must agree
+// exactly (the scores are summed in the same order everywhere); dx is checked against the
+// reference with the magnitudes of the same products on |inputs| (the selection depends on
+// |dy| only, so it is the same there).
+TEST_P(DeviceKernels, SampledLinearGrad) {
+  Rng rng(29);
+  struct Shape {
+    int64_t n, in, out, k, r;
+  };
+  for (Shape s : {Shape{1, 2, 3, 1, 1}, Shape{33, 64, 96, 53, 8}, Shape{200, 129, 300, 170, 16}})
+    for (int32_t layout : {0, 1})
+      for (int32_t bf16 : {0, 1})
+        for (auto [step, refresh] : {std::pair{0, 200}, {4, 2}, {5, 200}}) {
+          const std::string l = label<SLIMTUNE_KERNEL_SAMPLED_LINEAR_GRAD>(
+              cat("n ", s.n, " in ", s.in, " out ", s.out, " k ", s.k, " layout ", layout,
+                  " bf16 ", bf16, " step ", step));
+          const int64_t rows = layout ? s.in : s.out, cols = layout ? s.out : s.in;
+          std::vector<float> dy = rng.uniform(s.n * s.out), w = rng.uniform(rows * cols),
+                             left = rng.uniform(rows * s.r), right = rng.uniform(s.r * cols),
+                             norms = rng.uniform(s.out, 0.5f, 2.0f);
+          std::vector<uint16_t> wBits = toBf16(w);
+          if (bf16) // the reference reads the same rounded weights
+            for (size_t i = 0; i < w.size(); ++i)
+              w[i] = common::bf16BitsToF32(wBits[i]);
+          std::vector<int32_t> given(s.k);
+          for (int64_t d = 0; d < s.k; ++d)
+            given[d] = static_cast<int32_t>(d * s.out / s.k);
+          DeviceBuffers d(device());
+          float *dDx = d.filled(s.n * s.in, 3.0f);
+          int32_t *dColumns = d.upload(given);
+          const float *dDy = d.upload(dy), *dLeft = d.upload(left), *dRight = d.upload(right),
+                      *dNorms = d.upload(norms);
+          const void *dW = bf16 ? static_cast<const void *>(d.upload(wBits))
+                                : static_cast<const void *>(d.upload(w));
+          float *dWork = d.filled(sampledLinearGradWork(s.n, s.in, s.out, s.k, s.r), 0.0f);
+          const int32_t *dStep = d.upload(std::vector<int32_t>{step});
+          ASSERT_TRUE(d.ok());
+          onDevice<SLIMTUNE_KERNEL_SAMPLED_LINEAR_GRAD>(l, dDx, dColumns, dColumns, dDy, dW, dLeft,
+                                                        dRight, dNorms, dWork, s.n, s.in, s.out,
+                                                        s.k, s.r, int64_t(refresh), layout, bf16,
+                                                        dStep);
+          std::vector<float> ref(s.n * s.in), magnitude(ref.size());
+          std::vector<int32_t> columns = given, again = given;
+          onHost<SLIMTUNE_KERNEL_SAMPLED_LINEAR_GRAD>(
+              l, ref.data(), columns.data(), columns.data(), dy.data(),
+              static_cast<const void *>(w.data()), left.data(), right.data(), norms.data(),
+              nullptr, s.n, s.in, s.out, s.k, s.r, int64_t(refresh), layout, 0, &step);
+          const std::vector<float> ady = absolute(dy), aw = absolute(w), al = absolute(left),
+                                   ar = absolute(right);
+          onHost<SLIMTUNE_KERNEL_SAMPLED_LINEAR_GRAD>(
+              l, magnitude.data(), again.data(), again.data(), ady.data(),
+              static_cast<const void *>(aw.data()), al.data(), ar.data(), norms.data(), nullptr,
+              s.n, s.in, s.out, s.k, s.r, int64_t(refresh), layout, 0, &step);
+          EXPECT_EQ(d.download(dColumns, s.k), columns) << l;
+          expectClose(l, "dx", d.download(dDx, ref.size()), ref, toDoubles(magnitude));
+        }
+}
+
 struct LoraShape {
   int64_t n, in, out, r;
 };
