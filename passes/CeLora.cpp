@@ -15,6 +15,7 @@
 //
 //===-------------------------------------------------------------------------------------===//
 
+#include "passes/ActiveValues.h"
 #include "passes/AdaptedLayer.h"
 #include "passes/Passes.h"
 #include "passes/TrainingStep.h"
@@ -82,10 +83,13 @@ struct CeLoraPass : public mlir::slim::impl::SlimCeLoraBase<CeLoraPass> {
       }
     });
     const int64_t firstLayer = layers < 0 ? 0 : lastLayer + 1 - layers;
+    DenseSet<Value> active = activeValues(func);
     for (auto &[add, layer] : candidates) {
       ParamAttr param = frozenParam(func, layer.linear.getWeight());
       if (!param || !layer.linear.getWeight().hasOneUse())
         continue; // a trainable or shared weight (tied embeddings): left exact
+      if (!active.contains(layer.linear.getInput()))
+        continue; // no input gradient is computed (the first layer's): nothing to approximate
       std::string module = moduleName(func, layer);
       std::optional<double> ratio = ratioFor(ratios, module);
       int64_t index = layerIndex(module);

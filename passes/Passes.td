@@ -382,8 +382,10 @@ def SlimCeLora : Pass<"slim-ce-lora", "::mlir::func::FuncOp"> {
     `<W>.svd_residual_row_norms` (or `_column_norms` for `layout in_out`). Nothing of x is
     stashed for the frozen path.
 
-    `keep` lists `name=ratio` pairs; a layer takes the ratio of the entry its Hugging Face
-    module name (from its adapter's PEFT name) ends with (`v_proj` matches
+    A layer whose input gets no gradient (the first layer's, when nothing below it trains)
+    is left alone: there is nothing to approximate. `keep` lists `name=ratio` pairs; a layer
+    takes the ratio of the entry its Hugging Face module name (from its adapter's PEFT name)
+    ends with (`v_proj` matches
     `model.layers.3.self_attn.v_proj`); ratio 1 or no entry: exact, untouched. The default
     is the published one: v, o 0.55; up, down 0.65; q, k, gate exact. `rank` 0 takes each
     adapter's own rank r for r₀. `layers` = K rewrites the top K decoder layers only (-1:

@@ -9,7 +9,7 @@
 // RANK: error: 'slim.linear' op slim-ce-lora: SVD rank 16 is not below the weight's smaller dimension (16): nothing would be left to sample
 
 // expected-error @+1 {{slim-ce-lora: keep entry "v_proj=1.5" is not name=ratio with a ratio in (0, 1]}}
-func.func @v(%x: tensor<2x8x16xf32>,
+func.func @v(%x: tensor<2x8x16xf32> {slim.param = #slim.param<"x", trainable>},
              %w: tensor<32x16xf32> {slim.param = #slim.param<"blk.0.attn_v.weight", frozen>},
              %a: tensor<4x16xf32> {slim.param = #slim.param<"base_model.model.model.layers.0.self_attn.v_proj.lora_A.weight", trainable>},
              %b: tensor<32x4xf32> {slim.param = #slim.param<"base_model.model.model.layers.0.self_attn.v_proj.lora_B.weight", trainable>}) -> tensor<2x8x32xf32> {

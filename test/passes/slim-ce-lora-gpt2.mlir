@@ -15,7 +15,7 @@
 // CHECK-SAME: tensor<12xi32> {slim.state = "transformer.h.1.attn.c_proj.weight.ce_lora_columns"}
 // CHECK: slim.linear %arg0, %arg1 bias %arg2 layout in_out
 // CHECK: slim.sampled_linear %arg0, %arg{{[0-9]+}}, {{.*}} bias %arg{{[0-9]+}} refresh 200 layout in_out :
-func.func @gpt2(%x: tensor<2x8x16xf32>,
+func.func @gpt2(%x: tensor<2x8x16xf32> {slim.param = #slim.param<"x", trainable>},
                 %w0: tensor<16x24xf32> {slim.param = #slim.param<"transformer.h.0.attn.c_proj.weight", frozen>},
                 %b0: tensor<24xf32> {slim.param = #slim.param<"transformer.h.0.attn.c_proj.bias", frozen>},
                 %a0: tensor<4x16xf32> {slim.param = #slim.param<"base_model.model.transformer.h.0.attn.c_proj.lora_A.weight", trainable>},

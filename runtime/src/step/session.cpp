@@ -138,6 +138,30 @@ struct Session::Impl {
     return Status::ok();
   }
 
+  // CE-LoRA's kept columns (state "<W>.ce_lora_columns", restored from a checkpoint): output
+  // features of W, strictly ascending, as the kernels choose them. The GPU kernel does not
+  // check them (it would have to wait for the device), so they are checked here.
+  Status checkKeptColumns(const StepBufferInfo &b, const void *data) const {
+    const std::string suffix = ".ce_lora_columns";
+    if (b.role != "state" || b.dtype != "i32" || !endsWith(b.name, suffix))
+      return Status::ok();
+    const std::string weight = b.name.substr(0, b.name.size() - suffix.size());
+    int64_t out = -1;
+    for (const char *norms : {".svd_residual_row_norms", ".svd_residual_column_norms"})
+      if (const StepBufferInfo *n = find(weight + norms); n && n->shape.size() == 1)
+        out = n->shape[0];
+    const int64_t k = b.bytes / 4;
+    std::vector<int32_t> columns(static_cast<size_t>(k));
+    std::memcpy(columns.data(), data, static_cast<size_t>(b.bytes));
+    for (int64_t i = 0; i < k; ++i)
+      if (columns[i] < 0 || (out >= 0 && columns[i] >= out) || (i > 0 && columns[i] <= columns[i - 1]))
+        return Status::error("\"" + b.name + "\" holds " + std::to_string(columns[i]) +
+                             " at position " + std::to_string(i) + ": CE-LoRA's kept columns must "
+                             "be distinct output features in ascending order, each in [0, " +
+                             std::to_string(out) + ")");
+    return Status::ok();
+  }
+
   // Stores `count` floats into buffer `at`: as they are into f32, rounded to bf16 (to nearest,
   // ties to even) into a bf16 frozen weight, after the same finiteness check.
   Status storeFloats(size_t at, const float *values, int64_t count) {
@@ -377,6 +401,8 @@ Status Session::bindBytes(const std::string &name, const void *data, int64_t byt
   if (bytes != b->bytes)
     return Status::error("\"" + name + "\" holds " + std::to_string(b->bytes) +
                          " bytes in the step, not " + std::to_string(bytes));
+  if (Status st = s.checkKeptColumns(*b, data); !st)
+    return st;
   if (Status st = s.store(at, data, bytes); !st)
     return Status::error("\"" + name + "\" " + st.message());
   return Status::ok();
