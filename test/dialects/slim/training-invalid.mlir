@@ -195,7 +195,7 @@ func.func @negative_step_type(%s: tensor<2xi32> {slim.input = "step"}) {
 
 // -----
 
-// expected-error @+1 {{argument #0: 'slim.state' expects a statically shaped float tensor, got 'tensor<?xf32>'}}
+// expected-error @+1 {{argument #0: 'slim.state' expects a statically shaped float or i32 tensor, got 'tensor<?xf32>'}}
 func.func @negative_state_type(%s: tensor<?xf32> {slim.state = "A.exp_avg"}) {
   return
 }
@@ -234,4 +234,39 @@ func.func @negative_normalize_grad_rstd(%dz: tensor<2x16x64xf32>, %z: tensor<2x1
   // expected-error @+1 {{'slim.normalize_grad' op rstd has type 'tensor<2x8xf32>', expected 'tensor<2x16xf32>'}}
   %d = slim.normalize_grad %dz, %z, %r kind rms : (tensor<2x16x64xf32>, tensor<2x16x64xf32>, tensor<2x8xf32>) -> tensor<2x16x64xf32>
   return
+}
+
+// -----
+
+// CE-LoRA's operands: more kept features than the layer has.
+func.func @sampled_too_many_columns(%x: tensor<2x16xf32>, %w: tensor<8x16xf32>, %l: tensor<8x2xf32>, %r: tensor<2x16xf32>, %n: tensor<8xf32>, %s: tensor<9xi32>) -> tensor<2x8xf32> {
+  // expected-error @+1 {{expects between 1 and 8 kept output features, got 9}}
+  %y = slim.sampled_linear %x, %w, %l, %r, %n columns %s refresh 200 : (tensor<2x16xf32>, tensor<8x16xf32>, tensor<8x2xf32>, tensor<2x16xf32>, tensor<8xf32>, tensor<9xi32>) -> tensor<2x8xf32>
+  return %y : tensor<2x8xf32>
+}
+
+// -----
+
+// An SVD pair that does not multiply to the weight's shape.
+func.func @sampled_bad_pair(%dy: tensor<2x8xf32>, %w: tensor<8x16xf32>, %l: tensor<8x2xf32>, %r: tensor<3x16xf32>, %n: tensor<8xf32>, %s: tensor<4xi32>) -> tensor<2x16xf32> {
+  // expected-error @+1 {{expects an SVD pair [8, r] and [r, 16] with 1 <= r < 8, got [8, 2] and [3, 16]}}
+  %dx, %s2 = slim.sampled_linear_grad %dy, %w, %l, %r, %n, %s refresh 200 : (tensor<2x8xf32>, tensor<8x16xf32>, tensor<8x2xf32>, tensor<3x16xf32>, tensor<8xf32>, tensor<4xi32>) -> (tensor<2x16xf32>, tensor<4xi32>)
+  return %dx : tensor<2x16xf32>
+}
+
+// -----
+
+// Norms of another length than the output features; refresh 0.
+func.func @sampled_bad_norms(%dy: tensor<2x8xf32>, %w: tensor<8x16xf32>, %l: tensor<8x2xf32>, %r: tensor<2x16xf32>, %n: tensor<16xf32>, %s: tensor<4xi32>) -> tensor<2x16xf32> {
+  // expected-error @+1 {{expects 8 residual norms (one per output feature), got 16}}
+  %dx, %s2 = slim.sampled_linear_grad %dy, %w, %l, %r, %n, %s refresh 200 : (tensor<2x8xf32>, tensor<8x16xf32>, tensor<8x2xf32>, tensor<2x16xf32>, tensor<16xf32>, tensor<4xi32>) -> (tensor<2x16xf32>, tensor<4xi32>)
+  return %dx : tensor<2x16xf32>
+}
+
+// -----
+
+func.func @sampled_refresh_zero(%x: tensor<2x16xf32>, %w: tensor<8x16xf32>, %l: tensor<8x2xf32>, %r: tensor<2x16xf32>, %n: tensor<8xf32>, %s: tensor<4xi32>) -> tensor<2x8xf32> {
+  // expected-error @+1 {{expects refresh >= 1 optimizer steps, got 0}}
+  %y = slim.sampled_linear %x, %w, %l, %r, %n columns %s refresh 0 : (tensor<2x16xf32>, tensor<8x16xf32>, tensor<8x2xf32>, tensor<2x16xf32>, tensor<8xf32>, tensor<4xi32>) -> tensor<2x8xf32>
+  return %y : tensor<2x8xf32>
 }
