@@ -63,6 +63,9 @@ void buildTrainingPipeline(mlir::OpPassManager &pm, const TrainingPipelineOption
   }
   // The backward next: later passes rewrite its stashes.
   func.addPass(mlir::slim::createSlimAutodiff());
+  // RunLoRA's order of each LoRA layer's products, from the static shapes (exact).
+  if (savings != Savings::None)
+    func.addPass(mlir::slim::createSlimLoraOrder());
   if (savings == Savings::Approximate) {
     // The lean policy (docs/techniques.md#the-lean-policy), chosen by the fidelity protocol
     // and `slimtune fidelity`: every float stash as 8-bit codes, the attention's q and k
@@ -101,7 +104,8 @@ void registerPipelines() {
       "baseline", "Training step, exact: slim-autodiff, slim-optimizer, slim-plan-memory",
       buildBaselinePipeline);
   mlir::PassPipelineRegistration<TrainingPipelineOptions>(
-      "exact", "baseline plus the exact memory savings: slim-share-norm-stash",
+      "exact",
+      "baseline plus the exact savings: slim-share-norm-stash (memory), slim-lora-order (FLOPs)",
       [](mlir::OpPassManager &pm, const TrainingPipelineOptions &options) {
         buildTrainingPipeline(pm, options, Savings::Exact);
       });

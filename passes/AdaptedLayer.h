@@ -31,6 +31,23 @@ inline std::optional<AdaptedLayer> matchAdaptedLayer(AddOp add) {
   return std::nullopt;
 }
 
+// linear(x, merge_lora(W, A, B)) in place of `add`, just before it: the merged weight lives
+// only from there to its linear. (LoRA-Gen's reparameterization; exact without dropout.)
+inline void mergeAdaptedLayer(AddOp add, AdaptedLayer layer) {
+  OpBuilder b(add);
+  LinearOp linear = layer.linear;
+  LoraOp lora = layer.lora;
+  Value weight = b.create<MergeLoraOp>(lora.getLoc(), linear.getWeight().getType(),
+                                       linear.getWeight(), lora.getLoraA(), lora.getLoraB(),
+                                       lora.getScaleAttr(), linear.getLayoutAttr());
+  Value merged = b.create<LinearOp>(linear.getLoc(), add.getType(), linear.getInput(), weight,
+                                    linear.getBias(), linear.getLayoutAttr());
+  add.replaceAllUsesWith(merged);
+  add.erase();
+  linear.erase();
+  lora.erase();
+}
+
 } // namespace mlir::slim
 
 #endif // SLIMTUNE_PASSES_ADAPTEDLAYER_H

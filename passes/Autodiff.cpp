@@ -18,6 +18,7 @@
 
 #include "passes/ActiveValues.h"
 #include "passes/Passes.h"
+#include "passes/TrainingStep.h"
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
@@ -83,11 +84,9 @@ private:
     loss_ = ret.getOperand(0);
     if (!loss_.getDefiningOp<CrossEntropyOp>())
       return func_.emitError() << "slim-autodiff: the loss must be a slim.cross_entropy";
+    if (Operation *op = firstTrainingOp(func_))
+      return op->emitOpError() << "slim-autodiff: the graph is already a training step";
     WalkResult walk = func_.walk([&](Operation *op) {
-      if (isa<StashOp, UnstashOp, CrossEntropyWithGradOp, AdamWOp, LoraGradOp, AttentionGradOp>(op)) {
-        op->emitOpError() << "slim-autodiff: the graph is already a training step";
-        return WalkResult::interrupt();
-      }
       for (Type t : op->getResultTypes())
         if (auto tensor = dyn_cast<RankedTensorType>(t); tensor && !tensor.hasStaticShape()) {
           op->emitOpError() << "slim-autodiff: result type " << t

@@ -47,23 +47,6 @@ std::string whyNotMergeable(AdaptedLayer layer) {
   return "";
 }
 
-// linear(x, merge_lora(W, A, B)) in place of `add`, just before it: the merged weight lives
-// only from there to its linear.
-void merge(AddOp add, AdaptedLayer layer) {
-  OpBuilder b(add);
-  LinearOp linear = layer.linear;
-  LoraOp lora = layer.lora;
-  Value weight = b.create<MergeLoraOp>(lora.getLoc(), linear.getWeight().getType(),
-                                       linear.getWeight(), lora.getLoraA(), lora.getLoraB(),
-                                       lora.getScaleAttr(), linear.getLayoutAttr());
-  Value merged = b.create<LinearOp>(linear.getLoc(), add.getType(), linear.getInput(), weight,
-                                    linear.getBias(), linear.getLayoutAttr());
-  add.replaceAllUsesWith(merged);
-  add.erase();
-  linear.erase();
-  lora.erase();
-}
-
 struct MergeAdaptersPass : public mlir::slim::impl::SlimMergeAdaptersBase<MergeAdaptersPass> {
   void runOnOperation() override {
     func::FuncOp func = getOperation();
@@ -87,7 +70,7 @@ struct MergeAdaptersPass : public mlir::slim::impl::SlimMergeAdaptersBase<MergeA
         layer->lora.emitRemark() << "slim-merge-adapters: not merged: " << why;
         continue;
       }
-      merge(add, *layer);
+      mergeAdaptedLayer(add, *layer);
     }
   }
 };

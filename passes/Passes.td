@@ -417,6 +417,45 @@ def SlimCeLora : Pass<"slim-ce-lora", "::mlir::func::FuncOp"> {
   ];
 }
 
+def SlimLoraOrder : Pass<"slim-lora-order", "::mlir::func::FuncOp"> {
+  let summary = "RunLoRA: the cheapest association order of each LoRA layer's products, from the static shapes";
+  let description = [{
+    RunLoRA (arXiv 2312.03415, docs/techniques.md#lora-matmul-order), on a training step:
+    run after slim-autodiff. For every adapted layer `add(linear(x, W), lora(x, A, B))`
+    without dropout and with an fp32 weight, with N tokens, in, out and rank r:
+
+    - forward: `linear(x, merge_lora(W, A, B))` when N·(in + out) > in·out (the merge costs
+      out·r·in multiply-adds, the two rank-r products N·r·(in + out));
+    - input gradient: `linear(dy, merge_lora(W, A, B))` in place of the frozen product plus
+      lora_grad's du·A when N > out (du = s·dy·B is computed for dA anyway); lora_grad becomes
+      `slim.lora_weight_grad`. Where the input needs no gradient, lora_grad's dx is dropped
+      whatever the shapes.
+
+    Exact: the same sums in another order, equal to fp32 rounding. Only x is kept for the
+    backward; a merged weight is a transient buffer, recomputed where the backward needs it.
+
+    Before (N = 256 tokens, in = out = 64):
+    ```mlir
+    %y0 = slim.linear %x, %w : (tensor<4x64x64xf32>, tensor<64x64xf32>) -> tensor<4x64x64xf32>
+    %d = slim.lora %x, %a, %b scale 2.0 : (...) -> tensor<4x64x64xf32>
+    %y = slim.add %y0, %d : tensor<4x64x64xf32>
+    ...
+    %dx0 = slim.linear %dy, %w layout in_out : ...
+    %dxa, %da, %db = slim.lora_grad %dy, %xs, %a, %b scale 2.0 : ...
+    %dx = slim.add %dx0, %dxa : tensor<4x64x64xf32>
+    ```
+    After:
+    ```mlir
+    %m = slim.merge_lora %w, %a, %b scale 2.0 : ...
+    %y = slim.linear %x, %m : ...
+    ...
+    %m2 = slim.merge_lora %w, %a, %b scale 2.0 : ...
+    %dx = slim.linear %dy, %m2 layout in_out : ...
+    %da, %db = slim.lora_weight_grad %dy, %xs, %a, %b scale 2.0 : ...
+    ```
+  }];
+}
+
 def SlimShareNormStash : Pass<"slim-share-norm-stash", "::mlir::func::FuncOp"> {
   let summary = "Norms whose backward reads their output and rstd, shared with the consumers' stash (MS-BP)";
   let description = [{

@@ -15,7 +15,8 @@ namespace mlir::slim {
 inline Operation *firstTrainingOp(func::FuncOp func) {
   Operation *found = nullptr;
   func.walk([&](Operation *op) {
-    if (!isa<StashOp, UnstashOp, CrossEntropyWithGradOp, LoraGradOp, AttentionGradOp, AdamWOp>(op))
+    if (!isa<StashOp, UnstashOp, CrossEntropyWithGradOp, LoraGradOp, LoraWeightGradOp,
+             SampledLinearGradOp, AttentionGradOp, AdamWOp>(op))
       return WalkResult::advance();
     found = op;
     return WalkResult::interrupt();

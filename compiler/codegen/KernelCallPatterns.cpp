@@ -308,6 +308,19 @@ LogicalResult lowerLoraGrad(LoraGradOp op, LoraGradOp::Adaptor in, K &k, ArrayRe
                  k.p(env.stepCounter)});
 }
 
+LogicalResult lowerLoraWeightGrad(LoraWeightGradOp op, LoraWeightGradOp::Adaptor in, K &k,
+                                  ArrayRef<Value> out, const KernelCallEnv &env) {
+  Value x = op.getInput();
+  // lora_grad with a NULL dx: the input gradient is not computed.
+  return k.call(op, SLIMTUNE_KERNEL_LORA_GRAD,
+                {k.p(Value()), k.p(out[0]), k.p(out[1]), k.p(in.getResultGrad()),
+                 k.p(in.getInput()), k.p(in.getLoraA()), k.p(in.getLoraB()),
+                 k.p(k.workspace(op)), k.l(rows(x)), k.l(cols(x)), k.l(dim(op.getLoraB(), 0)),
+                 k.l(dim(op.getLoraA(), 0)), k.f(op.getScale().convertToDouble()),
+                 k.f(op.getDropout().convertToDouble()), k.l(static_cast<int64_t>(op.getSeed())),
+                 k.p(env.stepCounter)});
+}
+
 LogicalResult lowerMergeLora(MergeLoraOp op, MergeLoraOp::Adaptor in, K &k, ArrayRef<Value> out,
                              const KernelCallEnv &) {
   return k.call(op, SLIMTUNE_KERNEL_MERGE_LORA,
@@ -550,6 +563,7 @@ void populateSlimToKernelCallPatterns(RewritePatternSet &patterns, const TypeCon
   add<SumRowsOp>(patterns, converter, env, lowerSumRows);
   add<LoraOp>(patterns, converter, env, lowerLora);
   add<LoraGradOp>(patterns, converter, env, lowerLoraGrad);
+  add<LoraWeightGradOp>(patterns, converter, env, lowerLoraWeightGrad);
   add<MergeLoraOp>(patterns, converter, env, lowerMergeLora);
   add<RopeOp>(patterns, converter, env, lowerRope);
   add<AttentionOp>(patterns, converter, env, lowerAttention);

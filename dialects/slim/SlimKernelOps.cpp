@@ -59,6 +59,11 @@ int64_t LoraGradOp::getWorkspaceBytes(const KernelTarget &target) {
                                         static_cast<float>(getDropout().convertToDouble())));
 }
 
+int64_t LoraWeightGradOp::getWorkspaceBytes(const KernelTarget &target) {
+  return floatBytes(target.loraGradWork(rows(getInput()), last(getInput()), dim(getLoraA(), 0),
+                                        static_cast<float>(getDropout().convertToDouble())));
+}
+
 int64_t AttentionOp::getWorkspaceBytes(const KernelTarget &target) {
   // Plain attention's kernel still writes a logsumexp: it lands after the workspace.
   int64_t b = dim(getQuery(), 0), t = dim(getQuery(), 1), heads = getNumHeads();
@@ -117,6 +122,11 @@ int64_t LoraOp::getMatmulFlops() {
 int64_t LoraGradOp::getMatmulFlops() {
   // u recomputed, then dB, du, dA, dx.
   return 2 * rows(getInput()) * dim(getLoraA(), 0) * (3 * last(getInput()) + 2 * last(getResultGrad()));
+}
+
+int64_t LoraWeightGradOp::getMatmulFlops() {
+  // u recomputed, then dB, du, dA: lora_grad's without dx.
+  return 2 * rows(getInput()) * dim(getLoraA(), 0) * (2 * last(getInput()) + 2 * last(getResultGrad()));
 }
 
 int64_t MergeLoraOp::getMatmulFlops() {

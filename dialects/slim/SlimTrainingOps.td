@@ -206,6 +206,28 @@ def Slim_SampledLinearGradOp : Slim_Op<"sampled_linear_grad", [],
   }];
 }
 
+def Slim_LoraWeightGradOp : Slim_Op<"lora_weight_grad", [], ["getWorkspaceBytes", "getMatmulFlops"]> {
+  let summary = "Gradients of a LoRA update with respect to A and B only";
+  let description = [{
+    `slim.lora_grad` without the input gradient: slim-lora-order writes it where the input
+    gradient comes from the merged weight instead, dx = dy·(W + scale·B·A), one product with
+    the frozen weight's. The same kernel, told not to compute dx.
+
+    ```mlir
+    %da, %db = slim.lora_weight_grad %dy, %x, %a, %b scale 2.000000e+00 : (tensor<2x16x64xf32>, tensor<2x16x64xf32>, tensor<8x64xf32>, tensor<64x8xf32>) -> (tensor<8x64xf32>, tensor<64x8xf32>)
+    ```
+  }];
+  let arguments = (ins Slim_FloatTensor:$result_grad, Slim_FloatTensor:$input,
+                       Slim_FloatTensor:$lora_a, Slim_FloatTensor:$lora_b, F64Attr:$scale,
+                       DefaultValuedAttr<F64Attr, "0.0">:$dropout,
+                       DefaultValuedAttr<I64Attr, "0">:$seed);
+  let results = (outs Slim_FloatTensor:$lora_a_grad, Slim_FloatTensor:$lora_b_grad);
+  let assemblyFormat = [{
+    $result_grad `,` $input `,` $lora_a `,` $lora_b `scale` $scale (`dropout` $dropout^)?
+    (`seed` $seed^)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
 class Slim_ActivationGradOp<string mnemonic, string forward>
     : Slim_Op<mnemonic, [SameOperandsAndResultType]> {
   let summary = "Gradient of " # forward # " with respect to its input";

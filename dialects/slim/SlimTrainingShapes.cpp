@@ -125,6 +125,17 @@ LogicalResult SampledLinearGradOp::inferResultTypes(SmallVectorImpl<Type> &types
   return success();
 }
 
+LogicalResult LoraWeightGradOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emitError) {
+  SmallVector<Type> forward;
+  if (failed(inferLora(emitError, forward, getInput().getType(), getLoraA().getType(),
+                       getLoraB().getType(), getScale().convertToDouble(),
+                       getDropout().convertToDouble())) ||
+      failed(expectGradientOf(emitError, "result_grad", getResultGrad().getType(), forward[0])))
+    return failure();
+  types.append({getLoraA().getType(), getLoraB().getType()});
+  return success();
+}
+
 LogicalResult SiluGradOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emitError) {
   types.push_back(getInput().getType());
   return expectGradientOf(emitError, "result_grad", getResultGrad().getType(), types[0]);

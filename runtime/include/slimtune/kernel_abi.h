@@ -88,7 +88,8 @@ extern "C" {
   X(LORA, lora, "pppppllllfflp")                                                                   \
   /* lora_grad(dx, da, db, dy, x, a, b, work, n, in, out, r, scale, p, seed, step[i32*]):       */ \
   /*   du = scale dy B, dB = scale dy^T u, dA = du^T drop(x), dx = (du A) * keep / (1 - p);     */ \
-  /*   dx, da, db are overwritten; work: 2*n*r floats (u, du), plus n*in when p > 0             */ \
+  /*   dx, da, db are overwritten (dx NULL: not computed); work: 2*n*r floats (u, du), plus      */ \
+  /*   n*in when p > 0                                                                          */ \
   X(LORA_GRAD, lora_grad, "ppppppppllllfflp")                                                      \
   /* rope(y, x, b, t, channels, head_dim, theta, inverse[i32]): rotate-half RoPE of each head,  */ \
   /* position = index in t; inverse rotates by the negative angle; y may alias x                */ \

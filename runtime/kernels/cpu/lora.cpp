@@ -72,8 +72,11 @@ int32_t loraGrad(float *dx, float *da, float *db, const float *dy, const float *
   if ((s = gemm(false, true, n, r, in, 1.0f, xd, in, a, in, 0.0f, u, r)) ||    // u [n, r] = drop(x) A^T
       (s = gemm(false, false, n, r, out, scale, dy, out, b, r, 0.0f, du, r)) || // du [n, r] = scale dy B
       (s = gemm(true, false, out, r, n, scale, dy, out, u, r, 0.0f, db, r)) ||  // dB [out, r] = scale dy^T u
-      (s = gemm(true, false, r, in, n, 1.0f, du, r, xd, in, 0.0f, da, in)) ||   // dA [r, in] = du^T drop(x)
-      (s = gemm(false, false, n, in, r, 1.0f, du, r, a, in, 0.0f, dx, in)))     // dx [n, in] = du A
+      (s = gemm(true, false, r, in, n, 1.0f, du, r, xd, in, 0.0f, da, in)))    // dA [r, in] = du^T drop(x)
+    return s;
+  if (!dx) // the input gradient not wanted (slim.lora_weight_grad)
+    return SLIMTUNE_KERNEL_OK;
+  if ((s = gemm(false, false, n, in, r, 1.0f, du, r, a, in, 0.0f, dx, in))) // dx [n, in] = du A
     return s;
   if (p > 0)
     maskGradient(dx, n, in, p, seed, *step);

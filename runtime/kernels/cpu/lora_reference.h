@@ -88,6 +88,8 @@ void loraGrad(T *dx, T *da, T *db, const T *dy, const T *x, const T *a, const T 
         sum += du[i * r + q] * xd[i * in + k];
       da[q * in + k] = sum;
     }
+  if (!dx) // the input gradient not wanted (slim.lora_weight_grad)
+    return;
   T inverseKeep = T(1) / (T(1) - T(p));
   for (int64_t i = 0; i < n; ++i)
     for (int64_t k = 0; k < in; ++k) {

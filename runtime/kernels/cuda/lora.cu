@@ -80,9 +80,12 @@ int32_t loraGrad(void *context, float *dx, float *da, float *db, const float *dy
       // dB [out, r] = scale dy^T u
       (s = gemm(c, true, false, out, r, n, scale, dy, out, u, r, 0.0f, db, r, "lora_grad db")) ||
       // dA [r, in] = du^T drop(x)
-      (s = gemm(c, true, false, r, in, n, 1.0f, du, r, xd, in, 0.0f, da, in, "lora_grad da")) ||
-      // dx [n, in] = du A, masked below
-      (s = gemm(c, false, false, n, in, r, 1.0f, du, r, a, in, 0.0f, dx, in, "lora_grad dx")))
+      (s = gemm(c, true, false, r, in, n, 1.0f, du, r, xd, in, 0.0f, da, in, "lora_grad da")))
+    return s;
+  if (!dx) // the input gradient not wanted (slim.lora_weight_grad)
+    return SLIMTUNE_KERNEL_OK;
+  // dx [n, in] = du A, masked below
+  if ((s = gemm(c, false, false, n, in, r, 1.0f, du, r, a, in, 0.0f, dx, in, "lora_grad dx")))
     return s;
   if (!(p > 0) || n * in == 0)
     return SLIMTUNE_KERNEL_OK;
