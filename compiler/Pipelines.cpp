@@ -64,8 +64,11 @@ void buildTrainingPipeline(mlir::OpPassManager &pm, const TrainingPipelineOption
   // The backward next: later passes rewrite its stashes.
   func.addPass(mlir::slim::createSlimAutodiff());
   // RunLoRA's order of each LoRA layer's products, from the static shapes (exact).
-  if (savings != Savings::None)
-    func.addPass(mlir::slim::createSlimLoraOrder());
+  if (savings != Savings::None) {
+    mlir::slim::SlimLoraOrderOptions order;
+    order.target = options.target;
+    func.addPass(mlir::slim::createSlimLoraOrder(order));
+  }
   if (savings == Savings::Approximate) {
     // The lean policy (docs/techniques.md#the-lean-policy), chosen by the fidelity protocol
     // and `slimtune fidelity`: every float stash as 8-bit codes, the attention's q and k

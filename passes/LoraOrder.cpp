@@ -6,11 +6,13 @@
 // adapted layer without dropout and with an fp32 weight (a merge in bf16 would round):
 //
 // - forward: x·(W + s·B·A)ᵀ, the weight merged (o·r·i multiply-adds) and one product, in
-//   place of the two rank-r products (N·r·(i + o)): merged when N·(i + o) > i·o;
+//   place of the two rank-r products (N·r·(i + o)): merged when N·(i + o) > f·i·o;
 // - input gradient: dy·(W + s·B·A), merged again (o·r·i), in place of lora_grad's du·A
-//   (N·r·i; du = s·dy·B is needed for dA anyway): merged when N > out. lora_grad then
+//   (N·r·i; du = s·dy·B is needed for dA anyway): merged when N > f·out. lora_grad then
 //   computes dA and dB only (slim.lora_weight_grad). Where the input needs no gradient at all
 //   (nothing below it trains), lora_grad's dx is dropped whatever the shapes.
+// f = 1 is RunLoRA's FLOP rule; a merge also reads and writes the whole weight, which FLOPs do
+// not count, so each kernel target states the factor measured on it (KernelTarget).
 //
 // The adapter's own gradients keep their order, through u = x·Aᵀ (N·r·(2i + 2o) with dB and
 // dA): RunLoRA's other order, through G = xᵀ·dy (N·i·o, then 2·i·o·r), is cheaper only when
@@ -23,6 +25,8 @@
 #include "passes/AdaptedLayer.h"
 #include "passes/Passes.h"
 #include "passes/TrainingStep.h"
+
+#include "dialects/slim/KernelTarget.h"
 
 namespace mlir::slim {
 #define GEN_PASS_DEF_SLIMLORAORDER
@@ -79,10 +83,19 @@ void dropInputGradient(LoraGradOp grad) {
 }
 
 struct LoraOrderPass : public mlir::slim::impl::SlimLoraOrderBase<LoraOrderPass> {
+  using SlimLoraOrderBase::SlimLoraOrderBase;
+
   void runOnOperation() override {
     func::FuncOp func = getOperation();
     if (func.isExternal())
       return;
+    const KernelTarget *kernelTarget = lookupKernelTarget(target);
+    if (!kernelTarget || mergeFactor < 0) {
+      func.emitError() << "slim-lora-order: unknown target \"" << target
+                       << "\" or a negative merge-factor";
+      return signalPassFailure();
+    }
+    const double f = mergeFactor > 0 ? double(mergeFactor) : kernelTarget->loraMergeFactor;
     if (!firstTrainingOp(func)) {
       func.emitError() << "slim-lora-order: expects a training step (run slim-autodiff first): "
                           "the orders it chooses are the backward's as well";
@@ -103,7 +116,7 @@ struct LoraOrderPass : public mlir::slim::impl::SlimLoraOrderBase<LoraOrderPass>
         if (dxl.use_empty()) {
           dropInputGradient(grad);
         } else if (LinearOp frozen = frozenInputGradient(layer, grad);
-                   frozen && canMerge && n > out && dxl.hasOneUse()) {
+                   frozen && canMerge && double(n) > f * double(out) && dxl.hasOneUse()) {
           if (auto sum = dyn_cast<AddOp>(*dxl.getUsers().begin())) {
             // dx = dy·(W + s·B·A): the frozen product reads the merged weight, and the
             // adapter's term leaves the sum.
@@ -119,7 +132,8 @@ struct LoraOrderPass : public mlir::slim::impl::SlimLoraOrderBase<LoraOrderPass>
         }
       }
       // The forward.
-      if (canMerge && n * (in + out) > in * out && layer.linear->hasOneUse() &&
+      if (canMerge && double(n) * double(in + out) > f * double(in) * double(out) &&
+          layer.linear->hasOneUse() &&
           layer.lora->hasOneUse())
         mergeAdaptedLayer(add, layer);
     }

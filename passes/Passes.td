@@ -424,17 +424,21 @@ def SlimLoraOrder : Pass<"slim-lora-order", "::mlir::func::FuncOp"> {
     run after slim-autodiff. For every adapted layer `add(linear(x, W), lora(x, A, B))`
     without dropout and with an fp32 weight, with N tokens, in, out and rank r:
 
-    - forward: `linear(x, merge_lora(W, A, B))` when N·(in + out) > in·out (the merge costs
-      out·r·in multiply-adds, the two rank-r products N·r·(in + out));
+    - forward: `linear(x, merge_lora(W, A, B))` when N·(in + out) > f·in·out (the merge
+      costs out·r·in multiply-adds, the two rank-r products N·r·(in + out));
     - input gradient: `linear(dy, merge_lora(W, A, B))` in place of the frozen product plus
-      lora_grad's du·A when N > out (du = s·dy·B is computed for dA anyway); lora_grad becomes
-      `slim.lora_weight_grad`. Where the input needs no gradient, lora_grad's dx is dropped
-      whatever the shapes.
+      lora_grad's du·A when N > f·out (du = s·dy·B is computed for dA anyway); lora_grad
+      becomes `slim.lora_weight_grad`. Where the input needs no gradient, lora_grad's dx is
+      dropped whatever the shapes.
+
+    f is `merge-factor`, by default the kernel target's (`target`): RunLoRA's FLOP rule is
+    f = 1, but a merge also streams the whole weight twice; on the CPU, measured, merging pays
+    at f = 4 (cuda: 1, RunLoRA's, not measured here).
 
     Exact: the same sums in another order, equal to fp32 rounding. Only x is kept for the
     backward; a merged weight is a transient buffer, recomputed where the backward needs it.
 
-    Before (N = 256 tokens, in = out = 64):
+    Before (N = 256 tokens, in = out = 64, f = 1):
     ```mlir
     %y0 = slim.linear %x, %w : (tensor<4x64x64xf32>, tensor<64x64xf32>) -> tensor<4x64x64xf32>
     %d = slim.lora %x, %a, %b scale 2.0 : (...) -> tensor<4x64x64xf32>
@@ -454,6 +458,12 @@ def SlimLoraOrder : Pass<"slim-lora-order", "::mlir::func::FuncOp"> {
     %da, %db = slim.lora_weight_grad %dy, %xs, %a, %b scale 2.0 : ...
     ```
   }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"cpu\"",
+           "The kernel target whose merge factor applies (cpu, cuda)">,
+    Option<"mergeFactor", "merge-factor", "double", /*default=*/"0.0",
+           "Merge where the products replaced cost this many times the merge (0: the target's)">,
+  ];
 }
 
 def SlimShareNormStash : Pass<"slim-share-norm-stash", "::mlir::func::FuncOp"> {

@@ -31,6 +31,10 @@ struct KernelTarget {
   // The largest attention head dimension the target's kernels take (0: any): a step with a
   // larger one is refused when planned, not when run.
   int64_t maxAttentionHeadDim;
+  // slim-lora-order merges a LoRA layer's weight (W + s·B·A) only where the rank-r products
+  // it replaces cost this many times the merge's own multiply-adds: a merge also streams the
+  // whole weight twice, which FLOPs do not count. Measured per target (docs/techniques.md).
+  double loraMergeFactor;
 };
 
 // The target called `name`, or null when the compiler knows none by that name.

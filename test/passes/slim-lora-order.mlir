@@ -1,7 +1,11 @@
 // slim-lora-order: each LoRA layer's products in the cheapest order its static shapes allow
 // (N tokens, in, out, rank r = 4 here), one case per choice; the gradients equal the
 // unordered step's to fp32 rounding (test/train/lora-order.test).
-// RUN: slimtune-opt %s -split-input-file -verify-diagnostics --slim-autodiff --slim-lora-order | FileCheck %s
+// The rules with RunLoRA's factor f = 1, then the CPU target's default f = 4 (a merge also
+// streams the whole weight twice; docs/techniques.md#lora-matmul-order).
+// RUN: slimtune-opt %s -split-input-file -verify-diagnostics --slim-autodiff --slim-lora-order="merge-factor=1" | FileCheck %s
+// RUN: slimtune-opt %s -split-input-file -verify-diagnostics --slim-autodiff --slim-lora-order | FileCheck %s --check-prefix=CPU
+// RUN: slimtune-opt %s -split-input-file -verify-diagnostics --slim-autodiff --slim-lora-order="target=cuda" | FileCheck %s
 
 // N = 256 > in·out/(in + out) = 32: the forward merges; N > out = 64: so does the input
 // gradient, and lora_grad keeps only dA and dB.
@@ -14,6 +18,12 @@
 // CHECK-NEXT: %[[M2:.*]] = slim.merge_lora %arg1, %arg2, %arg3 scale 2.000000e+00 :
 // CHECK-NEXT: %[[DX:.*]] = slim.linear %{{.*}}, %[[M2]] layout in_out :
 // CHECK-NEXT: return %{{.*}}, %[[DX]],
+// f = 4: the forward still merges (N·(in + out) = 32768 > 4·in·out = 16384), the input
+// gradient not (N = 256 is not above 4·out).
+// CPU-LABEL: func.func @both_merged
+// CPU: slim.merge_lora
+// CPU: slim.lora_grad
+// CPU-NOT: slim.merge_lora
 func.func @both_merged(%x: tensor<4x64x64xf32> {slim.param = #slim.param<"x", trainable>},
     %w: tensor<64x64xf32> {slim.param = #slim.param<"w", frozen>},
     %a: tensor<4x64xf32> {slim.param = #slim.param<"a", trainable>},
