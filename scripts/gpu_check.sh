@@ -9,7 +9,7 @@
 #      step, weights and data (made by gpu_pack.sh): losses and gradient norms must agree
 #      (bench/compare_curves.py)
 #      and the same 50 steps with bf16 frozen weights, within 1% of the fp32 curve, and the
-#      reversible pipeline's 50 steps against its CPU run
+#      reversible pipeline's and CE-LoRA's 50 steps against their CPU runs
 #   3. the GPU benchmark: HF transformers + PEFT (bf16, sdpa) against slimtune baseline and
 #      lean (bf16 frozen weights) at SmolLM2-135M, LLaMA-1B and LLaMA-7B shapes
 #      (bench/gpu_table.py prints the table), and the linear kernels against the raw cuBLAS
@@ -83,6 +83,14 @@ else
   check "SmolLM2-135M reversible, 50 steps on the CPU" 300 run smollm2-b4s256-reversible-cpu smollm2-135m smollm2 50 curves/cpu-reversible
 fi
 check "reversible loss curves GPU against CPU" 30 python3 bench/compare_curves.py "$out/curves/cpu-reversible.json" "$out/curves/cuda-reversible.json"
+# CE-LoRA (SVD factors, the GPU's column selection and sampled products) on both devices.
+check "SmolLM2-135M CE-LoRA, 50 steps on the GPU" 120 run smollm2-b4s256-celora-cuda smollm2-135m smollm2 50 curves/cuda-celora
+if [ -f "$pack/curves/cpu-celora.json" ]; then
+  cp "$pack/curves/cpu-celora.json" "$out/curves/cpu-celora.json"
+else
+  check "SmolLM2-135M CE-LoRA, 50 steps on the CPU" 300 run smollm2-b4s256-celora-cpu smollm2-135m smollm2 50 curves/cpu-celora
+fi
+check "CE-LoRA loss curves GPU against CPU" 30 python3 bench/compare_curves.py "$out/curves/cpu-celora.json" "$out/curves/cuda-celora.json"
 
 # The linear kernels against the raw cuBLAS call they are built on.
 bench_linear() {

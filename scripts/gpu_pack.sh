@@ -48,6 +48,10 @@ step smollm2-b4s256-baseline-cuda-bf16 smollm2-135m 4 256 baseline cuda bf16
 # Reversible layers (scaled_add, rebuilding, recomputing) on both devices.
 step smollm2-b4s256-reversible-cpu smollm2-135m 4 256 reversible cpu fp32
 step smollm2-b4s256-reversible-cuda smollm2-135m 4 256 reversible cuda fp32
+# CE-LoRA (SVD factors bound at load, column selection and sampled products) on both devices,
+# the columns chosen every 10 steps so that the run refreshes them.
+step smollm2-b4s256-celora-cpu smollm2-135m 4 256 'lean{ce-lora=true ce-lora-refresh=10}' cpu fp32
+step smollm2-b4s256-celora-cuda smollm2-135m 4 256 'lean{ce-lora=true ce-lora-refresh=10}' cuda fp32
 # The benchmark: bf16 frozen weights, as `train --target cuda` compiles by default.
 for pipeline in baseline lean; do
   step "smollm2-135m-$pipeline" smollm2-135m 4 1024 "$pipeline" cuda bf16
@@ -70,4 +74,6 @@ mkdir -p "$pack/curves"
   "$pack/data/smollm2.u32" 50 --random-weights 1 --seed 1 --json "$pack/curves/cpu.json" 2>"$pack/curves/cpu.log"
 "$build/bin/slimtune-run-steps" "$pack/steps/smollm2-b4s256-reversible-cpu.so" bench/configs/smollm2-135m.json \
   "$pack/data/smollm2.u32" 50 --random-weights 1 --seed 1 --json "$pack/curves/cpu-reversible.json" 2>"$pack/curves/cpu-reversible.log"
+"$build/bin/slimtune-run-steps" "$pack/steps/smollm2-b4s256-celora-cpu.so" bench/configs/smollm2-135m.json \
+  "$pack/data/smollm2.u32" 50 --random-weights 1 --seed 1 --json "$pack/curves/cpu-celora.json" 2>"$pack/curves/cpu-celora.log"
 du -sh "$pack"
