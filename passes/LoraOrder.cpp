@@ -17,7 +17,7 @@
 // The adapter's own gradients keep their order, through u = x·Aᵀ (N·r·(2i + 2o) with dB and
 // dA): RunLoRA's other order, through G = xᵀ·dy (N·i·o, then 2·i·o·r), is cheaper only when
 // r > N·i·o / (N·(2i + 2o) − 2·i·o) roughly, ranks a third of the layer's width and more,
-// which LoRA does not use; docs/techniques.md#lora-matmul-order has the formulas. Only x is
+// which LoRA does not use; docs/techniques.md#lora-matmul-order-runlora has the formulas. Only x is
 // kept for the backward, as before: merged weights are recomputed, never stashed.
 //
 //===-------------------------------------------------------------------------------------===//

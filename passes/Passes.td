@@ -420,7 +420,7 @@ def SlimCeLora : Pass<"slim-ce-lora", "::mlir::func::FuncOp"> {
 def SlimLoraOrder : Pass<"slim-lora-order", "::mlir::func::FuncOp"> {
   let summary = "RunLoRA: the cheapest association order of each LoRA layer's products, from the static shapes";
   let description = [{
-    RunLoRA (arXiv 2312.03415, docs/techniques.md#lora-matmul-order), on a training step:
+    RunLoRA (arXiv 2312.03415, docs/techniques.md#lora-matmul-order-runlora), on a training step:
     run after slim-autodiff. For every adapted layer `add(linear(x, W), lora(x, A, B))`
     without dropout and with an fp32 weight, with N tokens, in, out and rank r:
 
