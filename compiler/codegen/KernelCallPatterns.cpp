@@ -296,29 +296,28 @@ LogicalResult lowerLora(LoraOp op, LoraOp::Adaptor in, K &k, ArrayRef<Value> out
                  k.p(env.stepCounter)});
 }
 
-LogicalResult lowerLoraGrad(LoraGradOp op, LoraGradOp::Adaptor in, K &k, ArrayRef<Value> out,
-                            const KernelCallEnv &env) {
+// lora_grad for either op: dx is the first result's buffer, or NULL (lora_weight_grad: not
+// computed); dA and dB follow.
+template <typename LoraGradLike>
+LogicalResult callLoraGrad(LoraGradLike op, typename LoraGradLike::Adaptor in, K &k, Value dx,
+                           Value da, Value db, const KernelCallEnv &env) {
   Value x = op.getInput();
   return k.call(op, SLIMTUNE_KERNEL_LORA_GRAD,
-                {k.p(out[0]), k.p(out[1]), k.p(out[2]), k.p(in.getResultGrad()),
-                 k.p(in.getInput()), k.p(in.getLoraA()), k.p(in.getLoraB()),
-                 k.p(k.workspace(op)), k.l(rows(x)), k.l(cols(x)), k.l(dim(op.getLoraB(), 0)),
-                 k.l(dim(op.getLoraA(), 0)), k.f(op.getScale().convertToDouble()),
-                 k.f(op.getDropout().convertToDouble()), k.l(static_cast<int64_t>(op.getSeed())),
-                 k.p(env.stepCounter)});
+                {k.p(dx), k.p(da), k.p(db), k.p(in.getResultGrad()), k.p(in.getInput()),
+                 k.p(in.getLoraA()), k.p(in.getLoraB()), k.p(k.workspace(op)), k.l(rows(x)),
+                 k.l(cols(x)), k.l(dim(op.getLoraB(), 0)), k.l(dim(op.getLoraA(), 0)),
+                 k.f(op.getScale().convertToDouble()), k.f(op.getDropout().convertToDouble()),
+                 k.l(static_cast<int64_t>(op.getSeed())), k.p(env.stepCounter)});
+}
+
+LogicalResult lowerLoraGrad(LoraGradOp op, LoraGradOp::Adaptor in, K &k, ArrayRef<Value> out,
+                            const KernelCallEnv &env) {
+  return callLoraGrad(op, in, k, out[0], out[1], out[2], env);
 }
 
 LogicalResult lowerLoraWeightGrad(LoraWeightGradOp op, LoraWeightGradOp::Adaptor in, K &k,
                                   ArrayRef<Value> out, const KernelCallEnv &env) {
-  Value x = op.getInput();
-  // lora_grad with a NULL dx: the input gradient is not computed.
-  return k.call(op, SLIMTUNE_KERNEL_LORA_GRAD,
-                {k.p(Value()), k.p(out[0]), k.p(out[1]), k.p(in.getResultGrad()),
-                 k.p(in.getInput()), k.p(in.getLoraA()), k.p(in.getLoraB()),
-                 k.p(k.workspace(op)), k.l(rows(x)), k.l(cols(x)), k.l(dim(op.getLoraB(), 0)),
-                 k.l(dim(op.getLoraA(), 0)), k.f(op.getScale().convertToDouble()),
-                 k.f(op.getDropout().convertToDouble()), k.l(static_cast<int64_t>(op.getSeed())),
-                 k.p(env.stepCounter)});
+  return callLoraGrad(op, in, k, Value(), out[0], out[1], env);
 }
 
 LogicalResult lowerMergeLora(MergeLoraOp op, MergeLoraOp::Adaptor in, K &k, ArrayRef<Value> out,

@@ -92,12 +92,22 @@ LogicalResult SumRowsOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn e
   return success();
 }
 
-LogicalResult LoraGradOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emitError) {
+namespace {
+// A LoRA gradient op's operands: the forward's (input, A, B, scale, dropout) and a gradient of
+// the forward's result.
+template <typename LoraGradLike>
+LogicalResult expectLoraGradOperands(LoraGradLike op, EmitFn emitError) {
   SmallVector<Type> forward;
-  if (failed(inferLora(emitError, forward, getInput().getType(), getLoraA().getType(),
-                       getLoraB().getType(), getScale().convertToDouble(),
-                       getDropout().convertToDouble())) ||
-      failed(expectGradientOf(emitError, "result_grad", getResultGrad().getType(), forward[0])))
+  if (failed(inferLora(emitError, forward, op.getInput().getType(), op.getLoraA().getType(),
+                       op.getLoraB().getType(), op.getScale().convertToDouble(),
+                       op.getDropout().convertToDouble())))
+    return failure();
+  return expectGradientOf(emitError, "result_grad", op.getResultGrad().getType(), forward[0]);
+}
+} // namespace
+
+LogicalResult LoraGradOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emitError) {
+  if (failed(expectLoraGradOperands(*this, emitError)))
     return failure();
   types.append({getInput().getType(), getLoraA().getType(), getLoraB().getType()});
   return success();
@@ -126,11 +136,7 @@ LogicalResult SampledLinearGradOp::inferResultTypes(SmallVectorImpl<Type> &types
 }
 
 LogicalResult LoraWeightGradOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn emitError) {
-  SmallVector<Type> forward;
-  if (failed(inferLora(emitError, forward, getInput().getType(), getLoraA().getType(),
-                       getLoraB().getType(), getScale().convertToDouble(),
-                       getDropout().convertToDouble())) ||
-      failed(expectGradientOf(emitError, "result_grad", getResultGrad().getType(), forward[0])))
+  if (failed(expectLoraGradOperands(*this, emitError)))
     return failure();
   types.append({getLoraA().getType(), getLoraB().getType()});
   return success();
