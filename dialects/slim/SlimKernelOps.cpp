@@ -32,16 +32,17 @@ int64_t attentionFlops(OpT op, int64_t products) {
 //===-- Workspace ------------------------------------------------------------------===//
 
 int64_t LinearOp::getWorkspaceBytes(const KernelTarget &target) {
-  // A bf16 weight's kernel rounds the input to bf16 first, into its workspace.
+  // A bf16 weight's kernel rounds the input to bf16 first, into its workspace (and, on the
+  // CPU, widens the weight there a panel at a time).
   if (!getWeight().getType().getElementType().isBF16())
     return 0;
-  return floatBytes(target.linearBf16Work(rows(getInput()), last(getInput())));
+  return floatBytes(target.linearBf16Work(rows(getInput()), last(getInput()), last(getResult())));
 }
 
 int64_t SampledLinearOp::getWorkspaceBytes(const KernelTarget &target) {
   if (!getWeight().getType().getElementType().isBF16())
     return 0;
-  return floatBytes(target.linearBf16Work(rows(getInput()), last(getInput())));
+  return floatBytes(target.linearBf16Work(rows(getInput()), last(getInput()), last(getResult())));
 }
 
 int64_t SampledLinearGradOp::getWorkspaceBytes(const KernelTarget &target) {

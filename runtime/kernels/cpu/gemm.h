@@ -18,6 +18,13 @@ namespace slimtune::cpu {
                            const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
                            float *c, int64_t ldc);
 
+// bf16 A [m, k] times op(B) (B bf16, [n, k] when transB, else [k, n]), fp32 C [m, n]
+// overwritten: products of bf16 values are exact in fp32 and summed in fp32 (gemm_bf16.cpp).
+// Only where bf16GemmAvailable(): oneDNN has no bf16 matmul for every CPU.
+[[nodiscard]] int32_t gemmBf16(bool transB, int64_t m, int64_t n, int64_t k, const uint16_t *a,
+                               int64_t lda, const uint16_t *b, int64_t ldb, float *c, int64_t ldc);
+bool bf16GemmAvailable();
+
 // The two libraries, for benchmarks and tests.
 int32_t gemmOpenBlas(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha,
                      const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,

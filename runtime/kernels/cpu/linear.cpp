@@ -2,11 +2,14 @@
 // plus a bias pass. Its input gradient needs no kernel of its own: dx = dy W is `linear` of dy
 // with the other layout (W [out, in] read as [in', out'] = [out, in]).
 #include "kernels/common/bf16.h"
+#include "kernels/cpu/convert.h"
 #include "kernels/cpu/cpu_common.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/kernels.h"
+#include "kernels/cpu/workspace.h"
 
 #include <algorithm>
+#include <atomic>
 
 namespace slimtune::cpu {
 
@@ -53,55 +56,86 @@ void sumRows(float *db, const float *dy, int64_t n, int64_t c) {
   }
 }
 
-// y [n, out] = bf16(x) W^T + b with W bf16, [out, in] (layout 0) or [in, out] (layout 1). Plain
-// loops over rows x outputs with fp32 sums, no GEMM library: the CPU runs bf16 weights only in
-// tests and small runs (the GPU is where they are meant to be fast, on tensor cores). x is
-// rounded into `work` once, as every output of a row reads all of it.
-void linearBf16(float *y, const float *x, const uint16_t *w, const float *b, uint16_t *work,
-                int64_t n, int64_t in, int64_t out, int32_t layout) {
-  using common::bf16BitsToF32;
+namespace {
+std::atomic<bool> bf16GemmEnabled{true};
+
+// y = b broadcast over rows, added to y.
+void addBias(float *y, const float *b, int64_t n, int64_t out) {
+#pragma omp parallel for schedule(static) if (n * out >= kParallelMin)
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t o = 0; o < out; ++o)
+      y[i * out + o] += b[o];
+}
+
+// The fallback where oneDNN has no bf16 matmul: a product of two bf16 values is exact in fp32,
+// so widening both operands to fp32 and running the fp32 GEMM computes the same sums (in the
+// GEMM's order). Blocks of x's rows, rounded to bf16 as fp32, outside; panels of W's outputs,
+// widened, inside; each pair one GEMM writing its tile of y. A small model's weight is one
+// panel and its input one block.
+int32_t linearBf16Widened(float *y, const float *x, const uint16_t *w, float *work, int64_t n,
+                          int64_t in, int64_t out, int32_t layout) {
+  const int64_t panelRows = slimtune_cpu_widen_rows(in, out, SLIMTUNE_CPU_W_PANEL_FLOATS);
+  const int64_t blockRows = slimtune_cpu_widen_rows(in, n, SLIMTUNE_CPU_X_BLOCK_FLOATS);
+  float *panel = work, *block = panel + panelRows * in;
+  for (int64_t row = 0; row < n; row += blockRows) {
+    const int64_t m = std::min(blockRows, n - row);
+#pragma omp parallel for schedule(static) if (m * in >= kParallelMin)
+    for (int64_t i = 0; i < m * in; ++i)
+      block[i] = common::roundToBf16(x[row * in + i]);
+    for (int64_t begin = 0; begin < out; begin += panelRows) {
+      const int64_t p = std::min(panelRows, out - begin);
+      widenBf16Panel(panel, w, begin, p, in, out, layout);
+      // y[row:row+m, begin:begin+p] = block op(panel), panel [p, in] or [in, p].
+      const int32_t status =
+          layout == 0 ? gemm(false, true, m, p, in, 1.0f, block, in, panel, in, 0.0f,
+                             y + row * out + begin, out)
+                      : gemm(false, false, m, p, in, 1.0f, block, in, panel, p, 0.0f,
+                             y + row * out + begin, out);
+      if (status != SLIMTUNE_KERNEL_OK)
+        return status;
+    }
+  }
+  return SLIMTUNE_KERNEL_OK;
+}
+} // namespace
+
+bool setBf16Gemm(bool enabled) {
+  bf16GemmEnabled.store(enabled, std::memory_order_relaxed);
+  return enabled && bf16GemmAvailable();
+}
+
+// y [n, out] = bf16(x) W^T + b with W bf16, [out, in] (layout 0) or [in, out] (layout 1): x
+// rounded into `work` once, then oneDNN's bf16 matmul (exact products, fp32 sums), about twice
+// the fp32 GEMM's speed where the CPU has AVX512-BF16 (bench-cpu-frozen-linear); else the
+// widened fallback above. `work` is slimtune_cpu_linear_bf16_work floats, enough for either.
+int32_t linearBf16(float *y, const float *x, const uint16_t *w, const float *b, uint16_t *work,
+                   int64_t n, int64_t in, int64_t out, int32_t layout) {
   if (n == 0 || out == 0)
-    return;
-#pragma omp parallel for schedule(static) if (n * in >= kParallelMin)
-  for (int64_t i = 0; i < n * in; ++i)
-    work[i] = common::f32ToBf16Bits(x[i]);
-  const bool parallel = n * out * in >= kParallelMin;
+    return SLIMTUNE_KERNEL_OK;
+  int32_t status;
+  if (bf16GemmEnabled.load(std::memory_order_relaxed) && bf16GemmAvailable()) {
+    f32ToBf16(x, work, static_cast<size_t>(n * in));
+    status = layout == 0 ? gemmBf16(true, n, out, in, work, in, w, in, y, out)
+                         : gemmBf16(false, n, out, in, work, in, w, out, y, out);
+  } else {
+    status = linearBf16Widened(y, x, w, reinterpret_cast<float *>(work), n, in, out, layout);
+  }
+  if (status == SLIMTUNE_KERNEL_OK && b)
+    addBias(y, b, n, out);
+  return status;
+}
+
+// W's outputs [begin, begin + p) widened to fp32: rows of W [out, in] as panel [p, in]
+// (layout 0), columns of W [in, out] as panel [in, p] (layout 1); either way p * in floats.
+void widenBf16Panel(float *panel, const uint16_t *w, int64_t begin, int64_t p, int64_t in,
+                    int64_t out, int32_t layout) {
   if (layout == 0) {
-    // W's row o is contiguous: each output a dot product of two contiguous bf16 rows. The
-    // products are exact in fp32, so the simd reduction changes only the order of the sum.
-#pragma omp parallel for collapse(2) schedule(static) if (parallel)
-    for (int64_t i = 0; i < n; ++i)
-      for (int64_t o = 0; o < out; ++o) {
-        const uint16_t *xr = work + i * in, *wr = w + o * in;
-        float sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-        for (int64_t k = 0; k < in; ++k)
-          sum += bf16BitsToF32(xr[k]) * bf16BitsToF32(wr[k]);
-        y[i * out + o] = sum + (b ? b[o] : 0.0f);
-      }
+    bf16ToF32(w + begin * in, panel, p * in);
     return;
   }
-  // W's row k is contiguous over the outputs: each row of y accumulates x[i, k] W[k, :], in
-  // bands of outputs so that a single row still spreads over the cores.
-  constexpr int64_t kBand = 256;
-  const int64_t bands = (out + kBand - 1) / kBand;
-#pragma omp parallel for collapse(2) schedule(static) if (parallel)
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t band = 0; band < bands; ++band) {
-      const int64_t begin = band * kBand, end = std::min(out, begin + kBand);
-      float *row = y + i * out;
-      for (int64_t o = begin; o < end; ++o)
-        row[o] = 0.0f;
-      for (int64_t k = 0; k < in; ++k) {
-        const float xk = bf16BitsToF32(work[i * in + k]);
-        const uint16_t *wr = w + k * out;
-        for (int64_t o = begin; o < end; ++o)
-          row[o] += xk * bf16BitsToF32(wr[o]);
-      }
-      if (b)
-        for (int64_t o = begin; o < end; ++o)
-          row[o] += b[o];
-    }
+#pragma omp parallel for schedule(static) if (p * in >= kParallelMin)
+  for (int64_t k = 0; k < in; ++k)
+    bf16ToF32(w + k * out + begin, panel + k * p, p);
 }
 
 } // namespace slimtune::cpu

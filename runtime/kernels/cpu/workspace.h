@@ -24,10 +24,28 @@ static inline int64_t slimtune_cpu_attention_grad_work(int64_t b, int64_t t, int
   return 2 * b * heads * t;
 }
 
-/* linear_bf16: bf16(x), n*in bf16 values, rounded once rather than once per output that
- * reads it; in floats, rounded up. */
-static inline int64_t slimtune_cpu_linear_bf16_work(int64_t n, int64_t in) {
-  return (n * in + 1) / 2;
+/* Where the CPU has no bf16 matmul, bf16 frozen weights are widened to f32 a panel at a time,
+ * each panel then f32 GEMMs: whole rows of W [out, in] (or columns of W [in, out]), at most
+ * 4 Mi floats (16 MiB) per panel; the input, rounded to bf16 first, likewise in blocks of
+ * whole rows of at most 4 Mi floats. Large enough that a panel is a whole projection of a
+ * small model and a thousand rows of a 7B one and x is rounded once (smaller panels cost 15%
+ * at LLaMA-7B's gate/up shape, bench-cpu-frozen-linear); small enough to stay out of a 7B
+ * model's peak. */
+#define SLIMTUNE_CPU_W_PANEL_FLOATS ((int64_t)1 << 22)
+#define SLIMTUNE_CPU_X_BLOCK_FLOATS ((int64_t)1 << 22)
+static inline int64_t slimtune_cpu_widen_rows(int64_t width, int64_t rows, int64_t floats) {
+  const int64_t fit = floats / (width > 0 ? width : 1);
+  return fit < 1 ? 1 : fit > rows ? rows : fit;
+}
+
+/* linear_bf16: bf16(x) (n*in bf16 values, the bf16 matmul's input), or, where the CPU has no
+ * bf16 matmul, a block of bf16(x)'s rows and a panel of W widened to f32; the larger. */
+static inline int64_t slimtune_cpu_linear_bf16_work(int64_t n, int64_t in, int64_t out) {
+  const int64_t rounded = (n * in + 1) / 2;
+  const int64_t widened = (slimtune_cpu_widen_rows(in, n, SLIMTUNE_CPU_X_BLOCK_FLOATS) +
+                           slimtune_cpu_widen_rows(in, out, SLIMTUNE_CPU_W_PANEL_FLOATS)) *
+                          in;
+  return rounded > widened ? rounded : widened;
 }
 
 /* sampled_linear_grad: the scores and feature ids (2*out), dy's gathered columns

@@ -33,7 +33,8 @@ static inline int64_t slimtune_cuda_attention_grad_work(int64_t b, int64_t t, in
 
 /* linear_bf16: bf16(x), n*in bf16 values, cuBLAS's A operand (both GEMM operands must be bf16
  * for the tensor cores); in floats, rounded up. */
-static inline int64_t slimtune_cuda_linear_bf16_work(int64_t n, int64_t in) {
+static inline int64_t slimtune_cuda_linear_bf16_work(int64_t n, int64_t in, int64_t out) {
+  (void)out;
   return (n * in + 1) / 2;
 }
 

@@ -1,9 +1,12 @@
 // bfloat16 in the kernels: the rounding helper of kernels/common/bf16.h (ties to even, NaN,
 // infinities, overflow, subnormals, exact values, and rounding as defined on every value
-// class), and linear_bf16's reference against a double computation on bf16-rounded inputs.
+// class), and linear_bf16 (reference and both CPU paths) against a double computation on
+// bf16-rounded inputs.
 #include "kernels/common/bf16.h"
 #include "kernels/cpu/convert.h"
+#include "kernels/cpu/kernels.h"
 #include "kernels/cpu/linear_reference.h"
+#include "kernels/cpu/workspace.h"
 
 #include <gtest/gtest.h>
 
@@ -143,16 +146,22 @@ TEST(LinearBf16Reference, KnownValues) {
   EXPECT_EQ(y, (std::vector<float>{6.5625f, -0.7421875f}));
 }
 
+using LinearBf16Fn = void (*)(float *, const float *, const uint16_t *, const float *, uint16_t *,
+                              int64_t, int64_t, int64_t, int32_t);
+
+struct Shape {
+  int64_t n, in, out;
+};
+
 // Against the same sum in double on inputs rounded by the checkpoint conversion: the products
-// of bf16 values are exact in fp32, so the reference's only error is its fp32 sum of in + 1
-// terms, at most in * 2^-24 * sum|terms| (first order) in any order.
-TEST(LinearBf16Reference, MatchesDoubleOnRoundedInputs) {
-  struct Shape {
-    int64_t n, in, out;
-  };
+// of bf16 values are exact in fp32, so a kernel's only error is its fp32 sum of in + 1 terms,
+// at most in * 2^-24 * sum|terms| (first order) in any order. Rows checked: all of a small
+// shape's, the first, last and those around a block boundary of a large one.
+void expectMatchesDouble(LinearBf16Fn linearBf16, const std::vector<Shape> &shapes,
+                         const char *what) {
   std::mt19937 rng(11);
   std::uniform_real_distribution<float> dist(-3.0f, 3.0f);
-  for (Shape s : {Shape{1, 1, 1}, Shape{3, 5, 7}, Shape{17, 130, 33}, Shape{8, 1000, 9}})
+  for (Shape s : shapes)
     for (int32_t layout : {0, 1})
       for (bool withBias : {false, true}) {
         std::vector<float> x(s.n * s.in), wf(s.in * s.out), b(s.out);
@@ -162,14 +171,20 @@ TEST(LinearBf16Reference, MatchesDoubleOnRoundedInputs) {
           v = dist(rng);
         for (float &v : b)
           v = dist(rng);
-        std::vector<uint16_t> w(wf.size()), work(s.n * s.in);
+        std::vector<uint16_t> w(wf.size());
+        std::vector<float> work(slimtune_cpu_linear_bf16_work(s.n, s.in, s.out));
         for (size_t i = 0; i < wf.size(); ++i)
           w[i] = slimtune::cpu::f32ToBf16Reference(wf[i]);
         std::vector<float> y(s.n * s.out);
-        slimtune::cpu::reference::linearBf16(y.data(), x.data(), w.data(),
-                                             withBias ? b.data() : nullptr, work.data(), s.n,
-                                             s.in, s.out, layout);
+        linearBf16(y.data(), x.data(), w.data(), withBias ? b.data() : nullptr,
+                   reinterpret_cast<uint16_t *>(work.data()), s.n, s.in, s.out, layout);
+        const int64_t block = slimtune_cpu_widen_rows(s.in, s.n, SLIMTUNE_CPU_X_BLOCK_FLOATS);
+        std::vector<int64_t> rows;
         for (int64_t i = 0; i < s.n; ++i)
+          if (s.n * s.out * s.in < (1 << 24) || i == 0 || i == s.n - 1 || i == block - 1 ||
+              i == block)
+            rows.push_back(i);
+        for (int64_t i : rows)
           for (int64_t o = 0; o < s.out; ++o) {
             double sum = withBias ? b[o] : 0.0, magnitude = withBias ? std::fabs(b[o]) : 0.0;
             for (int64_t k = 0; k < s.in; ++k) {
@@ -182,10 +197,39 @@ TEST(LinearBf16Reference, MatchesDoubleOnRoundedInputs) {
             }
             const double bound = 1.01 * s.in * std::ldexp(1.0, -24) * magnitude;
             ASSERT_LE(std::fabs(y[i * s.out + o] - sum), bound)
-                << "n " << s.n << " in " << s.in << " out " << s.out << " layout " << layout
-                << (withBias ? " bias" : "") << " at (" << i << ", " << o << ")";
+                << what << ": n " << s.n << " in " << s.in << " out " << s.out << " layout "
+                << layout << (withBias ? " bias" : "") << " at (" << i << ", " << o << ")";
           }
       }
+}
+
+const std::vector<Shape> kShapes = {{1, 1, 1}, {3, 5, 7}, {17, 130, 33}, {8, 1000, 9}};
+
+TEST(LinearBf16Reference, MatchesDoubleOnRoundedInputs) {
+  expectMatchesDouble(slimtune::cpu::reference::linearBf16, kShapes, "reference");
+}
+
+// The CPU kernel's two paths: oneDNN's bf16 matmul (where the CPU has one) and the fallback
+// that widens to fp32, here also at a shape split into two blocks of x's rows and two panels
+// of W's outputs (4 Mi floats each: 466 rows of 9000).
+TEST(LinearBf16, BothCpuPathsMatchDouble) {
+  auto fast = [](float *y, const float *x, const uint16_t *w, const float *b, uint16_t *work,
+                 int64_t n, int64_t in, int64_t out, int32_t layout) {
+    ASSERT_EQ(slimtune::cpu::linearBf16(y, x, w, b, work, n, in, out, layout),
+              SLIMTUNE_KERNEL_OK);
+  };
+  std::vector<Shape> shapes = kShapes;
+  shapes.push_back({470, 9000, 470});
+  ASSERT_EQ(slimtune_cpu_widen_rows(9000, 470, SLIMTUNE_CPU_X_BLOCK_FLOATS), 466);
+  ASSERT_EQ(slimtune_cpu_widen_rows(9000, 470, SLIMTUNE_CPU_W_PANEL_FLOATS), 466);
+  const bool matmul = slimtune::cpu::setBf16Gemm(true);
+  if (matmul)
+    expectMatchesDouble(+fast, shapes, "bf16 matmul");
+  else
+    std::printf("oneDNN has no bf16 matmul on this CPU: the widened path only\n");
+  slimtune::cpu::setBf16Gemm(false);
+  expectMatchesDouble(+fast, shapes, "widened");
+  slimtune::cpu::setBf16Gemm(true);
 }
 
 } // namespace

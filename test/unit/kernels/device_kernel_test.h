@@ -277,8 +277,9 @@ inline int64_t loraGradWork(int64_t n, int64_t in, int64_t r, float p) {
   return std::max(slimtune_cpu_lora_grad_work(n, in, r, p),
                   slimtune_cuda_lora_grad_work(n, in, r, p));
 }
-inline int64_t linearBf16Work(int64_t n, int64_t in) {
-  return std::max(slimtune_cpu_linear_bf16_work(n, in), slimtune_cuda_linear_bf16_work(n, in));
+inline int64_t linearBf16Work(int64_t n, int64_t in, int64_t out) {
+  return std::max(slimtune_cpu_linear_bf16_work(n, in, out),
+                  slimtune_cuda_linear_bf16_work(n, in, out));
 }
 inline int64_t sampledLinearGradWork(int64_t n, int64_t in, int64_t out, int64_t k, int64_t r) {
   return std::max(slimtune_cpu_sampled_linear_grad_work(n, in, out, k, r),

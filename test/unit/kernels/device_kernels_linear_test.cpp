@@ -54,7 +54,8 @@ TEST_P(DeviceKernels, LinearBf16) {
   constexpr int64_t kGuard = 16;
   constexpr float kGuardValue = -1234.5f;
   for (GemmShape s : {GemmShape{1, 1, 1}, GemmShape{3, 5, 9}, GemmShape{4, 0, 5},
-                      GemmShape{33, 64, 257}, GemmShape{300, 777, 130}})
+                      GemmShape{33, 64, 257}, GemmShape{300, 777, 130},
+                      GemmShape{5, 9000, 300}})
     for (int32_t layout : {0, 1})
       for (bool withBias : {false, true}) {
         const std::string l = label<SLIMTUNE_KERNEL_LINEAR_BF16>(cat(
@@ -62,7 +63,7 @@ TEST_P(DeviceKernels, LinearBf16) {
             withBias ? " bias" : " no bias"));
         std::vector<float> x = rng.uniform(s.n * s.in, -2.0f, 2.0f), b = rng.uniform(s.out);
         std::vector<uint16_t> w = toBf16(rng.uniform(s.in * s.out));
-        const int64_t workFloats = linearBf16Work(s.n, s.in);
+        const int64_t workFloats = linearBf16Work(s.n, s.in, s.out);
         ASSERT_GE(workFloats * 2, s.n * s.in) << l;
         DeviceBuffers d(device());
         float *y = d.filled(s.n * s.out, -7.0f);
