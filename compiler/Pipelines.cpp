@@ -50,8 +50,12 @@ void buildTrainingPipeline(mlir::OpPassManager &pm, const TrainingPipelineOption
                            Savings savings,
                            std::function<void(mlir::OpPassManager &)> rewriteModel = {}) {
   auto &func = pm.nest<mlir::func::FuncOp>();
-  if (savings != Savings::None)
+  if (savings != Savings::None) {
+    mlir::slim::SlimFuseHeadLossOptions head;
+    head.chunk = options.headChunk;
+    func.addPass(mlir::slim::createSlimFuseHeadLoss(head));
     func.addPass(mlir::slim::createSlimShareNormStash());
+  }
   if (rewriteModel)
     rewriteModel(func);
   if (options.ceLora) {
@@ -94,13 +98,18 @@ void buildBaselinePipeline(mlir::OpPassManager &pm, const TrainingPipelineOption
 void buildEvalPipeline(mlir::OpPassManager &pm, const EvalPipelineOptions &options) {
   auto &func = pm.nest<mlir::func::FuncOp>();
   func.addPass(mlir::slim::createSlimDisableDropout());
+  // Exact, and the logits are the largest buffer of a forward-only step too.
+  mlir::slim::SlimFuseHeadLossOptions head;
+  head.chunk = options.headChunk;
+  func.addPass(mlir::slim::createSlimFuseHeadLoss(head));
   func.addPass(planMemory(options.target));
 }
 
 void registerPipelines() {
   mlir::PassPipelineRegistration<EvalPipelineOptions>(
       "eval",
-      "Forward only, for a validation loss: slim-disable-dropout, slim-plan-memory (an "
+      "Forward only, for a validation loss: slim-disable-dropout, slim-fuse-head-loss, "
+      "slim-plan-memory (an "
       "artifact that shares a training step's weights)",
       buildEvalPipeline);
   mlir::PassPipelineRegistration<TrainingPipelineOptions>(
@@ -108,7 +117,8 @@ void registerPipelines() {
       buildBaselinePipeline);
   mlir::PassPipelineRegistration<TrainingPipelineOptions>(
       "exact",
-      "baseline plus the exact savings: slim-share-norm-stash (memory), slim-lora-order (FLOPs)",
+      "baseline plus the exact savings: slim-fuse-head-loss, slim-share-norm-stash (memory), "
+      "slim-lora-order (FLOPs)",
       [](mlir::OpPassManager &pm, const TrainingPipelineOptions &options) {
         buildTrainingPipeline(pm, options, Savings::Exact);
       });

@@ -41,6 +41,9 @@ struct TrainingPipelineOptions : public mlir::PassPipelineOptions<TrainingPipeli
   Option<std::string> target{*this, "target",
                              llvm::cl::desc("The kernel backend the memory plan is for (cpu, cuda)"),
                              llvm::cl::init("cpu")};
+  Option<int64_t> headChunk{*this, "head-chunk",
+                            llvm::cl::desc("Rows of logits at a time (slim-fuse-head-loss)"),
+                            llvm::cl::init(256)};
   // CE-LoRA (slim-ce-lora, opt-in on every training pipeline; passes/Passes.td).
   Option<bool> ceLora{*this, "ce-lora",
                       llvm::cl::desc("CE-LoRA's approximate input gradient through frozen weights"),
@@ -85,13 +88,16 @@ struct EvalPipelineOptions : public mlir::PassPipelineOptions<EvalPipelineOption
   Option<std::string> target{*this, "target",
                              llvm::cl::desc("The kernel backend the memory plan is for (cpu, cuda)"),
                              llvm::cl::init("cpu")};
+  Option<int64_t> headChunk{*this, "head-chunk",
+                            llvm::cl::desc("Rows of logits at a time (slim-fuse-head-loss)"),
+                            llvm::cl::init(256)};
 };
 
 // baseline: slim-autodiff, slim-optimizer, slim-plan-memory. The exact reference every other
 // pipeline is measured against.
 void buildBaselinePipeline(mlir::OpPassManager &pm, const TrainingPipelineOptions &options);
 
-// eval: slim-disable-dropout, slim-plan-memory. A forward-only step (the loss) of the same
+// eval: slim-disable-dropout, slim-fuse-head-loss, slim-plan-memory. A forward-only step (the loss) of the same
 // imported graph, run as PEFT's eval mode runs adapters.
 void buildEvalPipeline(mlir::OpPassManager &pm, const EvalPipelineOptions &options);
 

@@ -82,8 +82,9 @@ private:
                                   "alone, got "
                                << ret.getNumOperands() << " results";
     loss_ = ret.getOperand(0);
-    if (!loss_.getDefiningOp<CrossEntropyOp>())
-      return func_.emitError() << "slim-autodiff: the loss must be a slim.cross_entropy";
+    if (!isForwardLoss(loss_.getDefiningOp()))
+      return func_.emitError() << "slim-autodiff: the loss must be a slim.cross_entropy or a "
+                                  "slim.linear_cross_entropy";
     if (Operation *op = firstTrainingOp(func_))
       return op->emitOpError() << "slim-autodiff: the graph is already a training step";
     WalkResult walk = func_.walk([&](Operation *op) {

@@ -3,6 +3,7 @@
 #ifndef SLIMTUNE_PASSES_TRAININGSTEP_H
 #define SLIMTUNE_PASSES_TRAININGSTEP_H
 
+#include "dialects/slim/LossOps.h"
 #include "dialects/slim/SlimOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -15,8 +16,8 @@ namespace mlir::slim {
 inline Operation *firstTrainingOp(func::FuncOp func) {
   Operation *found = nullptr;
   func.walk([&](Operation *op) {
-    if (!isa<StashOp, UnstashOp, CrossEntropyWithGradOp, LoraGradOp, LoraWeightGradOp,
-             SampledLinearGradOp, AttentionGradOp, AdamWOp>(op))
+    if (!isTrainingLoss(op) && !isa<StashOp, UnstashOp, LoraGradOp, LoraWeightGradOp,
+                                    SampledLinearGradOp, AttentionGradOp, AdamWOp>(op))
       return WalkResult::advance();
     found = op;
     return WalkResult::interrupt();

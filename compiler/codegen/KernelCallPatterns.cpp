@@ -460,6 +460,21 @@ LogicalResult lowerCrossEntropyWithGrad(CrossEntropyWithGradOp op,
                  k.l(rows(logits)), k.l(cols(logits)), k.i(op.getIgnoreIndex())});
 }
 
+// slim.linear_cross_entropy (dx null) and its training form: one kernel, chunk by chunk.
+template <typename HeadLoss>
+LogicalResult lowerLinearCrossEntropy(HeadLoss op, typename HeadLoss::Adaptor in, K &k,
+                                      ArrayRef<Value> out, const KernelCallEnv &) {
+  auto weight = op.getWeight().getType();
+  const bool outIn = op.getLayout() == WeightLayout::out_in;
+  return k.call(op, SLIMTUNE_KERNEL_LINEAR_CROSS_ENTROPY,
+                {k.p(out[0]), k.p(out.size() > 1 ? out[1] : Value()), k.p(in.getInput()),
+                 k.p(in.getWeight()), k.p(in.getTargets()), k.p(k.workspace(op)),
+                 k.l(rows(op.getInput())), k.l(weight.getDimSize(outIn ? 1 : 0)),
+                 k.l(weight.getDimSize(outIn ? 0 : 1)), k.l(static_cast<int64_t>(op.getChunk())),
+                 k.i(layout(op.getLayout())), k.i(weight.getElementType().isBF16() ? 1 : 0),
+                 k.i(op.getIgnoreIndex())});
+}
+
 //===-- Optimizer -------------------------------------------------------------------===//
 
 LogicalResult lowerGlobalNormSquared(GlobalNormSquaredOp op, GlobalNormSquaredOp::Adaptor in,
@@ -579,6 +594,9 @@ void populateSlimToKernelCallPatterns(RewritePatternSet &patterns, const TypeCon
   add<ScaledAddOp>(patterns, converter, env, lowerScaledAdd);
   add<CrossEntropyOp>(patterns, converter, env, lowerCrossEntropy);
   add<CrossEntropyWithGradOp>(patterns, converter, env, lowerCrossEntropyWithGrad);
+  add<LinearCrossEntropyOp>(patterns, converter, env, lowerLinearCrossEntropy<LinearCrossEntropyOp>);
+  add<LinearCrossEntropyWithGradOp>(patterns, converter, env,
+                                    lowerLinearCrossEntropy<LinearCrossEntropyWithGradOp>);
   add<GlobalNormSquaredOp>(patterns, converter, env, lowerGlobalNormSquared);
   add<SqrtOp>(patterns, converter, env, lowerSqrt);
   add<AdamWOp>(patterns, converter, env, lowerAdamW);

@@ -2,6 +2,7 @@
 
 #include "compiler/codegen/StepBuffers.h"
 
+#include "dialects/slim/LossOps.h"
 #include "dialects/slim/SlimOps.h"
 #include "passes/ArenaPlanner.h"
 
@@ -71,7 +72,7 @@ FailureOr<StepBuffers> collectStepBuffers(func::FuncOp step) {
     } else if (auto grad = step.getResultAttrOfType<StringAttr>(i, SlimDialect::kGradAttrName)) {
       b.name = grad.getValue().str() + ".grad";
       b.gradOf = grad.getValue().str();
-    } else if (isa_and_nonnull<CrossEntropyOp>(ret->getOperand(i).getDefiningOp())) {
+    } else if (isForwardLoss(ret->getOperand(i).getDefiningOp())) {
       // A forward graph's result, as imported, is unnamed: it is the loss the runtime reports
       // (slim-autodiff names its own).
       b.name = "loss";
@@ -122,13 +123,11 @@ llvm::json::Object buildManifest(func::FuncOp step, const StepBuffers &table,
   step.walk([&](EmbeddingOp op) {
     manifest["vocab"] = cast<RankedTensorType>(op.getTable().getType()).getDimSize(0);
   });
-  step.walk([&](CrossEntropyWithGradOp op) {
-    manifest["classes"] = cast<RankedTensorType>(op.getLogits().getType()).getShape().back();
-    manifest["ignore_index"] = static_cast<int64_t>(op.getIgnoreIndex()); // I64Attr reads as uint64
-  });
-  step.walk([&](CrossEntropyOp op) {
-    manifest["classes"] = cast<RankedTensorType>(op.getLogits().getType()).getShape().back();
-    manifest["ignore_index"] = static_cast<int64_t>(op.getIgnoreIndex()); // I64Attr reads as uint64
+  step.walk([&](Operation *op) {
+    if (std::optional<LossTargets> targets = lossTargets(op)) {
+      manifest["classes"] = targets->classes;
+      manifest["ignore_index"] = targets->ignoreIndex;
+    }
   });
   return manifest;
 }

@@ -2,6 +2,7 @@
 
 #include "compiler/memory/MemoryAccount.h"
 
+#include "dialects/slim/LossOps.h"
 #include "dialects/slim/SlimOps.h"
 #include "passes/ArenaPlanner.h"
 
@@ -157,7 +158,7 @@ MemoryAccount accountMemory(func::FuncOp step) {
   timeline.peakAt = peakAt;
   timeline.peakBytes = account.peak;
   for (auto [at, op] : llvm::enumerate(plan.schedule))
-    if (isa<CrossEntropyWithGradOp>(op))
+    if (isTrainingLoss(op))
       timeline.backwardStart = static_cast<int64_t>(at);
   std::map<std::string, int64_t> byLabel;
   for (int c = 0; c < kCategoryCount; ++c)

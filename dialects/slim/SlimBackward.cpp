@@ -346,6 +346,29 @@ LogicalResult CrossEntropyOp::buildBackward(BackwardBuilder &backward) {
                             "forward was not built");
 }
 
+Operation *LinearCrossEntropyOp::buildTrainingForward(OpBuilder &b) {
+  // The loss and its input's gradient chunk by chunk: neither logits nor their gradient kept.
+  return createInferred<LinearCrossEntropyWithGradOp>(b, getLoc(), getInput(), getWeight(),
+                                                      getTargets(), getLayoutAttr(),
+                                                      getIgnoreIndexAttr(), getChunkAttr());
+}
+
+LogicalResult LinearCrossEntropyOp::buildBackward(BackwardBuilder &backward) {
+  if (!backward.isActive(getLoss()))
+    return success();
+  return unsupported(*this, "is differentiated as slim.linear_cross_entropy_with_grad; its "
+                            "training forward was not built");
+}
+
+LogicalResult LinearCrossEntropyWithGradOp::buildBackward(BackwardBuilder &backward) {
+  if (backward.isActive(getWeight()))
+    return unsupported(*this, "computes no gradient for its weight (slim-fuse-head-loss fuses "
+                              "frozen heads only)");
+  if (backward.isActive(getInput()))
+    backward.accumulate(getInput(), getInputGrad());
+  return success();
+}
+
 LogicalResult CrossEntropyWithGradOp::buildBackward(BackwardBuilder &backward) {
   // The seed: d(loss)/d(logits) comes out of the op itself.
   backward.accumulate(getLogits(), getLogitsGrad());

@@ -45,6 +45,24 @@ int64_t SampledLinearOp::getWorkspaceBytes(const KernelTarget &target) {
   return floatBytes(target.linearBf16Work(rows(getInput()), last(getInput()), last(getResult())));
 }
 
+// The fused head and loss: one chunk's logits, and the bf16 rounding of its operands.
+template <typename HeadLoss>
+int64_t headLossWorkspace(HeadLoss op, const KernelTarget &target) {
+  auto weight = op.getWeight().getType();
+  const int64_t vocab = weight.getDimSize(op.getLayout() == WeightLayout::out_in ? 0 : 1);
+  return floatBytes(target.linearCrossEntropyWork(rows(op.getInput()), last(op.getInput()),
+                                                  vocab, static_cast<int64_t>(op.getChunk()),
+                                                  weight.getElementType().isBF16()));
+}
+
+int64_t LinearCrossEntropyOp::getWorkspaceBytes(const KernelTarget &target) {
+  return headLossWorkspace(*this, target);
+}
+
+int64_t LinearCrossEntropyWithGradOp::getWorkspaceBytes(const KernelTarget &target) {
+  return headLossWorkspace(*this, target);
+}
+
 int64_t SampledLinearGradOp::getWorkspaceBytes(const KernelTarget &target) {
   return floatBytes(target.sampledLinearGradWork(rows(getResultGrad()), getInFeatures(),
                                                  getOutFeatures(), dim(getColumns(), 0), getRank()));
@@ -110,6 +128,14 @@ int64_t SampledLinearGradOp::getMatmulFlops() {
   // dropped features through the pair, (dy[:, ~S] L[~S]) R.
   int64_t n = rows(getResultGrad()), in = getInFeatures(), k = dim(getColumns(), 0);
   return 2 * n * (k * in + (getOutFeatures() - k) * getRank() + getRank() * in);
+}
+
+int64_t LinearCrossEntropyOp::getMatmulFlops() {
+  return 2 * rows(getInput()) * getWeight().getType().getNumElements(); // the logits
+}
+
+int64_t LinearCrossEntropyWithGradOp::getMatmulFlops() {
+  return 4 * rows(getInput()) * getWeight().getType().getNumElements(); // logits, input grad
 }
 
 int64_t WeightGradOp::getMatmulFlops() {

@@ -493,6 +493,32 @@ def Slim_CrossEntropyOp : Slim_Op<"cross_entropy", [Slim_Differentiable<["buildT
   }];
 }
 
+def Slim_LinearCrossEntropyOp : Slim_Op<"linear_cross_entropy",
+    [Slim_Differentiable<["buildTrainingForward"]>], ["getWorkspaceBytes", "getMatmulFlops"]> {
+  let summary = "A linear layer and the mean cross-entropy of its result, fused";
+  let description = [{
+    `slim.cross_entropy(slim.linear(input, weight), targets)` — the language-model head and
+    its loss — computed `chunk` rows of the input at a time, so the logits, [B, T, V], are
+    never held whole: each chunk's logits live in the op's workspace, [chunk, V]. The input
+    is [..., in], the weight [V, in] (`layout out_in`) or [in, V] (`layout in_out`), f32, or
+    bf16 with the input rounded to bf16 as `slim.linear` does; targets [...]. The loss equals
+    the unfused ops' up to the order of fp32 sums. Written by `slim-fuse-head-loss`.
+
+    ```mlir
+    %loss = slim.linear_cross_entropy %h, %w, %targets ignore_index -100 chunk 64 : (tensor<2x16x64xf32>, tensor<512x64xf32>, tensor<2x16xi32>) -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins Slim_FloatTensor:$input, Slim_FloatTensor:$weight, Slim_IdTensor:$targets,
+                       DefaultValuedAttr<Slim_WeightLayout, "WeightLayout::out_in">:$layout,
+                       DefaultValuedAttr<I64Attr, "-100">:$ignore_index,
+                       ConfinedAttr<I64Attr, [IntMinValue<1>]>:$chunk);
+  let results = (outs Slim_Loss:$loss);
+  let assemblyFormat = [{
+    $input `,` $weight `,` $targets (`layout` $layout^)? `ignore_index` $ignore_index
+    `chunk` $chunk attr-dict `:` functional-type(operands, results)
+  }];
+}
+
 //===-------------------------------------------------------------------------------------===//
 // Memory
 //===-------------------------------------------------------------------------------------===//

@@ -158,6 +158,10 @@ LogicalResult inferLora(EmitFn emitError, SmallVectorImpl<Type> &types, RankedTe
 LogicalResult inferCrossEntropy(EmitFn emitError, SmallVectorImpl<Type> &types,
                                 RankedTensorType logits, RankedTensorType targets,
                                 int64_t ignoreIndex);
+LogicalResult inferLinearCrossEntropy(EmitFn emitError, SmallVectorImpl<Type> &types,
+                                      RankedTensorType in, RankedTensorType weight,
+                                      WeightLayout layout, RankedTensorType targets,
+                                      int64_t ignoreIndex);
 
 // Checks that `got` is a gradient of a value of type `of` (same element type, compatible
 // shape).

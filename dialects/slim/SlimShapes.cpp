@@ -390,6 +390,28 @@ LogicalResult CrossEntropyOp::inferResultTypes(SmallVectorImpl<Type> &types,
                            static_cast<int64_t>(getIgnoreIndex()));
 }
 
+LogicalResult mlir::slim::shape::inferLinearCrossEntropy(EmitFn emitError,
+                                                         SmallVectorImpl<Type> &types,
+                                                         RankedTensorType in,
+                                                         RankedTensorType weight,
+                                                         WeightLayout layout,
+                                                         RankedTensorType targets,
+                                                         int64_t ignoreIndex) {
+  // The fused op's operands are those of the linear and the loss it replaces.
+  SmallVector<Type, 1> logits;
+  if (failed(inferLinear(emitError, logits, in, weight, layout, Value())))
+    return failure();
+  return inferCrossEntropy(emitError, types, cast<RankedTensorType>(logits.front()), targets,
+                           ignoreIndex);
+}
+
+LogicalResult LinearCrossEntropyOp::inferResultTypes(SmallVectorImpl<Type> &types,
+                                                     EmitFn emitError) {
+  return inferLinearCrossEntropy(emitError, types, getInput().getType(), getWeight().getType(),
+                                 getLayout(), getTargets().getType(),
+                                 static_cast<int64_t>(getIgnoreIndex()));
+}
+
 //===-------------------------------------------------------------------------------------===//
 // Memory
 //===-------------------------------------------------------------------------------------===//

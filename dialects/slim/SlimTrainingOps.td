@@ -336,6 +336,33 @@ def Slim_CrossEntropyWithGradOp : Slim_Op<"cross_entropy_with_grad", [Slim_Diffe
   }];
 }
 
+def Slim_LinearCrossEntropyWithGradOp : Slim_Op<"linear_cross_entropy_with_grad",
+    [Slim_Differentiable<[]>], ["getWorkspaceBytes", "getMatmulFlops"]> {
+  let summary = "The fused head and loss with the gradient of its input";
+  let description = [{
+    The loss of `slim.linear_cross_entropy` and, for a loss gradient of 1, the input's
+    gradient dlogits·W (W read as [V, in]), chunk by chunk: each chunk's logits become their
+    gradient in place, (softmax − onehot(target)) / count, and are multiplied into that
+    chunk's rows of the input gradient at once, so neither the logits nor their gradient
+    exists whole. With a bf16 weight the logits' gradient is rounded to bf16 for that
+    product, as `slim.linear` rounds its input. The weight gets no gradient (the pass fuses
+    frozen heads only).
+
+    ```mlir
+    %loss, %dh = slim.linear_cross_entropy_with_grad %h, %w, %targets ignore_index -100 chunk 64 : (tensor<2x16x64xf32>, tensor<512x64xf32>, tensor<2x16xi32>) -> (tensor<f32>, tensor<2x16x64xf32>)
+    ```
+  }];
+  let arguments = (ins Slim_FloatTensor:$input, Slim_FloatTensor:$weight, Slim_IdTensor:$targets,
+                       DefaultValuedAttr<Slim_WeightLayout, "WeightLayout::out_in">:$layout,
+                       DefaultValuedAttr<I64Attr, "-100">:$ignore_index,
+                       ConfinedAttr<I64Attr, [IntMinValue<1>]>:$chunk);
+  let results = (outs Slim_Loss:$loss, Slim_FloatTensor:$input_grad);
+  let assemblyFormat = [{
+    $input `,` $weight `,` $targets (`layout` $layout^)? `ignore_index` $ignore_index
+    `chunk` $chunk attr-dict `:` functional-type(operands, results)
+  }];
+}
+
 //===-------------------------------------------------------------------------------------===//
 // Optimizer
 //===-------------------------------------------------------------------------------------===//

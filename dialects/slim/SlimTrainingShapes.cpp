@@ -193,6 +193,17 @@ LogicalResult CrossEntropyWithGradOp::inferResultTypes(SmallVectorImpl<Type> &ty
   return success();
 }
 
+LogicalResult LinearCrossEntropyWithGradOp::inferResultTypes(SmallVectorImpl<Type> &types,
+                                                             EmitFn emitError) {
+  if (failed(inferLinearCrossEntropy(emitError, types, getInput().getType(),
+                                     getWeight().getType(), getLayout(),
+                                     getTargets().getType(),
+                                     static_cast<int64_t>(getIgnoreIndex()))))
+    return failure();
+  types.push_back(getInput().getType());
+  return success();
+}
+
 LogicalResult GlobalNormSquaredOp::inferResultTypes(SmallVectorImpl<Type> &types,
                                                     EmitFn emitError) {
   if (getGradients().empty())

@@ -6,6 +6,7 @@
 
 #include "llvm/Support/Format.h"
 
+#include <algorithm>
 #include <map>
 #include <string>
 
@@ -27,8 +28,11 @@ void printCostReport(llvm::raw_ostream &os, mlir::func::FuncOp step) {
     total += flops;
   });
   os << "matrix-product FLOPs per step, by op (the compiler's count; elementwise ops not counted):\n";
+  int width = 26; // the op names' column: the longest name's width
   for (const auto &[name, k] : kinds)
-    os << llvm::format("  %-26s %5lld ops %16lld FLOPs %6.2f%%\n", name.c_str(),
+    width = std::max(width, static_cast<int>(name.size()));
+  for (const auto &[name, k] : kinds)
+    os << llvm::format("  %-*s %5lld ops %16lld FLOPs %6.2f%%\n", width, name.c_str(),
                        static_cast<long long>(k.ops), static_cast<long long>(k.flops),
                        total ? 100.0 * double(k.flops) / double(total) : 0.0);
   os << "flops: " << total << "\n";

@@ -56,8 +56,9 @@ extern "C" {
  * row's last group may be shorter). 7: kernels take the device context first and return a
  * status; the step returns the first failure; workspace sizes moved to the backends.
  * 8: linear_bf16, embedding_bf16 (frozen weights stored in bf16). 9: scaled_add (reversible
- * layers). 10: sampled_linear_grad (CE-LoRA). */
-#define SLIMTUNE_ABI_VERSION 10
+ * layers). 10: sampled_linear_grad (CE-LoRA).
+ * 11: linear_cross_entropy (the head fused with the loss). */
+#define SLIMTUNE_ABI_VERSION 11
 
 /* clang-format off */
 #define SLIMTUNE_KERNELS(X)                                                                        \
@@ -184,7 +185,14 @@ extern "C" {
   /* (may alias); dx = dy[:, S] W[S] + (dy[:, ~S] L[~S]) R, S = new_columns, L R = the pair   */ \
   /* with L [out, r] (left, or right^T for layout 1), R [r, in]; dx = dy W when *step == 0;    */ \
   /* fails on an entry of S outside [0, out) or repeated; work: the backend's size             */ \
-  X(SAMPLED_LINEAR_GRAD, sampled_linear_grad, "ppppppppplllllliip")
+  X(SAMPLED_LINEAR_GRAD, sampled_linear_grad, "ppppppppplllllliip")                              \
+  /* linear_cross_entropy(loss, dx?, x, w, targets[i32], work, n, in, vocab, chunk, layout[i32], */ \
+  /*   w_bf16[i32], ignore_index[i32]): cross_entropy of the logits x W^T (W [vocab, in],       */ \
+  /*   layout 0) or x W (W [in, vocab], layout 1), as linear (f32 W) or linear_bf16 (W bf16    */ \
+  /*   bits when w_bf16) computes them, chunk rows at a time; dx (when not null) = dlogits W    */ \
+  /*   as [vocab, in], with dlogits rounded to bf16 for it when w_bf16; work: the backend's     */ \
+  /*   size (one chunk's logits and, for bf16, their rounding)                                   */ \
+  X(LINEAR_CROSS_ENTROPY, linear_cross_entropy, "pppppplllliii")
 /* clang-format on */
 
 typedef enum slimtune_kernel_id {

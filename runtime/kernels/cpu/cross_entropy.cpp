@@ -109,11 +109,22 @@ bool setCrossEntropySimd(bool enabled) {
   return enabled && cpuHasAvx2();
 }
 
-void crossEntropy(float *loss, float *dlogits, const float *logits, const int32_t *targets,
-                  int64_t n, int64_t vocab, int32_t ignoreIndex) {
+int64_t countTargets(const int32_t *targets, int64_t n, int32_t ignoreIndex) {
   int64_t count = 0;
   for (int64_t i = 0; i < n; ++i)
     count += targets[i] != ignoreIndex;
+  return count;
+}
+
+void crossEntropy(float *loss, float *dlogits, const float *logits, const int32_t *targets,
+                  int64_t n, int64_t vocab, int32_t ignoreIndex) {
+  const int64_t count = countTargets(targets, n, ignoreIndex);
+  const double total = crossEntropySum(dlogits, logits, targets, n, vocab, ignoreIndex, count);
+  *loss = count > 0 ? static_cast<float>(total / static_cast<double>(count)) : 0.0f;
+}
+
+double crossEntropySum(float *dlogits, const float *logits, const int32_t *targets, int64_t n,
+                       int64_t vocab, int32_t ignoreIndex, int64_t count) {
   const bool simd = cpuHasAvx2() && simdEnabled.load(std::memory_order_relaxed);
   double partial[kMaxThreads] = {};
   // Rows split in contiguous static chunks, one per thread.
@@ -133,7 +144,7 @@ void crossEntropy(float *loss, float *dlogits, const float *logits, const int32_
   double total = 0;
   for (int i = 0; i < threads; ++i)
     total += partial[i];
-  *loss = count > 0 ? static_cast<float>(total / static_cast<double>(count)) : 0.0f;
+  return total;
 }
 
 } // namespace slimtune::cpu

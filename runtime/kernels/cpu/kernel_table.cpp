@@ -12,6 +12,7 @@
 #include "kernels/cpu/elementwise_reference.h"
 #include "kernels/cpu/embedding_reference.h"
 #include "kernels/cpu/kernels.h"
+#include "kernels/cpu/linear_cross_entropy_reference.h"
 #include "kernels/cpu/linear_reference.h"
 #include "kernels/cpu/lora_reference.h"
 #include "kernels/cpu/merge_lora_reference.h"
@@ -87,6 +88,7 @@ SLIMTUNE_CPU_KERNEL(LINEAR_BF16, linearBf16, ref::linearBf16)
 SLIMTUNE_CPU_KERNEL(EMBEDDING_BF16, embeddingBf16, ref::embeddingBf16)
 SLIMTUNE_CPU_KERNEL(SCALED_ADD, scaledAdd, ref::scaledAdd<float>)
 SLIMTUNE_CPU_KERNEL(SAMPLED_LINEAR_GRAD, sampledLinearGrad, ref::sampledLinearGrad<float>)
+SLIMTUNE_CPU_KERNEL(LINEAR_CROSS_ENTROPY, linearCrossEntropy, ref::linearCrossEntropy<float>)
 #undef SLIMTUNE_CPU_KERNEL
 
 #define SLIMTUNE_CHECK_SIGNATURES(ID, name, signature)                                             \

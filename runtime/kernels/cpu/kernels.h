@@ -85,6 +85,18 @@ void copyColumns(float *dst, const float *src, int64_t rows, int64_t srcCols, in
                  int64_t srcOffset, int64_t dstOffset, int64_t width);
 void crossEntropy(float *loss, float *dlogits, const float *logits, const int32_t *targets,
                   int64_t n, int64_t vocab, int32_t ignoreIndex);
+// cross_entropy's parts, for kernels that see the rows a chunk at a time: the number of
+// non-ignored targets, and a chunk's sum of loss terms (in double, reproducibly) with its
+// dlogits scaled by 1 / count, the whole batch's count.
+int64_t countTargets(const int32_t *targets, int64_t n, int32_t ignoreIndex);
+double crossEntropySum(float *dlogits, const float *logits, const int32_t *targets, int64_t n,
+                       int64_t vocab, int32_t ignoreIndex, int64_t count);
+// linear_cross_entropy: the head and the loss, chunk rows at a time (kernel_abi.h); work is
+// slimtune_cpu_linear_cross_entropy_work floats.
+[[nodiscard]] int32_t linearCrossEntropy(float *loss, float *dx, const float *x, const void *w,
+                                         const int32_t *targets, float *work, int64_t n,
+                                         int64_t in, int64_t vocab, int64_t chunk,
+                                         int32_t layout, int32_t wBf16, int32_t ignoreIndex);
 void sumSquares(double *acc, const float *x, int64_t n);
 void sqrtF64(float *out, const double *acc);
 void adamw(float *p, float *m, float *v, const float *g, int64_t n, const float *lr,

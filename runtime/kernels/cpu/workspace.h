@@ -48,6 +48,21 @@ static inline int64_t slimtune_cpu_linear_bf16_work(int64_t n, int64_t in, int64
   return rounded > widened ? rounded : widened;
 }
 
+/* linear_cross_entropy: one chunk's logits (min(chunk, n)*vocab; their gradient in place), and
+ * with a bf16 weight linear_bf16's workspace for the chunk's logits or its input gradient. */
+static inline int64_t slimtune_cpu_linear_cross_entropy_work(int64_t n, int64_t in,
+                                                             int64_t vocab, int64_t chunk,
+                                                             int32_t bf16) {
+  const int64_t rows = chunk < n ? chunk : n;
+  int64_t work = rows * vocab;
+  if (bf16) {
+    const int64_t logits = slimtune_cpu_linear_bf16_work(rows, in, vocab);
+    const int64_t grad = slimtune_cpu_linear_bf16_work(rows, vocab, in);
+    work += logits > grad ? logits : grad;
+  }
+  return work;
+}
+
 /* sampled_linear_grad: the scores and feature ids (2*out), dy's gathered columns
  * (n*max(k, out-k)), the weight's kept features as f32 (k*in), the pair's dropped rows
  * ((out-k)*r) and their product with dy (n*r). */

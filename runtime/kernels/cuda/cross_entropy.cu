@@ -35,9 +35,11 @@ __global__ void countKernel(Scratch *scratch, const int32_t *targets, int64_t n,
     scratch->count = count;
 }
 
+// `accumulate`: add to the block's partial (a later chunk of the fused head's rows) instead of
+// starting it.
 __global__ void rowsKernel(Scratch *scratch, float *dlogits, const float *logits,
-                           const int32_t *targets, int64_t n, int64_t vocab,
-                           int32_t ignoreIndex) {
+                           const int32_t *targets, int64_t n, int64_t vocab, int32_t ignoreIndex,
+                           bool accumulate) {
   const long long count = scratch->count;
   double blockTotal = 0; // thread 0's, in row order
   for (int64_t i = blockIdx.x; i < n; i += gridDim.x) {
@@ -73,7 +75,7 @@ __global__ void rowsKernel(Scratch *scratch, float *dlogits, const float *logits
     blockTotal += (static_cast<double>(maximum) - targetLogit) + log(sum);
   }
   if (threadIdx.x == 0)
-    scratch->partial[blockIdx.x] = blockTotal;
+    scratch->partial[blockIdx.x] = (accumulate ? scratch->partial[blockIdx.x] : 0.0) + blockTotal;
 }
 
 __global__ void meanKernel(float *loss, const Scratch *scratch, int64_t blocks) {
@@ -89,6 +91,29 @@ __global__ void meanKernel(float *loss, const Scratch *scratch, int64_t blocks) 
 
 } // namespace
 
+int32_t crossEntropyCount(Context &ctx, const int32_t *targets, int64_t n, int32_t ignoreIndex) {
+  countKernel<<<1, kCountThreads, 0, ctx.stream>>>(static_cast<Scratch *>(ctx.scratch), targets,
+                                                   n, ignoreIndex);
+  return launchStatus(ctx, "cross_entropy count");
+}
+
+int64_t crossEntropyRows(Context &ctx, float *dlogits, const float *logits,
+                         const int32_t *targets, int64_t n, int64_t vocab, int32_t ignoreIndex,
+                         bool accumulate, int32_t *status) {
+  const int64_t blocks = std::min(n, kLossBlocks);
+  rowsKernel<<<static_cast<unsigned>(blocks), kRowThreads, 0, ctx.stream>>>(
+      static_cast<Scratch *>(ctx.scratch), dlogits, logits, targets, n, vocab, ignoreIndex,
+      accumulate);
+  *status = launchStatus(ctx, "cross_entropy");
+  return blocks;
+}
+
+int32_t crossEntropyMean(Context &ctx, float *loss, int64_t blocks) {
+  meanKernel<<<1, kSumThreads, 0, ctx.stream>>>(loss, static_cast<const Scratch *>(ctx.scratch),
+                                                blocks);
+  return launchStatus(ctx, "cross_entropy mean");
+}
+
 int32_t crossEntropy(void *context, float *loss, float *dlogits, const float *logits,
                      const int32_t *targets, int64_t n, int64_t vocab, int32_t ignoreIndex) {
   Context &ctx = contextOf(context);
@@ -96,17 +121,14 @@ int32_t crossEntropy(void *context, float *loss, float *dlogits, const float *lo
     cudaMemsetAsync(loss, 0, sizeof(float), ctx.stream);
     return launchStatus(ctx, "cross_entropy");
   }
-  auto *scratch = static_cast<Scratch *>(ctx.scratch);
-  countKernel<<<1, kCountThreads, 0, ctx.stream>>>(scratch, targets, n, ignoreIndex);
-  if (int32_t status = launchStatus(ctx, "cross_entropy count"))
+  if (int32_t status = crossEntropyCount(ctx, targets, n, ignoreIndex))
     return status;
-  const int64_t blocks = std::min(n, kLossBlocks);
-  rowsKernel<<<static_cast<unsigned>(blocks), kRowThreads, 0, ctx.stream>>>(
-      scratch, dlogits, logits, targets, n, vocab, ignoreIndex);
-  if (int32_t status = launchStatus(ctx, "cross_entropy"))
+  int32_t status;
+  const int64_t blocks =
+      crossEntropyRows(ctx, dlogits, logits, targets, n, vocab, ignoreIndex, false, &status);
+  if (status)
     return status;
-  meanKernel<<<1, kSumThreads, 0, ctx.stream>>>(loss, scratch, blocks);
-  return launchStatus(ctx, "cross_entropy mean");
+  return crossEntropyMean(ctx, loss, blocks);
 }
 
 } // namespace slimtune::cuda

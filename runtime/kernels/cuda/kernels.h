@@ -93,6 +93,10 @@ int32_t mergeLora(void *context, float *merged, const float *w, const float *a, 
 // (slimtune_cuda_linear_bf16_work), then one bf16 cuBLAS GEMM with fp32 sums.
 int32_t linearBf16(void *context, float *y, const float *x, const uint16_t *w, const float *b,
                    uint16_t *work, int64_t n, int64_t in, int64_t out, int32_t layout);
+int32_t linearCrossEntropy(void *context, float *loss, float *dx, const float *x, const void *w,
+                           const int32_t *targets, float *work, int64_t n, int64_t in,
+                           int64_t vocab, int64_t chunk, int32_t layout, int32_t wBf16,
+                           int32_t ignoreIndex);
 int32_t embeddingBf16(void *context, float *out, const uint16_t *table, const int32_t *ids,
                       int64_t n, int64_t c, int64_t vocab);
 

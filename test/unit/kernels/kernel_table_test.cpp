@@ -64,6 +64,8 @@ const std::vector<Expected> kExpected = {
     {SLIMTUNE_KERNEL_EMBEDDING_BF16, "embedding_bf16", abiEntry<embeddingBf16>()},
     {SLIMTUNE_KERNEL_SCALED_ADD, "scaled_add", abiEntry<scaledAdd>()},
     {SLIMTUNE_KERNEL_SAMPLED_LINEAR_GRAD, "sampled_linear_grad", abiEntry<sampledLinearGrad>()},
+    {SLIMTUNE_KERNEL_LINEAR_CROSS_ENTROPY, "linear_cross_entropy",
+     abiEntry<linearCrossEntropy>()},
 };
 } // namespace
 
