@@ -32,7 +32,8 @@ struct FuseHeadLossPass : public mlir::slim::impl::SlimFuseHeadLossBase<FuseHead
     if (func.isExternal())
       return;
     if (chunk < 1) {
-      func.emitError() << "slim-fuse-head-loss: chunk must be at least 1 row, got " << chunk;
+      func.emitError() << "slim-fuse-head-loss: chunk must be at least 1 row, got "
+                       << static_cast<int64_t>(chunk);
       return signalPassFailure();
     }
     if (Operation *op = firstTrainingOp(func)) {

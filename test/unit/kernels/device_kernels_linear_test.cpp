@@ -2,9 +2,15 @@
 // weight_grad, sum_rows, lora, lora_grad, merge_lora.
 #include "kernels/device_buffers.h"
 #include "kernels/device_kernel_test.h"
+#include "kernels/common/bf16.h"
+#include "kernels/cpu/cross_entropy_reference.h"
+#include "kernels/cpu/linear_cross_entropy_reference.h"
+#include "kernels/cpu/linear_reference.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -287,6 +293,88 @@ TEST_P(DeviceKernels, MergeLora) {
                                            s.in, s.out, s.r, scale, layout);
         expectClose(l, "w2", d.download(w2, ref.size()), ref, toDoubles(magnitude));
       }
+}
+
+// The head fused with its loss: against its reference (the unfused, unchunked definition) in
+// double on the same inputs, fp32 and bf16 weights, both layouts, chunks that do and do not
+// divide the rows or exceed them, ignored rows, an all-ignored batch, dx null. Tolerances:
+// the loss 1e-5 relative (a mean of fp32 row terms); dx element (i, k) within
+// t * sum_j |dlogits[i, j] W[j, k]| (+1e-9), t = 1e-5 for fp32 weights and 2^-7 for bf16 ones,
+// where the kernel rounds its fp32 dlogits to bf16 and the reference its double ones, so an
+// element near a rounding boundary may land one bf16 step apart. A wrong chunk, row, layout or
+// count is off by O(1) of that sum.
+TEST_P(DeviceKernels, LinearCrossEntropy) {
+  Rng rng(43);
+  const int32_t ignore = -100;
+  struct Shape {
+    int64_t n, in, vocab, chunk;
+    int ignoreEvery; // 0: no row ignored, 1: all
+  };
+  for (Shape s : {Shape{1, 1, 1, 1, 0}, Shape{37, 24, 301, 8, 3}, Shape{64, 40, 999, 256, 5},
+                  Shape{5, 16, 77, 2, 1}, Shape{50, 64, 9000, 16, 4}})
+    for (int32_t bf16 : {0, 1})
+      for (int32_t layout : {0, 1})
+        for (bool withDx : {true, false}) {
+          const std::string l = label<SLIMTUNE_KERNEL_LINEAR_CROSS_ENTROPY>(
+              cat("n ", s.n, " in ", s.in, " vocab ", s.vocab, " chunk ", s.chunk, " layout ",
+                  layout, bf16 ? " bf16" : " f32", withDx ? "" : " dx null"));
+          std::vector<float> x = rng.uniform(s.n * s.in, -2.0f, 2.0f),
+                             wf = rng.uniform(s.in * s.vocab, -0.5f, 0.5f);
+          const std::vector<uint16_t> w16 = toBf16(wf);
+          if (bf16)
+            for (size_t i = 0; i < wf.size(); ++i)
+              wf[i] = common::bf16BitsToF32(w16[i]);
+          std::vector<int32_t> targets = rng.ints(s.n, 0, static_cast<int32_t>(s.vocab));
+          for (int64_t i = 0; i < s.n; ++i)
+            if (s.ignoreEvery > 0 && i % s.ignoreEvery == 0)
+              targets[i] = ignore;
+          const int64_t workFloats =
+              std::max(slimtune_cpu_linear_cross_entropy_work(s.n, s.in, s.vocab, s.chunk, bf16),
+                       slimtune_cuda_linear_cross_entropy_work(s.n, s.in, s.vocab, s.chunk, bf16));
+          DeviceBuffers d(device());
+          float *loss = d.filled(1, 3.0f), *dx = withDx ? d.filled(x.size(), 3.0f) : nullptr;
+          float *work = d.filled(workFloats, 7.0f);
+          const float *dX = d.upload(x);
+          const void *dW = bf16 ? static_cast<const void *>(d.upload(w16))
+                                : static_cast<const void *>(d.upload(wf));
+          const int32_t *dTargets = d.upload(targets);
+          ASSERT_TRUE(d.ok());
+          onDevice<SLIMTUNE_KERNEL_LINEAR_CROSS_ENTROPY>(l, loss, dx, dX, dW, dTargets, work, s.n,
+                                                         s.in, s.vocab, s.chunk, layout, bf16,
+                                                         ignore);
+          // The reference in double, on the weight as stored (bf16 widened: exact).
+          std::vector<double> wideX(x.begin(), x.end()), wideW(wf.begin(), wf.end()),
+              wideDx(x.size());
+          double wideLoss = 0;
+          const void *refW = bf16 ? static_cast<const void *>(w16.data())
+                                  : static_cast<const void *>(wideW.data());
+          cpu::reference::linearCrossEntropy<double>(&wideLoss, wideDx.data(), wideX.data(), refW,
+                                                     targets.data(), nullptr, s.n, s.in, s.vocab,
+                                                     s.chunk, layout, bf16, ignore);
+          const float got = d.download(loss, 1)[0];
+          EXPECT_LE(std::fabs(got - wideLoss), 1e-5 * std::max(1.0, std::fabs(wideLoss))) << l;
+          if (!withDx)
+            continue;
+          // sum_j |dlogits[i, j] W[j, k]| from the reference's logits gradient.
+          std::vector<double> dl(s.n * s.vocab), logits(s.n * s.vocab);
+          cpu::reference::linear<double>(logits.data(), wideX.data(), wideW.data(), nullptr, s.n,
+                                         s.in, s.vocab, layout);
+          double unused;
+          cpu::reference::crossEntropy<double>(&unused, dl.data(), logits.data(), targets.data(),
+                                               s.n, s.vocab, ignore);
+          const std::vector<float> gotDx = d.download(dx, x.size());
+          const double t = bf16 ? std::ldexp(1.0, -7) : 1e-5;
+          for (int64_t i = 0; i < s.n; ++i)
+            for (int64_t k = 0; k < s.in; ++k) {
+              double magnitude = 0;
+              for (int64_t j = 0; j < s.vocab; ++j)
+                magnitude += std::fabs(dl[i * s.vocab + j] *
+                                       wideW[layout == 0 ? j * s.in + k : k * s.vocab + j]);
+              ASSERT_LE(std::fabs(gotDx[i * s.in + k] - wideDx[i * s.in + k]),
+                        t * magnitude + 1e-9)
+                  << l << " dx at (" << i << ", " << k << ")";
+            }
+        }
 }
 
 } // namespace
