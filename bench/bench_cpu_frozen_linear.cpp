@@ -6,6 +6,7 @@
 // the two kernels; the median of the per-round ratios is printed (1.00: as fast as fp32).
 //
 // Usage: bench-cpu-frozen-linear [ROUNDS]   (default 9; unset OPENBLAS_CORETYPE first)
+#include "side_by_side.h"
 #include "kernels/common/bf16.h"
 #include "kernels/cpu/kernels.h"
 #include "kernels/cpu/workspace.h"
@@ -17,6 +18,8 @@
 #include <vector>
 
 using namespace slimtune;
+using bench::median;
+using bench::timed;
 
 namespace {
 
@@ -33,17 +36,6 @@ const Shape kShapes[] = {
     {"SmolLM2-135M", "down dx", 1024, 576, 1536, 1},
     {"LLaMA-7B", "gate/up", 512, 4096, 11008, 0},
 };
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
-}
-
-template <typename F> double timed(F &&f) {
-  const auto start = std::chrono::steady_clock::now();
-  f();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
 } // namespace
 

@@ -6,6 +6,7 @@
 // the unfused time are printed.
 //
 // Usage: bench-cpu-head-loss [ROUNDS]   (default 5; unset OPENBLAS_CORETYPE first)
+#include "side_by_side.h"
 #include "kernels/common/bf16.h"
 #include "kernels/cpu/kernels.h"
 #include "kernels/cpu/workspace.h"
@@ -17,18 +18,9 @@
 #include <vector>
 
 using namespace slimtune;
+using bench::median;
+using bench::timed;
 
-namespace {
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
-}
-template <typename F> double timed(F &&f) {
-  const auto start = std::chrono::steady_clock::now();
-  f();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-} // namespace
 
 int main(int argc, char **argv) {
   const int rounds = argc > 1 ? std::atoi(argv[1]) : 5;

@@ -7,6 +7,7 @@
 // Run by scripts/gpu_check.sh; needs a GPU (prints why not and exits 1 without one).
 //
 // Usage: bench-cuda-linear [ROUNDS]   (default 15)
+#include "side_by_side.h"
 #include "kernels/kernel_signature.h"
 #include "slimtune/device.h"
 
@@ -20,6 +21,7 @@
 #include <vector>
 
 using namespace slimtune;
+using bench::median;
 
 namespace {
 
@@ -46,11 +48,6 @@ void *deviceZeros(size_t bytes) {
     std::exit(1);
   }
   return p;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
 }
 
 } // namespace

@@ -6,6 +6,7 @@
 // Usage: bench-step-ab MODEL ROUNDS A.so B.so [C.so ...]
 //   (scripts/bench_pipelines.sh compiles the artifacts; the sessions share the frozen
 //   weights, the adapters and the arena: they never run at the same time.)
+#include "side_by_side.h"
 #include "slimtune/session.h"
 
 #include <algorithm>
@@ -17,12 +18,9 @@
 #include <vector>
 
 using namespace slimtune;
+using bench::median;
 
 namespace {
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
-}
 int fail(const Status &s) {
   std::fprintf(stderr, "bench-step-ab: error: %s\n", s.message().c_str());
   return 1;

@@ -107,15 +107,13 @@ void adamw(float *p, float *m, float *v, const float *g, int64_t n, const float 
                                 int64_t in, int64_t out, int64_t r, float scale, int32_t layout);
 // bf16 weights (uint16_t bit patterns, kernels/common/bf16.h). linear_bf16 rounds x into
 // `work` and runs oneDNN's bf16 matmul, or, where oneDNN has none for the CPU, widens both
-// operands to fp32 there a panel at a time (widenBf16Panel) for the fp32 GEMM, which sums the
+// operands to fp32 there a panel at a time for the fp32 GEMM, which sums the
 // same exact products. setBf16Gemm(false) forces the widened path (tests); it returns whether
 // the bf16 matmul is now in use.
 [[nodiscard]] int32_t linearBf16(float *y, const float *x, const uint16_t *w, const float *b,
                                  uint16_t *work, int64_t n, int64_t in, int64_t out,
                                  int32_t layout);
 bool setBf16Gemm(bool enabled);
-void widenBf16Panel(float *panel, const uint16_t *w, int64_t begin, int64_t p, int64_t in,
-                    int64_t out, int32_t layout);
 void embeddingBf16(float *out, const uint16_t *table, const int32_t *ids, int64_t n, int64_t c,
                    int64_t vocab);
 
