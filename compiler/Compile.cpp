@@ -2,6 +2,7 @@
 
 #include "compiler/Compile.h"
 
+#include "compiler/FitBudget.h"
 #include "compiler/codegen/EmitLibrary.h"
 #include "compiler/codegen/KernelCalls.h"
 #include "compiler/codegen/StepBuffers.h"
@@ -92,7 +93,9 @@ bool compileStep(mlir::ModuleOp module, const CompileOptions &options, const std
   mlir::MLIRContext *ctx = module.getContext();
   mlir::PassManager pm(ctx, mlir::ModuleOp::getOperationName(),
                        mlir::OpPassManager::Nesting::Implicit);
-  if (!parsePipeline(options, pm, error))
+  CompileOptions fitted = options;
+  fitted.pipeline = fitMemoryBudget(module, options, options.memoryBudget);
+  if (!parsePipeline(fitted, pm, error))
     return false;
   if (options.configure)
     options.configure(pm);

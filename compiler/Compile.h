@@ -25,6 +25,10 @@ struct CompileOptions {
   // The kernel backend the artifact is for (dialects/slim/KernelTarget.h): its code calls that
   // backend's kernels and its manifest records it.
   std::string target = "cpu";
+  // When > 0 and `pipeline` is a named training pipeline whose plan needs more: the pipeline
+  // is compiled with slim-remat's remat=N for the N that fits (compiler/FitBudget.h). The
+  // check that the plan fits stays with the caller (afterPasses).
+  int64_t memoryBudget = 0;
   // Called with the pass manager before it runs (instrumentation, IR printing).
   std::function<void(mlir::PassManager &)> configure;
   // Called with the module after the passes, before code generation (printing, reports,

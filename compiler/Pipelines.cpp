@@ -65,6 +65,11 @@ void buildTrainingPipeline(mlir::OpPassManager &pm, const TrainingPipelineOption
     ce.refresh = options.ceLoraRefresh;
     func.addPass(mlir::slim::createSlimCeLora(ce));
   }
+  if (options.remat != 0) {
+    mlir::slim::SlimRematOptions remat;
+    remat.count = options.remat;
+    func.addPass(mlir::slim::createSlimRemat(remat));
+  }
   // The backward next: later passes rewrite its stashes.
   func.addPass(mlir::slim::createSlimAutodiff());
   // RunLoRA's order of each LoRA layer's products, from the static shapes (exact).

@@ -44,6 +44,10 @@ struct TrainingPipelineOptions : public mlir::PassPipelineOptions<TrainingPipeli
   Option<int64_t> headChunk{*this, "head-chunk",
                             llvm::cl::desc("Rows of logits at a time (slim-fuse-head-loss)"),
                             llvm::cl::init(256)};
+  Option<int64_t> remat{*this, "remat",
+                        llvm::cl::desc("slim-remat's count: candidates recomputed instead of "
+                                       "stashed, cheapest first (0: none, -1: all)"),
+                        llvm::cl::init(0)};
   // CE-LoRA (slim-ce-lora, opt-in on every training pipeline; passes/Passes.td).
   Option<bool> ceLora{*this, "ce-lora",
                       llvm::cl::desc("CE-LoRA's approximate input gradient through frozen weights"),

@@ -80,6 +80,10 @@ struct CompressStashesPass
       if (kept.getDefiningOp<ScaledAddOp>() ||
           llvm::any_of(kept.getUsers(), [](Operation *user) { return isa<ScaledAddOp>(user); }))
         return;
+      // The stream a recomputed layer starts from (slim-remat): the whole layer's values
+      // would be recomputed from the code's error.
+      if (Operation *def = kept.getDefiningOp(); def && def->hasAttr(SlimDialect::kCheckpointAttrName))
+        return;
       stash.setEncodingAttr(encoding);
       if (*rangeMode == QuantRange::ema)
         stash.getRangeStateMutable().assign(addRangeState(func, stash, type, rangeStates++));

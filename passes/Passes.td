@@ -102,6 +102,39 @@ def SlimAutodiff : Pass<"slim-autodiff", "::mlir::func::FuncOp"> {
   ];
 }
 
+def SlimRemat : Pass<"slim-remat", "::mlir::func::FuncOp"> {
+  let summary = "Rematerialization: recompute chosen forward values in the backward instead of stashing them";
+  let description = [{
+    Runs on the forward graph, before `slim-autodiff`, and only marks ops `slim.recompute`: the
+    backward then runs each marked op again, on what it has saved, at the first backward use
+    of its result, instead of stashing the result. Exact: the recomputed values are the
+    forward's, bit for bit (the same kernels on the same inputs; dropout masks regenerate from
+    the seed and step).
+
+    The candidates, in the order of a cost model (recomputed FLOPs per stashed byte saved,
+    cheapest first; ties in graph order):
+    - single elementwise ops whose result the backward reads and whose operands it reads
+      anyway (the gated MLP's SiLU and product, GPT-2's GELU): their stash goes for a few
+      FLOPs per element;
+    - whole decoder layers (found by their residual stream): every op of the layer is
+      recomputed from the stream entering it, which alone is stashed (marked
+      `slim.checkpoint`: `slim-compress-stashes` keeps it exact, as a layer's recomputation
+      would spread a code's error through every value of the layer). A layer costs its
+      forward FLOPs once more; lower layers come first at equal cost, as their backward runs
+      last, when the stashes of the layers above are gone and the recomputed layer's values
+      add least to the peak.
+
+    `count` takes that many candidates (-1: all). The pass cannot know the plan's peak (the
+    backward and the plan do not exist yet); `slimtune compile/train --memory-budget` compile
+    the step to its plan with increasing counts and keep the smallest that fits.
+    The function gets `slim.remat = {candidates = M, chosen = [names]}` for the memory report.
+  }];
+  let options = [
+    Option<"count", "count", "int64_t", /*default=*/"-1",
+           "How many candidates to recompute, cheapest first (-1: all)">
+  ];
+}
+
 def SlimOptimizer : Pass<"slim-optimizer", "::mlir::func::FuncOp"> {
   let summary = "Apply the gradients with AdamW: moments, learning rate input, gradient clipping";
   let description = [{

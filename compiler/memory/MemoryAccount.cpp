@@ -75,6 +75,14 @@ std::pair<Category, std::string> classify(const ArenaBuffer &buffer) {
 
 MemoryAccount accountMemory(func::FuncOp step) {
   MemoryAccount account;
+  if (auto remat = step->getAttrOfType<DictionaryAttr>(slim::SlimDialect::kRematAttrName)) {
+    if (auto n = remat.getAs<IntegerAttr>("candidates"))
+      account.rematCandidates = n.getInt();
+    if (auto chosen = remat.getAs<ArrayAttr>("chosen"))
+      for (Attribute name : chosen)
+        if (auto text = dyn_cast<StringAttr>(name))
+          account.recomputed.push_back(text.str());
+  }
   MemoryPlan plan = planMemory(step);
   const int64_t ops = static_cast<int64_t>(plan.schedule.size());
   const int64_t points = std::max<int64_t>(ops, 1);

@@ -51,6 +51,10 @@ struct MemoryAccount {
   // Parameters (frozen and trainable) by element type ("bf16", "f32"), as the runtime holds them.
   std::map<std::string, int64_t> parameterBytesByType;
   MemoryTimeline timeline;                      // one series per Category, in its order
+  // What slim-remat chose to recompute in the backward (its candidates' names) out of how
+  // many candidates; -1 when it did not run.
+  int64_t rematCandidates = -1;
+  std::vector<std::string> recomputed;
 };
 
 // Accounts for `step` (one block, static shapes) as planned in its current op order (the plan

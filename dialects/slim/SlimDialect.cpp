@@ -201,6 +201,11 @@ LogicalResult SlimDialect::verifyOperationAttribute(Operation *op, NamedAttribut
       return emit() << "marks a forward op of the slim dialect and takes no value";
     return success();
   }
+  if (attrName == kCheckpointAttrName) {
+    if (!isa<UnitAttr>(attribute.getValue()) || op->getNumResults() != 1)
+      return emit() << "marks a forward op of one result and takes no value";
+    return success();
+  }
   if (attrName == kReconstructAttrName) {
     auto coupling = dyn_cast<ScaledAddOp>(op);
     if (!isa<UnitAttr>(attribute.getValue()) || !coupling)

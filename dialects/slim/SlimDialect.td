@@ -58,12 +58,17 @@ def Slim_Dialect : Dialect {
     /// the graph was imported with (PEFT's adapter_config.json, carried into checkpoints).
     static constexpr ::llvm::StringLiteral kLrScheduleAttrName = "slim.lr_schedule";
     static constexpr ::llvm::StringLiteral kAdapterConfigAttrName = "slim.adapter_config";
-    /// On a forward op (slim-reversible): the backward runs the op again on its saved
+    /// On a forward op (slim-reversible, slim-remat): the backward runs the op again on its saved
     /// operands instead of stashing its results.
     static constexpr ::llvm::StringLiteral kRecomputeAttrName = "slim.recompute";
     /// On a slim.scaled_add coupling (slim-reversible): the backward rebuilds its lhs from
     /// its result and rhs (ScaledAddOp::reconstructLhs) instead of stashing it.
     static constexpr ::llvm::StringLiteral kReconstructAttrName = "slim.reconstruct";
+    /// On a forward op (slim-remat): its result is the stream a recomputed layer starts
+    /// from, stashed exact (slim-compress-stashes leaves it alone).
+    static constexpr ::llvm::StringLiteral kCheckpointAttrName = "slim.checkpoint";
+    /// On a step function (slim-remat): what it chose to recompute, for the memory report.
+    static constexpr ::llvm::StringLiteral kRematAttrName = "slim.remat";
 
   private:
     void registerAttributes();

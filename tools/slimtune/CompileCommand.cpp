@@ -16,6 +16,7 @@
 #include "MemoryReport.h"
 
 #include "compiler/Compile.h"
+#include "compiler/FitBudget.h"
 #include "compiler/Registration.h"
 #include "passes/ArenaPlanner.h"
 
@@ -149,6 +150,9 @@ int runCompile() {
   if (!module)
     return diagnostics.fail("cannot parse the graph");
 
+  // A budget the plan does not fit: the pipeline recomputes what it needs to (slim-remat).
+  if (!budgetText.empty())
+    options->pipeline = fitMemoryBudget(*module, *options, budget);
   // The pipeline, resolved once: its text is what the report prints and what --print-ir-after
   // is checked against.
   mlir::PassManager parsed(&context, mlir::ModuleOp::getOperationName(),

@@ -10,6 +10,8 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "llvm/Support/Format.h"
 
+#include <map>
+
 namespace slimtune::cli {
 
 using memory::Category;
@@ -25,6 +27,39 @@ void PassMemoryRecorder::runAfterPass(mlir::Pass *pass, mlir::Operation *op) {
   if (step && mlir::slim::isPlannable(step) && !pass->getArgument().empty())
     rows_.push_back(rowFor(pass->getArgument().str(), step));
 }
+
+namespace {
+// slim-remat's choice in a few lines: single ops by kind (their names are layer:op), whole
+// layers by name, a long run of them as its first and last.
+std::vector<std::string> rematSummary(const std::vector<std::string> &names) {
+  std::map<std::string, int64_t> opsByKind;
+  std::vector<std::string> layers;
+  for (const std::string &name : names) {
+    size_t colon = name.rfind(':');
+    if (colon == std::string::npos)
+      layers.push_back(name);
+    else
+      ++opsByKind[name.substr(colon + 1, name.find('#', colon) - colon - 1)];
+  }
+  std::vector<std::string> lines;
+  if (!opsByKind.empty()) {
+    std::string line = "single ops:";
+    for (const auto &[kind, n] : opsByKind)
+      line += " " + kind + " x" + std::to_string(n);
+    lines.push_back(line);
+  }
+  if (!layers.empty()) {
+    std::string line = "whole layers (" + std::to_string(layers.size()) + "): ";
+    if (layers.size() <= 4)
+      for (size_t i = 0; i < layers.size(); ++i)
+        line += (i ? ", " : "") + layers[i];
+    else
+      line += layers.front() + ", " + layers[1] + ", ..., " + layers.back();
+    lines.push_back(line);
+  }
+  return lines;
+}
+} // namespace
 
 void printMemoryReport(llvm::raw_ostream &os, const std::string &pipeline,
                        const std::vector<PassMemoryRow> &rows,
@@ -43,6 +78,13 @@ void printMemoryReport(llvm::raw_ostream &os, const std::string &pipeline,
     os << llvm::format("  %-26s %8lld stashes %18lld bytes %12s\n", group.producer.c_str(),
                        static_cast<long long>(group.count), static_cast<long long>(group.bytes),
                        formatBytes(group.bytes).c_str());
+  if (account.rematCandidates >= 0) {
+    // slim-remat's choice, cheapest first: whole layers by name, single ops as layer:op.
+    os << "recomputed in the backward (slim-remat): " << account.recomputed.size() << " of "
+       << account.rematCandidates << " candidates\n";
+    for (const std::string &line : rematSummary(account.recomputed))
+      os << "  " << line << "\n";
+  }
   os << "parameters by element type:";
   for (const auto &[type, bytes] : account.parameterBytesByType)
     os << " " << type << " " << bytes << " bytes";
@@ -58,7 +100,8 @@ namespace {
 // The passes (by flag) that shrink a category.
 std::vector<std::string> passesReducing(Category category) {
   if (category == Category::Stashed)
-    return {"slim-share-norm-stash", "slim-compress-stashes", "slim-approx-activation-grad"};
+    return {"slim-share-norm-stash", "slim-compress-stashes", "slim-approx-activation-grad",
+            "slim-remat"};
   return {};
 }
 
@@ -104,6 +147,10 @@ std::string memoryBudgetError(int64_t budget, const memory::MemoryAccount &accou
     fix += (fix.empty() ? "" : ", or ") + std::string(otherRemedy(c));
     remedies += std::string(i ? "; " : "") + memory::categoryName(c) + ": " + fix;
   }
+  if (account.rematCandidates > 0 &&
+      static_cast<int64_t>(account.recomputed.size()) == account.rematCandidates)
+    message += "; even with every one of the " + std::to_string(account.rematCandidates) +
+               " candidates of slim-remat recomputed";
   return message + "; to reduce them: " + remedies;
 }
 

@@ -194,9 +194,15 @@ int runTrain() {
     auto budget = byteCount("memory-budget", budgetText);
     if (!budget)
       return fail(budget.status());
+    compile->memoryBudget = *budget;
     compile->afterPasses = [budget = *budget](mlir::ModuleOp planned, std::string &problem) {
-      problem = memoryBudgetError(
-          budget, memory::accountMemory(*planned.getOps<mlir::func::FuncOp>().begin()));
+      memory::MemoryAccount account =
+          memory::accountMemory(*planned.getOps<mlir::func::FuncOp>().begin());
+      problem = memoryBudgetError(budget, account);
+      if (problem.empty() && account.rematCandidates >= 0)
+        llvm::outs() << "memory budget " << budget << " bytes: planned peak " << account.peak
+                     << " bytes, recomputing " << account.recomputed.size() << " of "
+                     << account.rematCandidates << " candidates (slim-remat)\n";
       return problem.empty();
     };
   }
