@@ -25,6 +25,8 @@ using namespace mlir::slim;
 
 int64_t mlir::slim::tensorBytes(Type type) {
   auto tensor = cast<RankedTensorType>(type);
+  if (auto blocks = dyn_cast<BlocksType>(tensor.getElementType()))
+    return blocks.getStoredBytes(tensor.getNumElements());
   int64_t elementBytes = (tensor.getElementTypeBitWidth() + 7) / 8;
   return tensor.getNumElements() * elementBytes;
 }

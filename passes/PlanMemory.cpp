@@ -111,6 +111,15 @@ struct PlanMemoryPass : public mlir::slim::impl::SlimPlanMemoryBase<PlanMemoryPa
       if (tooWide.wasInterrupted())
         return signalPassFailure();
     }
+    if (!kernels->weightBlocks)
+      for (BlockArgument arg : func.getArguments())
+        if (auto t = dyn_cast<RankedTensorType>(arg.getType()); t && isa<BlocksType>(t.getElementType())) {
+          func.emitError() << "slim-plan-memory: argument #" << arg.getArgNumber() << " is " << t
+                           << ": the " << kernels->name
+                           << " target has no kernels for weights in ggml blocks (--precision q8 "
+                              "and q4 are for the CPU; bf16 runs everywhere)";
+          return signalPassFailure();
+        }
     if (reorder)
       sinkToFirstUse(func.getBody().front());
     annotateMemoryPlan(func, planMemory(func, *kernels));

@@ -12,6 +12,7 @@
 //===-------------------------------------------------------------------------------------===//
 
 #include "passes/ActiveValues.h"
+#include "passes/ArenaPlanner.h"
 #include "passes/DecoderLayers.h"
 #include "passes/Passes.h"
 
@@ -32,9 +33,7 @@ namespace {
 
 int64_t bytesOf(Value v) {
   auto type = dyn_cast<RankedTensorType>(v.getType());
-  if (!type || !type.hasStaticShape())
-    return 0;
-  return type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8);
+  return type && type.hasStaticShape() ? tensorBytes(type) : 0;
 }
 
 int64_t elementsOf(Value v) {

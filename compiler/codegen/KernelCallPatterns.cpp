@@ -166,8 +166,15 @@ LogicalResult lowerConcat(ConcatOp op, ConcatOp::Adaptor in, K &k, ArrayRef<Valu
 
 LogicalResult lowerEmbedding(EmbeddingOp op, EmbeddingOp::Adaptor in, K &k, ArrayRef<Value> out,
                              const KernelCallEnv &) {
-  // A bf16 table (frozen weights kept in bf16) is widened to f32 rows by its own kernel.
-  const bool bf16 = op.getTable().getType().getElementType().isBF16();
+  // A bf16 table (frozen weights kept in bf16) is widened to f32 rows by its own kernel, a
+  // table in blocks decoded by its own.
+  Type element = op.getTable().getType().getElementType();
+  if (isa<BlocksType>(element))
+    return k.call(op, SLIMTUNE_KERNEL_EMBEDDING_BLOCKS,
+                  {k.p(out[0]), k.p(in.getTable()), k.p(in.getIds()), k.l(count(op.getIds())),
+                   k.l(cols(op.getTable())), k.l(dim(op.getTable(), 0)),
+                   k.i(weightFormat(element))});
+  const bool bf16 = element.isBF16();
   return k.call(op, bf16 ? SLIMTUNE_KERNEL_EMBEDDING_BF16 : SLIMTUNE_KERNEL_EMBEDDING,
                 {k.p(out[0]), k.p(in.getTable()), k.p(in.getIds()), k.l(count(op.getIds())),
                  k.l(cols(op.getTable())), k.l(dim(op.getTable(), 0))});
@@ -244,6 +251,13 @@ LogicalResult lowerScaleShift(ScaleShiftOp op, ScaleShiftOp::Adaptor in, K &k,
 template <typename LinearLike>
 LogicalResult lowerLinear(LinearLike op, typename LinearLike::Adaptor in, K &k, ArrayRef<Value> out,
                           const KernelCallEnv &) {
+  // A weight in blocks: its kernel decodes it into the workspace a panel at a time.
+  if (Type element = op.getWeight().getType().getElementType(); isa<BlocksType>(element))
+    return k.call(op, SLIMTUNE_KERNEL_LINEAR_BLOCKS,
+                  {k.p(out[0]), k.p(in.getInput()), k.p(in.getWeight()), k.p(in.getBias()),
+                   k.p(k.workspace(op)), k.l(rows(op.getInput())), k.l(op.getInFeatures()),
+                   k.l(op.getOutFeatures()), k.i(layout(op.getLayout())),
+                   k.i(weightFormat(element))});
   // A bf16 weight: its kernel rounds the input to bf16 in the workspace and multiplies there.
   if (op.getWeight().getType().getElementType().isBF16())
     return k.call(op, SLIMTUNE_KERNEL_LINEAR_BF16,
@@ -471,7 +485,7 @@ LogicalResult lowerLinearCrossEntropy(HeadLoss op, typename HeadLoss::Adaptor in
                  k.p(in.getWeight()), k.p(in.getTargets()), k.p(k.workspace(op)),
                  k.l(rows(op.getInput())), k.l(weight.getDimSize(outIn ? 1 : 0)),
                  k.l(weight.getDimSize(outIn ? 0 : 1)), k.l(static_cast<int64_t>(op.getChunk())),
-                 k.i(layout(op.getLayout())), k.i(weight.getElementType().isBF16() ? 1 : 0),
+                 k.i(layout(op.getLayout())), k.i(weightFormat(weight.getElementType())),
                  k.i(op.getIgnoreIndex())});
 }
 

@@ -23,6 +23,8 @@ std::string dtypeOf(Type type) {
     return "bf16";
   if (element.isInteger(32))
     return "i32";
+  if (auto blocks = dyn_cast<BlocksType>(element))
+    return stringifyBlockFormat(blocks.getFormat()).str(); // "q8_0", "q4_0", "q4_1"
   return "?";
 }
 

@@ -73,26 +73,43 @@ private:
     return RankedTensorType::get({options_.batch, options_.seq}, b_.getI32Type());
   }
 
+  // Which frozen weight matrix a parameter is, for --precision (frozenElement).
+  enum class Matrix { None, Layer, Vocabulary };
+
+  // The element type --precision keeps a frozen matrix in: bf16; or ggml blocks, Q8_0 for
+  // q8 and Q4_1 for a layer's weight under q4, where its rows are whole blocks. Under q4 the
+  // token embedding and the LM head (the vocabulary's matrices, tied in most small models)
+  // stay Q8_0, as llama.cpp's own 4-bit files keep them: every logit goes through the head.
+  Type frozenElement(Matrix matrix, int64_t rowLength) {
+    const std::string &p = options_.frozenPrecision;
+    if (matrix == Matrix::None || p == "fp32")
+      return f32();
+    if (p == "bf16")
+      return b_.getBF16Type();
+    if (rowLength % BlocksType::kBlockElements != 0)
+      return b_.getBF16Type(); // not whole blocks: the next narrowest the kernels read
+    const bool four = p == "q4" && matrix == Matrix::Layer;
+    return BlocksType::get(&ctx_, four ? BlockFormat::q4_1 : BlockFormat::q8_0);
+  }
+
   // Arguments in the order the graph first uses them; a tied weight appears once.
-  // `matrix`: a frozen weight matrix (a linear layer's, the token embedding), which
-  // --precision bf16 keeps in bf16.
   void param(const std::string &name, std::vector<int64_t> shape, bool trainable,
-             bool matrix = false) {
+             Matrix matrix = Matrix::None) {
     if (name.empty() || values_.count(name))
       return;
     values_[name] = Value();
     auto attr = ParamAttr::get(&ctx_, name, trainable ? ParamRole::trainable : ParamRole::frozen);
-    Type element = matrix && !trainable && options_.bf16Weights ? b_.getBF16Type() : f32();
+    Type element = trainable ? f32() : frozenElement(matrix, shape.back());
     args_.push_back({name, RankedTensorType::get(shape, element),
                      b_.getDictionaryAttr(b_.getNamedAttr(SlimDialect::kParamAttrName, attr))});
   }
 
-  void linearParams(const LinearSpec &l) {
+  void linearParams(const LinearSpec &l, Matrix matrix = Matrix::Layer) {
     if (l.weight.empty())
       return;
     param(l.weight, l.layout == WeightLayout::OutIn ? std::vector<int64_t>{l.out, l.in}
                                                     : std::vector<int64_t>{l.in, l.out},
-          false, /*matrix=*/true);
+          false, matrix);
     param(l.bias, {l.out}, false);
     if (auto it = adapters_.find(&l); it != adapters_.end()) {
       param(it->second->loraA, {it->second->rank, l.in}, true);
@@ -107,7 +124,7 @@ private:
 
   void collectArguments() {
     const ModelConfig &c = spec_.config;
-    param(spec_.tokenEmbedding, {c.vocabSize, c.hiddenSize}, false, /*matrix=*/true);
+    param(spec_.tokenEmbedding, {c.vocabSize, c.hiddenSize}, false, Matrix::Vocabulary);
     param(spec_.positionEmbedding, {c.maxPositions, c.hiddenSize}, false);
     for (const LayerSpec &l : spec_.layers) {
       normParams(l.attnNorm);
@@ -118,7 +135,7 @@ private:
         linearParams(*s);
     }
     normParams(spec_.finalNorm);
-    linearParams(spec_.lmHead);
+    linearParams(spec_.lmHead, Matrix::Vocabulary);
     for (const char *input : {"tokens", "targets"}) {
       values_[input] = Value();
       args_.push_back({input, ids(),

@@ -27,11 +27,19 @@ struct ImportOptions {
   // The adapter configuration's text (adapter_config.json), recorded on the graph so that
   // the compiled step carries it into checkpoints (which then export); "" for none.
   std::string adapterConfig;
-  // Frozen weights of the linear layers and the token embedding kept in bf16 (`--precision
-  // bf16`): half their memory; the kernels multiply bf16-rounded activations by them and
-  // accumulate in f32. Norm scales, biases, position embeddings and adapters stay f32.
-  bool bf16Weights = false;
+  // How the frozen weight matrices (the linear layers', the token embedding) are kept
+  // (`--precision`, isFrozenPrecision): "fp32"; "bf16" (half their memory; the kernels
+  // multiply bf16-rounded activations by them and accumulate in f32); "q8" (ggml Q8_0 blocks,
+  // 8.5 bits a weight) or "q4" (Q4_1 blocks, 5 bits, for the layers; the vocabulary's
+  // matrices Q8_0), decoded exactly to f32 inside the kernels. Norm scales, biases, position
+  // embeddings and adapters stay f32.
+  std::string frozenPrecision = "fp32";
 };
+
+// Whether `precision` is one --precision takes: fp32, bf16, q8, q4.
+inline bool isFrozenPrecision(const std::string &precision) {
+  return precision == "fp32" || precision == "bf16" || precision == "q8" || precision == "q4";
+}
 
 // The graph as a module holding `func.func @forward(params..., tokens, targets) -> loss`.
 // Fails (with `error` set) when the batch shape does not fit the model.

@@ -10,10 +10,12 @@ namespace {
 const KernelTarget kTargets[] = {
     {"cpu", slimtune_cpu_lora_work, slimtune_cpu_lora_grad_work, slimtune_cpu_attention_work,
      slimtune_cpu_attention_grad_work, slimtune_cpu_linear_bf16_work,
-     slimtune_cpu_linear_cross_entropy_work, slimtune_cpu_sampled_linear_grad_work, 0, /*loraMergeFactor=*/4.0},
+     slimtune_cpu_linear_blocks_work, slimtune_cpu_linear_cross_entropy_work,
+     /*weightBlocks=*/true, slimtune_cpu_sampled_linear_grad_work, 0, /*loraMergeFactor=*/4.0},
     {"cuda", slimtune_cuda_lora_work, slimtune_cuda_lora_grad_work, slimtune_cuda_attention_work,
      slimtune_cuda_attention_grad_work, slimtune_cuda_linear_bf16_work,
-     slimtune_cuda_linear_cross_entropy_work, slimtune_cuda_sampled_linear_grad_work, SLIMTUNE_CUDA_MAX_HEAD_DIM, /*loraMergeFactor=*/1.0},
+     slimtune_cuda_linear_blocks_work, slimtune_cuda_linear_cross_entropy_work,
+     /*weightBlocks=*/false, slimtune_cuda_sampled_linear_grad_work, SLIMTUNE_CUDA_MAX_HEAD_DIM, /*loraMergeFactor=*/1.0},
 };
 } // namespace
 

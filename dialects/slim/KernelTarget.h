@@ -27,8 +27,12 @@ struct KernelTarget {
   int64_t (*attentionWork)(int64_t batch, int64_t seq, int64_t heads);
   int64_t (*attentionGradWork)(int64_t batch, int64_t seq, int64_t heads);
   int64_t (*linearBf16Work)(int64_t n, int64_t in, int64_t out);
+  int64_t (*linearBlocksWork)(int64_t n, int64_t in, int64_t out);
+  // format: the weight's slimtune_weight_format (kernel_abi.h).
   int64_t (*linearCrossEntropyWork)(int64_t n, int64_t in, int64_t vocab, int64_t chunk,
-                                    int32_t bf16);
+                                    int32_t format);
+  // Whether the target has kernels for weights in ggml blocks (!slim.blocks).
+  bool weightBlocks;
   int64_t (*sampledLinearGradWork)(int64_t n, int64_t in, int64_t out, int64_t k, int64_t r);
   // The largest attention head dimension the target's kernels take (0: any): a step with a
   // larger one is refused when planned, not when run.

@@ -25,7 +25,7 @@ bool isParameterType(Type type) {
   auto tensor = dyn_cast<RankedTensorType>(type);
   return tensor && tensor.hasStaticShape() &&
          (tensor.getElementType().isF32() || tensor.getElementType().isF16() ||
-          tensor.getElementType().isBF16());
+          tensor.getElementType().isBF16() || isa<BlocksType>(tensor.getElementType()));
 }
 
 // Finds an earlier argument of `func` bound to the checkpoint tensor `name`. Quadratic in
@@ -64,9 +64,16 @@ LogicalResult SlimDialect::verifyRegionArgAttribute(Operation *op, unsigned regi
     if (!param)
       return emit() << "expects a #slim.param attribute, got " << attribute.getValue();
     if (!isParameterType(arg.getType()))
-      return emit() << "expects a statically shaped tensor of f32, f16 or bf16 (its shape "
-                       "comes from the checkpoint), got "
+      return emit() << "expects a statically shaped tensor of f32, f16, bf16 or !slim.blocks "
+                       "(its shape comes from the checkpoint), got "
                     << arg.getType();
+    if (auto tensor = cast<RankedTensorType>(arg.getType()); isa<BlocksType>(tensor.getElementType())) {
+      if (param.isTrainable())
+        return emit() << "a trainable parameter must be floats, got " << arg.getType();
+      if (tensor.getRank() != 2 || tensor.getShape().back() % BlocksType::kBlockElements != 0)
+        return emit() << "expects a matrix whose rows are a multiple of 32 elements in blocks, got "
+                      << arg.getType();
+    }
     if (auto earlier = func ? findEarlierParam(func, argIndex, param.getName()) : std::nullopt)
       return emit() << "binds \"" << param.getName() << "\", already bound to argument #"
                     << *earlier;

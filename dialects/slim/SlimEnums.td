@@ -22,6 +22,19 @@ def Slim_GeluApproximation : I32EnumAttr<"GeluApproximation",
   let cppNamespace = "::mlir::slim";
 }
 
+// A frozen weight kept as ggml's blocks of 32 consecutive elements of a row (--precision
+// q8, q4): Q8_0 = an fp16 scale d and 32 int8 codes (34 bytes, x = d*q); Q4_0 = d and 32
+// 4-bit codes (18 bytes, x = d*(q-8)); Q4_1 = d, an fp16 minimum m and 32 4-bit codes
+// (20 bytes, x = d*q + m). The layouts GGUF files store, so a file's blocks are bound as
+// they are.
+def Slim_BlockFormat : I32EnumAttr<"BlockFormat", "ggml block format of a frozen weight", [
+    I32EnumAttrCase<"q8_0", 0>,
+    I32EnumAttrCase<"q4_0", 1>,
+    I32EnumAttrCase<"q4_1", 2>
+  ]> {
+  let cppNamespace = "::mlir::slim";
+}
+
 def Slim_ParamRole : I32EnumAttr<"ParamRole", "whether a parameter trains", [
     I32EnumAttrCase<"frozen", 0>,
     I32EnumAttrCase<"trainable", 1>

@@ -33,8 +33,13 @@ int64_t attentionFlops(OpT op, int64_t products) {
 
 int64_t LinearOp::getWorkspaceBytes(const KernelTarget &target) {
   // A bf16 weight's kernel rounds the input to bf16 first, into its workspace (and, on the
-  // CPU, widens the weight there a panel at a time).
-  if (!getWeight().getType().getElementType().isBF16())
+  // CPU, widens the weight there a panel at a time); a weight in blocks is decoded there a
+  // panel at a time.
+  Type element = getWeight().getType().getElementType();
+  if (isa<BlocksType>(element))
+    return floatBytes(
+        target.linearBlocksWork(rows(getInput()), last(getInput()), last(getResult())));
+  if (!element.isBF16())
     return 0;
   return floatBytes(target.linearBf16Work(rows(getInput()), last(getInput()), last(getResult())));
 }
@@ -45,14 +50,15 @@ int64_t SampledLinearOp::getWorkspaceBytes(const KernelTarget &target) {
   return floatBytes(target.linearBf16Work(rows(getInput()), last(getInput()), last(getResult())));
 }
 
-// The fused head and loss: one chunk's logits, and the bf16 rounding of its operands.
+// The fused head and loss: one chunk's logits, and its weight format's own (the bf16 rounding
+// of its operands, or a decoded panel of blocks).
 template <typename HeadLoss>
 int64_t headLossWorkspace(HeadLoss op, const KernelTarget &target) {
   auto weight = op.getWeight().getType();
   const int64_t vocab = weight.getDimSize(op.getLayout() == WeightLayout::out_in ? 0 : 1);
   return floatBytes(target.linearCrossEntropyWork(rows(op.getInput()), last(op.getInput()),
                                                   vocab, static_cast<int64_t>(op.getChunk()),
-                                                  weight.getElementType().isBF16()));
+                                                  weightFormat(weight.getElementType())));
 }
 
 int64_t LinearCrossEntropyOp::getWorkspaceBytes(const KernelTarget &target) {

@@ -31,6 +31,10 @@ double attentionScale(std::optional<APFloat> scale, int64_t headDim);
 #include "dialects/slim/SlimOps.h.inc"
 
 namespace mlir::slim {
+
+// How a frozen weight of element type `element` is stored, as the kernels take it
+// (slimtune_weight_format in kernel_abi.h: f32, bf16 or one of the block formats).
+int32_t weightFormat(Type element);
 /// Creates an op of type OpT whose result types are inferred from its operands and
 /// attributes (InferShapeOpInterface), so callers need not spell them. Returns null, with
 /// the diagnostic emitted at `loc`, when the operands are inconsistent.

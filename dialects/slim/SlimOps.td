@@ -19,6 +19,9 @@ include "mlir/Interfaces/SideEffectInterfaces.td"
 //===-------------------------------------------------------------------------------------===//
 
 def Slim_FloatTensor : RankedTensorOf<[F32, F16, BF16]>;
+// A frozen weight: floats, or ggml blocks (--precision q8|q4) for the ops whose kernels
+// decode them (linear, embedding, the fused head and loss).
+def Slim_WeightTensor : RankedTensorOf<[F32, F16, BF16, Slim_BlocksType]>;
 def Slim_IdTensor : RankedTensorOf<[I32]>;
 def Slim_Loss : 0DTensorOf<[F32]>;
 
@@ -53,7 +56,7 @@ def Slim_EmbeddingOp : Slim_Op<"embedding", [Slim_Differentiable<[]>]> {
     %x = slim.embedding %wte[%ids] : tensor<512x64xf32>, tensor<2x16xi32> -> tensor<2x16x64xf32>
     ```
   }];
-  let arguments = (ins Slim_FloatTensor:$table, Slim_IdTensor:$ids);
+  let arguments = (ins Slim_WeightTensor:$table, Slim_IdTensor:$ids);
   let results = (outs Slim_FloatTensor:$result);
   let assemblyFormat = [{
     $table `[` $ids `]` attr-dict `:` type($table) `,` type($ids) `->` type($result)
@@ -185,7 +188,7 @@ def Slim_LinearOp : Slim_Op<"linear", [Slim_Differentiable<["backwardReadsOperan
     %z = slim.linear %x, %c bias %b layout in_out : (tensor<2x16x64xf32>, tensor<64x192xf32>, tensor<192xf32>) -> tensor<2x16x192xf32>
     ```
   }];
-  let arguments = (ins Slim_FloatTensor:$input, Slim_FloatTensor:$weight,
+  let arguments = (ins Slim_FloatTensor:$input, Slim_WeightTensor:$weight,
                        Optional<Slim_FloatTensor>:$bias,
                        DefaultValuedAttr<Slim_WeightLayout, "WeightLayout::out_in">:$layout);
   let results = (outs Slim_FloatTensor:$result);
@@ -508,7 +511,7 @@ def Slim_LinearCrossEntropyOp : Slim_Op<"linear_cross_entropy",
     %loss = slim.linear_cross_entropy %h, %w, %targets ignore_index -100 chunk 64 : (tensor<2x16x64xf32>, tensor<512x64xf32>, tensor<2x16xi32>) -> tensor<f32>
     ```
   }];
-  let arguments = (ins Slim_FloatTensor:$input, Slim_FloatTensor:$weight, Slim_IdTensor:$targets,
+  let arguments = (ins Slim_FloatTensor:$input, Slim_WeightTensor:$weight, Slim_IdTensor:$targets,
                        DefaultValuedAttr<Slim_WeightLayout, "WeightLayout::out_in">:$layout,
                        DefaultValuedAttr<I64Attr, "-100">:$ignore_index,
                        ConfinedAttr<I64Attr, [IntMinValue<1>]>:$chunk);

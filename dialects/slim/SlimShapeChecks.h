@@ -85,6 +85,14 @@ inline LogicalResult expectWeightElementType(EmitFn emitError, StringRef what, R
                                              RankedTensorType input) {
   if (weight.getElementType().isBF16() && input.getElementType().isF32())
     return success();
+  // ggml blocks (--precision q8|q4): decoded to f32 by the kernel, 32 elements along each row.
+  if (isa<BlocksType>(weight.getElementType()) && input.getElementType().isF32()) {
+    int64_t row = weight.getShape().empty() ? 0 : weight.getShape().back();
+    if (row != ShapedType::kDynamic && row % BlocksType::kBlockElements != 0)
+      return emitError() << "expects " << what << " in blocks of 32 to have rows of a multiple of 32 "
+                         << "elements, got " << weight;
+    return success();
+  }
   return expectSameElementType(emitError, what, weight, input);
 }
 

@@ -28,9 +28,11 @@ LogicalResult EmbeddingOp::inferResultTypes(SmallVectorImpl<Type> &types, EmitFn
     return failure();
   SmallVector<int64_t> dims(ids.getShape());
   dims.push_back(table.getDimSize(1));
-  // A bf16 table is a frozen weight kept in bf16: its rows are activations, f32.
+  // A bf16 or block table is a frozen weight kept so: its rows are activations, f32.
   Type element = table.getElementType();
-  types.push_back(RankedTensorType::get(dims, element.isBF16() ? Float32Type::get(getContext()) : element));
+  if (element.isBF16() || isa<BlocksType>(element))
+    element = Float32Type::get(getContext());
+  types.push_back(RankedTensorType::get(dims, element));
   return success();
 }
 

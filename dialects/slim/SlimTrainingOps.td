@@ -352,7 +352,7 @@ def Slim_LinearCrossEntropyWithGradOp : Slim_Op<"linear_cross_entropy_with_grad"
     %loss, %dh = slim.linear_cross_entropy_with_grad %h, %w, %targets ignore_index -100 chunk 64 : (tensor<2x16x64xf32>, tensor<512x64xf32>, tensor<2x16xi32>) -> (tensor<f32>, tensor<2x16x64xf32>)
     ```
   }];
-  let arguments = (ins Slim_FloatTensor:$input, Slim_FloatTensor:$weight, Slim_IdTensor:$targets,
+  let arguments = (ins Slim_FloatTensor:$input, Slim_WeightTensor:$weight, Slim_IdTensor:$targets,
                        DefaultValuedAttr<Slim_WeightLayout, "WeightLayout::out_in">:$layout,
                        DefaultValuedAttr<I64Attr, "-100">:$ignore_index,
                        ConfinedAttr<I64Attr, [IntMinValue<1>]>:$chunk);

@@ -273,7 +273,7 @@ int runFidelity() {
     const std::string artifact = work.path + "/variant" + std::to_string(variants++) + ".so";
     DiagnosticPrinter diagnostics(context, modelPath);
     std::string error;
-    ImportOptions importOptions{plan->batch, plan->seq, 0.0, *adapterText, false};
+    ImportOptions importOptions{plan->batch, plan->seq, 0.0, *adapterText, "fp32"};
     auto module = importModel(context, loaded->source->spec(), loaded->adapted, importOptions, error);
     if (!module)
       return diagnostics.fail(error), "";

@@ -34,8 +34,9 @@ cl::opt<std::string> batchText("batch", cl::desc("Sequences per step"), cl::valu
 cl::opt<std::string> seqText("seq", cl::desc("Tokens per sequence"), cl::value_desc("T"),
                              cl::sub(importCommand));
 cl::opt<std::string> precision("precision",
-                              cl::desc("fp32 (default), or bf16: frozen weight matrices kept in bf16"),
-                              cl::value_desc("fp32|bf16"), cl::init("fp32"), cl::sub(importCommand));
+                              cl::desc("How frozen weight matrices are kept: fp32 (default), bf16, "
+                                       "q8 (ggml Q8_0 blocks) or q4 (Q4_1 blocks; the vocabulary's Q8_0)"),
+                              cl::value_desc("fp32|bf16|q8|q4"), cl::init("fp32"), cl::sub(importCommand));
 cl::opt<std::string> output("o", cl::desc("Output file (default: standard output)"),
                             cl::value_desc("step.mlir"), cl::init("-"), cl::sub(importCommand));
 } // namespace
@@ -43,8 +44,8 @@ cl::opt<std::string> output("o", cl::desc("Output file (default: standard output
 int runImport() {
   if (model.empty())
     return fail("import needs --model PATH");
-  if (precision != "fp32" && precision != "bf16")
-    return fail("--precision must be fp32 or bf16, got '" + precision + "'");
+  if (!isFrozenPrecision(precision))
+    return fail("--precision must be fp32, bf16, q8 or q4, got '" + precision + "'");
   auto batch = positiveInteger("batch", batchText);
   if (!batch)
     return fail(batch.status());
@@ -68,7 +69,7 @@ int runImport() {
   mlir::MLIRContext context(registry);
   DiagnosticPrinter diagnostics(context, model);
   ImportOptions options{*batch, *seq, loaded->adapter ? loaded->adapter->dropout : 0.0,
-                        loaded->adapterText, precision == "bf16"};
+                        loaded->adapterText, precision};
   std::string error;
   auto module = importModel(context, loaded->source->spec(), loaded->adapted, options, error);
   if (!module)

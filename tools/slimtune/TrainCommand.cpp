@@ -60,7 +60,7 @@ const TextOption kOptions[] = {
     {"out", "DIR", "Run folder: the compiled steps and checkpoints (default: a temporary folder, nothing saved)"},
     {"resume", "CHECKPOINT", "Continue from a checkpoint folder, or from the newest checkpoint of a run folder"},
     {"target", "cpu|cuda", "Where the steps run: cpu (the default) or cuda (GPU 0)"},
-    {"precision", "fp32|bf16", "bf16: frozen weight matrices kept in bf16, products on bf16 inputs accumulated in fp32 (default: bf16 on cuda, fp32 on cpu)"},
+    {"precision", "fp32|bf16|q8|q4", "How frozen weight matrices are kept: bf16 (products on bf16 inputs accumulated in fp32); q8, q4: ggml Q8_0 / Q4_1 blocks (a GGUF file's own blocks bound as they are; CPU only) (default: bf16 on cuda, fp32 on cpu)"},
     {"memory-budget", "BYTES", "Stop before training when the training step's plan needs more memory (e.g. 8GiB)"},
 };
 
@@ -101,14 +101,14 @@ bool sameJson(const std::string &a, const std::string &b) {
 }
 
 bool compileArtifact(const LoadedModel &loaded, const TrainPlan &plan, double dropout,
-                     bool bf16Weights, const CompileOptions &options, const std::string &artifact,
+                     const std::string &precision, const CompileOptions &options, const std::string &artifact,
                      const std::string &modelPath, const std::string &adapterText) {
   mlir::DialectRegistry registry;
   registerDialects(registry);
   mlir::MLIRContext context(registry);
   DiagnosticPrinter diagnostics(context, modelPath);
   std::string error;
-  ImportOptions importOptions{plan.batch, plan.seq, dropout, adapterText, bf16Weights};
+  ImportOptions importOptions{plan.batch, plan.seq, dropout, adapterText, precision};
   auto module = importModel(context, loaded.source->spec(), loaded.adapted, importOptions, error);
   if (!module)
     return diagnostics.fail(error), false;
@@ -181,8 +181,8 @@ int runTrain() {
   const std::string precision = !settings.get("precision").empty() ? settings.get("precision")
                                 : target == "cuda"                 ? "bf16"
                                                                    : "fp32";
-  if (precision != "fp32" && precision != "bf16")
-    return fail("--precision must be fp32 or bf16, got '" + precision + "'");
+  if (!isFrozenPrecision(precision))
+    return fail("--precision must be fp32, bf16, q8 or q4, got '" + precision + "'");
   // Recorded as used, so that a resume on another target keeps the run's precision.
   settings.values["precision"] = precision;
   PipelineSettings pipeline = settings.pipeline();
@@ -296,7 +296,7 @@ int runTrain() {
   // The training step, and an evaluation step (forward only, no dropout) sharing its weights.
   const std::string trainArtifact = work.path + "/step.so", evalArtifact = work.path + "/eval.so";
   const bool validate = data->valSequences() > 0;
-  if (!compileArtifact(*loaded, *plan, loaded->adapter->dropout, precision == "bf16", *compile,
+  if (!compileArtifact(*loaded, *plan, loaded->adapter->dropout, precision, *compile,
                        trainArtifact, modelPath, adapterText))
     return 1;
   // The evaluation step runs the model the training step trains: the same forward rewrites
@@ -311,7 +311,7 @@ int runTrain() {
     evalOptions.pipeline.clear();
     evalOptions.passes = rewrites + ",slim-disable-dropout,slim-plan-memory{target=" + target + "}";
   }
-  if (validate && !compileArtifact(*loaded, *plan, 0.0, precision == "bf16", evalOptions,
+  if (validate && !compileArtifact(*loaded, *plan, 0.0, precision, evalOptions,
                                    evalArtifact, modelPath, adapterText))
     return 1;
 

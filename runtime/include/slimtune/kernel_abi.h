@@ -57,8 +57,23 @@ extern "C" {
  * status; the step returns the first failure; workspace sizes moved to the backends.
  * 8: linear_bf16, embedding_bf16 (frozen weights stored in bf16). 9: scaled_add (reversible
  * layers). 10: sampled_linear_grad (CE-LoRA).
- * 11: linear_cross_entropy (the head fused with the loss). */
-#define SLIMTUNE_ABI_VERSION 11
+ * 11: linear_cross_entropy (the head fused with the loss).
+ * 12: linear_blocks, embedding_blocks (frozen weights in ggml blocks); linear_cross_entropy's
+ * w_bf16 became w_format. */
+#define SLIMTUNE_ABI_VERSION 12
+
+/* How a frozen weight is stored (linear_blocks, embedding_blocks, linear_cross_entropy's
+ * w_format): fp32, bf16 bits, or ggml blocks of 32 consecutive elements of a row: Q8_0 (an
+ * fp16 scale d, 32 int8 codes q: x = d*q; 34 bytes), Q4_0 (d, 16 bytes of 4-bit codes, the
+ * low nibbles elements 0..15, the high 16..31: x = d*(q-8); 18 bytes), Q4_1 (d, an fp16
+ * minimum m, codes as Q4_0: x = d*q + m; 20 bytes), as GGUF files store them. */
+typedef enum slimtune_weight_format {
+  SLIMTUNE_WEIGHT_F32 = 0,
+  SLIMTUNE_WEIGHT_BF16 = 1,
+  SLIMTUNE_WEIGHT_Q8_0 = 2,
+  SLIMTUNE_WEIGHT_Q4_0 = 3,
+  SLIMTUNE_WEIGHT_Q4_1 = 4
+} slimtune_weight_format;
 
 /* clang-format off */
 #define SLIMTUNE_KERNELS(X)                                                                        \
@@ -187,12 +202,20 @@ extern "C" {
   /* fails on an entry of S outside [0, out) or repeated; work: the backend's size             */ \
   X(SAMPLED_LINEAR_GRAD, sampled_linear_grad, "ppppppppplllllliip")                              \
   /* linear_cross_entropy(loss, dx?, x, w, targets[i32], work, n, in, vocab, chunk, layout[i32], */ \
-  /*   w_bf16[i32], ignore_index[i32]): cross_entropy of the logits x W^T (W [vocab, in],       */ \
-  /*   layout 0) or x W (W [in, vocab], layout 1), as linear (f32 W) or linear_bf16 (W bf16    */ \
-  /*   bits when w_bf16) computes them, chunk rows at a time; dx (when not null) = dlogits W    */ \
-  /*   as [vocab, in], with dlogits rounded to bf16 for it when w_bf16; work: the backend's     */ \
-  /*   size (one chunk's logits and, for bf16, their rounding)                                   */ \
-  X(LINEAR_CROSS_ENTROPY, linear_cross_entropy, "pppppplllliii")
+  /*   w_format[i32], ignore_index[i32]): cross_entropy of the logits x W^T (W [vocab, in],     */ \
+  /*   layout 0) or x W (W [in, vocab], layout 1), as linear (f32 W), linear_bf16 (bf16) or     */ \
+  /*   linear_blocks (blocks) computes them, chunk rows at a time; dx (when not null) =         */ \
+  /*   dlogits W as [vocab, in], with dlogits rounded to bf16 for it when W is bf16; work: the  */ \
+  /*   backend's size (one chunk's logits, and its weight format's own)                         */ \
+  X(LINEAR_CROSS_ENTROPY, linear_cross_entropy, "pppppplllliii")                                 \
+  /* linear_blocks(y, x, w[u8], b?, work, n, in, out, layout[i32], w_format[i32]): y = x W^T + b */ \
+  /*   (W [out, in], layout 0) or x W + b (W [in, out], layout 1) with W in ggml blocks along    */ \
+  /*   its stored rows (w_format Q8_0, Q4_0 or Q4_1), decoded exactly to fp32; fp32 products    */ \
+  /*   and sums; work: the backend's size                                                        */ \
+  X(LINEAR_BLOCKS, linear_blocks, "ppppplllii")                                                  \
+  /* embedding_blocks(out, table[u8], ids[i32], n, c, vocab, w_format[i32]): out[i, :] =        */ \
+  /*   table[ids[i], :] decoded from its blocks                                                  */ \
+  X(EMBEDDING_BLOCKS, embedding_blocks, "pppllli")
 /* clang-format on */
 
 typedef enum slimtune_kernel_id {

@@ -5,6 +5,7 @@
 #ifndef SLIMTUNE_MODEL_H
 #define SLIMTUNE_MODEL_H
 
+#include "slimtune/ggml_types.h"
 #include "slimtune/status.h"
 
 #include <cstdint>
@@ -104,6 +105,15 @@ public:
   virtual const std::vector<StoredTensor> &storedTensors() const = 0;
   // Reads a weight as fp32 in Hugging Face layout (GGUF: dequantized, q/k rows restored).
   virtual Status readF32(const std::string &name, std::vector<float> &out) const = 0;
+  // A weight's blocks as the file stores them, in Hugging Face layout (GGUF's q/k rows
+  // restored), when the file stores it as `type`; `out` left empty when it does not (the
+  // caller then codes readF32's values itself).
+  virtual Status readStoredBlocks(const std::string &name, GgmlType type,
+                                  std::vector<uint8_t> &out) const {
+    (void)name, (void)type;
+    out.clear();
+    return Status::ok();
+  }
   const std::string &path() const { return path_; }
   // Settings of the source that slimtune reads but does not apply (e.g. base-model dropout).
   const std::vector<std::string> &warnings() const { return warnings_; }

@@ -89,6 +89,8 @@ SLIMTUNE_CPU_KERNEL(EMBEDDING_BF16, embeddingBf16, ref::embeddingBf16)
 SLIMTUNE_CPU_KERNEL(SCALED_ADD, scaledAdd, ref::scaledAdd<float>)
 SLIMTUNE_CPU_KERNEL(SAMPLED_LINEAR_GRAD, sampledLinearGrad, ref::sampledLinearGrad<float>)
 SLIMTUNE_CPU_KERNEL(LINEAR_CROSS_ENTROPY, linearCrossEntropy, ref::linearCrossEntropy<float>)
+SLIMTUNE_CPU_KERNEL(LINEAR_BLOCKS, linearBlocks, ref::linearBlocks)
+SLIMTUNE_CPU_KERNEL(EMBEDDING_BLOCKS, embeddingBlocks, ref::embeddingBlocks)
 #undef SLIMTUNE_CPU_KERNEL
 
 #define SLIMTUNE_CHECK_SIGNATURES(ID, name, signature)                                             \

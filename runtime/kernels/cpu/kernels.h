@@ -96,7 +96,7 @@ double crossEntropySum(float *dlogits, const float *logits, const int32_t *targe
 [[nodiscard]] int32_t linearCrossEntropy(float *loss, float *dx, const float *x, const void *w,
                                          const int32_t *targets, float *work, int64_t n,
                                          int64_t in, int64_t vocab, int64_t chunk,
-                                         int32_t layout, int32_t wBf16, int32_t ignoreIndex);
+                                         int32_t layout, int32_t wFormat, int32_t ignoreIndex);
 void sumSquares(double *acc, const float *x, int64_t n);
 void sqrtF64(float *out, const double *acc);
 void adamw(float *p, float *m, float *v, const float *g, int64_t n, const float *lr,
@@ -116,6 +116,16 @@ void adamw(float *p, float *m, float *v, const float *g, int64_t n, const float 
 bool setBf16Gemm(bool enabled);
 void embeddingBf16(float *out, const uint16_t *table, const int32_t *ids, int64_t n, int64_t c,
                    int64_t vocab);
+// Weights in ggml blocks (kernels/cpu/weight_blocks.h; format: slimtune_weight_format).
+// linear_blocks decodes W into `work` (slimtune_cpu_linear_blocks_work floats) a panel at a
+// time for the fp32 GEMM; embedding_blocks decodes the gathered rows.
+[[nodiscard]] int32_t linearBlocks(float *y, const float *x, const uint8_t *w, const float *b,
+                                   float *work, int64_t n, int64_t in, int64_t out,
+                                   int32_t layout, int32_t format);
+[[nodiscard]] int32_t embeddingBlocks(float *out, const uint8_t *table, const int32_t *ids,
+                                      int64_t n, int64_t c, int64_t vocab, int32_t format);
+// y += b broadcast over n rows of out (the linear kernels' bias pass).
+void addBias(float *y, const float *b, int64_t n, int64_t out);
 
 // The table of function pointers, indexed by slimtune_kernel_id, that a step is given (the
 // kernels with the ABI's C type, context first; the CPU's context is NULL).

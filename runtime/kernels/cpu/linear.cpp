@@ -13,9 +13,6 @@
 
 namespace slimtune::cpu {
 
-namespace {
-std::atomic<bool> bf16GemmEnabled{true};
-
 // y = b broadcast over rows, added to y.
 void addBias(float *y, const float *b, int64_t n, int64_t out) {
 #pragma omp parallel for schedule(static) if (n * out >= kParallelMin)
@@ -23,6 +20,9 @@ void addBias(float *y, const float *b, int64_t n, int64_t out) {
     for (int64_t o = 0; o < out; ++o)
       y[i * out + o] += b[o];
 }
+
+namespace {
+std::atomic<bool> bf16GemmEnabled{true};
 
 // W's outputs [begin, begin + p) widened to fp32: rows of W [out, in] as panel [p, in]
 // (layout 0), columns of W [in, out] as panel [in, p] (layout 1); either way p * in floats.

@@ -4,8 +4,10 @@
 #define SLIMTUNE_KERNELS_CPU_LINEAR_REFERENCE_H
 
 #include "kernels/common/bf16.h"
+#include "kernels/cpu/weight_blocks.h"
 
 #include <cstdint>
+#include <vector>
 
 namespace slimtune::cpu::reference {
 
@@ -80,6 +82,32 @@ inline void embeddingBf16(float *out, const uint16_t *table, const int32_t *ids,
   for (int64_t i = 0; i < n; ++i)
     for (int64_t j = 0; j < c; ++j)
       out[i * c + j] = common::bf16BitsToF32(table[static_cast<int64_t>(ids[i]) * c + j]);
+}
+
+//===-- Weights in ggml blocks (kernel_abi.h: linear_blocks, embedding_blocks) -----------===//
+
+// W decoded whole (its stored rows, `width` elements each), then the plain linear: the fast
+// kernel's sums differ from these by summation order alone.
+inline int32_t linearBlocks(float *y, const float *x, const uint8_t *w, const float *b,
+                            float * /*work*/, int64_t n, int64_t in, int64_t out, int32_t layout,
+                            int32_t format) {
+  if (blockBytes(format) == 0 || (layout == 0 ? in : out) % kBlockElements != 0)
+    return SLIMTUNE_KERNEL_INVALID_ARGUMENT;
+  std::vector<float> weight(static_cast<size_t>(in * out));
+  decodeBlocks(format, w, weight.data(), in * out);
+  linear<float>(y, x, weight.data(), b, n, in, out, layout);
+  return SLIMTUNE_KERNEL_OK;
+}
+
+inline int32_t embeddingBlocks(float *out, const uint8_t *table, const int32_t *ids, int64_t n,
+                               int64_t c, int64_t vocab, int32_t format) {
+  (void)vocab; // ids were validated against vocab by the runtime
+  if (blockBytes(format) == 0 || c % kBlockElements != 0)
+    return SLIMTUNE_KERNEL_INVALID_ARGUMENT;
+  const int64_t rowBytes = c / kBlockElements * blockBytes(format);
+  for (int64_t i = 0; i < n; ++i)
+    decodeBlocks(format, table + static_cast<int64_t>(ids[i]) * rowBytes, out + i * c, c);
+  return SLIMTUNE_KERNEL_OK;
 }
 
 } // namespace slimtune::cpu::reference

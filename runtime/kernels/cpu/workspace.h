@@ -48,16 +48,35 @@ static inline int64_t slimtune_cpu_linear_bf16_work(int64_t n, int64_t in, int64
   return rounded > widened ? rounded : widened;
 }
 
+/* linear_blocks: one panel of W decoded to f32, whole stored rows of W at a time (at most
+ * SLIMTUNE_CPU_W_PANEL_FLOATS, in multiples of 32 outputs so that a panel of W [in, out]'s
+ * columns starts and ends on a block), for the f32 GEMM; x is read as it is. */
+static inline int64_t slimtune_cpu_blocks_panel_outputs(int64_t in, int64_t out) {
+  int64_t p = slimtune_cpu_widen_rows(in, out, SLIMTUNE_CPU_W_PANEL_FLOATS);
+  if (p < out)
+    p = p < 32 ? 32 : p / 32 * 32;
+  return p > out ? out : p;
+}
+static inline int64_t slimtune_cpu_linear_blocks_work(int64_t n, int64_t in, int64_t out) {
+  (void)n;
+  return slimtune_cpu_blocks_panel_outputs(in, out) * in;
+}
+
 /* linear_cross_entropy: one chunk's logits (min(chunk, n)*vocab; their gradient in place), and
- * with a bf16 weight linear_bf16's workspace for the chunk's logits or its input gradient. */
+ * with a bf16 or blocks weight (format, kernel_abi.h) linear_bf16's or linear_blocks'
+ * workspace for the chunk's logits or its input gradient. */
 static inline int64_t slimtune_cpu_linear_cross_entropy_work(int64_t n, int64_t in,
                                                              int64_t vocab, int64_t chunk,
-                                                             int32_t bf16) {
+                                                             int32_t format) {
   const int64_t rows = chunk < n ? chunk : n;
   int64_t work = rows * vocab;
-  if (bf16) {
+  if (format == 1) {
     const int64_t logits = slimtune_cpu_linear_bf16_work(rows, in, vocab);
     const int64_t grad = slimtune_cpu_linear_bf16_work(rows, vocab, in);
+    work += logits > grad ? logits : grad;
+  } else if (format > 1) {
+    const int64_t logits = slimtune_cpu_linear_blocks_work(rows, in, vocab);
+    const int64_t grad = slimtune_cpu_linear_blocks_work(rows, vocab, in);
     work += logits > grad ? logits : grad;
   }
   return work;

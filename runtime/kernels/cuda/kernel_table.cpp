@@ -7,6 +7,17 @@
 #include "kernels/kernel_signature.h"
 
 namespace slimtune::cuda {
+
+int32_t linearBlocks(void *, float *, const float *, const uint8_t *, const float *, float *,
+                     int64_t, int64_t, int64_t, int32_t, int32_t) {
+  return SLIMTUNE_KERNEL_INVALID_ARGUMENT;
+}
+
+int32_t embeddingBlocks(void *, float *, const uint8_t *, const int32_t *, int64_t, int64_t,
+                        int64_t, int32_t) {
+  return SLIMTUNE_KERNEL_INVALID_ARGUMENT;
+}
+
 namespace {
 
 template <slimtune_kernel_id Id> struct CudaKernel;
@@ -54,6 +65,8 @@ SLIMTUNE_CUDA_KERNEL(EMBEDDING_BF16, embeddingBf16)
 SLIMTUNE_CUDA_KERNEL(SCALED_ADD, scaledAdd)
 SLIMTUNE_CUDA_KERNEL(SAMPLED_LINEAR_GRAD, sampledLinearGrad)
 SLIMTUNE_CUDA_KERNEL(LINEAR_CROSS_ENTROPY, linearCrossEntropy)
+SLIMTUNE_CUDA_KERNEL(LINEAR_BLOCKS, linearBlocks)
+SLIMTUNE_CUDA_KERNEL(EMBEDDING_BLOCKS, embeddingBlocks)
 #undef SLIMTUNE_CUDA_KERNEL
 
 #define SLIMTUNE_CHECK_SIGNATURE(ID, name, signature)                                              \

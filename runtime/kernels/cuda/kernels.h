@@ -95,10 +95,17 @@ int32_t linearBf16(void *context, float *y, const float *x, const uint16_t *w, c
                    uint16_t *work, int64_t n, int64_t in, int64_t out, int32_t layout);
 int32_t linearCrossEntropy(void *context, float *loss, float *dx, const float *x, const void *w,
                            const int32_t *targets, float *work, int64_t n, int64_t in,
-                           int64_t vocab, int64_t chunk, int32_t layout, int32_t wBf16,
+                           int64_t vocab, int64_t chunk, int32_t layout, int32_t wFormat,
                            int32_t ignoreIndex);
 int32_t embeddingBf16(void *context, float *out, const uint16_t *table, const int32_t *ids,
                       int64_t n, int64_t c, int64_t vocab);
+// Weights in ggml blocks: no CUDA kernels yet; these return SLIMTUNE_KERNEL_INVALID_ARGUMENT
+// (slim-plan-memory refuses such a step for the cuda target, so a step never calls them).
+int32_t linearBlocks(void *context, float *y, const float *x, const uint8_t *w, const float *b,
+                     float *work, int64_t n, int64_t in, int64_t out, int32_t layout,
+                     int32_t format);
+int32_t embeddingBlocks(void *context, float *out, const uint8_t *table, const int32_t *ids,
+                        int64_t n, int64_t c, int64_t vocab, int32_t format);
 
 // The table of function pointers, indexed by slimtune_kernel_id, that a step is given.
 void *const *kernelTable();

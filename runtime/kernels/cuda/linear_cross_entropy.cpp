@@ -13,10 +13,12 @@ namespace slimtune::cuda {
 
 int32_t linearCrossEntropy(void *context, float *loss, float *dx, const float *x, const void *w,
                            const int32_t *targets, float *work, int64_t n, int64_t in,
-                           int64_t vocab, int64_t chunk, int32_t layout, int32_t wBf16,
+                           int64_t vocab, int64_t chunk, int32_t layout, int32_t wFormat,
                            int32_t ignoreIndex) {
-  if (chunk < 1)
+  // Weights in ggml blocks have no CUDA kernels (the compiler refuses such steps here).
+  if (chunk < 1 || wFormat > SLIMTUNE_WEIGHT_BF16)
     return SLIMTUNE_KERNEL_INVALID_ARGUMENT;
+  const bool wBf16 = wFormat == SLIMTUNE_WEIGHT_BF16;
   Context &ctx = *static_cast<Context *>(context);
   if (n <= 0) // no rows: the loss is 0
     return crossEntropy(context, loss, nullptr, nullptr, targets, 0, vocab, ignoreIndex);

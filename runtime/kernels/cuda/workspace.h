@@ -38,14 +38,21 @@ static inline int64_t slimtune_cuda_linear_bf16_work(int64_t n, int64_t in, int6
   return (n * in + 1) / 2;
 }
 
-/* linear_cross_entropy: as the CPU's: one chunk's logits, and with a bf16 weight linear_bf16's
- * workspace for the chunk's logits or its input gradient. */
+/* linear_blocks: none; the CUDA backend has no kernels for weights in ggml blocks (the
+ * compiler refuses such a step for this target). */
+static inline int64_t slimtune_cuda_linear_blocks_work(int64_t n, int64_t in, int64_t out) {
+  (void)n, (void)in, (void)out;
+  return 0;
+}
+
+/* linear_cross_entropy: as the CPU's: one chunk's logits, and with a bf16 weight (format 1,
+ * kernel_abi.h) linear_bf16's workspace for the chunk's logits or its input gradient. */
 static inline int64_t slimtune_cuda_linear_cross_entropy_work(int64_t n, int64_t in,
                                                               int64_t vocab, int64_t chunk,
-                                                              int32_t bf16) {
+                                                              int32_t format) {
   const int64_t rows = chunk < n ? chunk : n;
   int64_t work = rows * vocab;
-  if (bf16) {
+  if (format == 1) {
     const int64_t logits = slimtune_cuda_linear_bf16_work(rows, in, vocab);
     const int64_t grad = slimtune_cuda_linear_bf16_work(rows, vocab, in);
     work += logits > grad ? logits : grad;

@@ -118,18 +118,21 @@ bool endsWith(const std::string &s, const char *suffix) {
 }
 } // namespace
 
-void unpermuteHeadRows(std::vector<float> &values, int64_t heads, int64_t rows, int64_t cols) {
+template <typename T>
+void unpermuteHeadRows(std::vector<T> &values, int64_t heads, int64_t rows, int64_t cols) {
   int64_t hd = rows / heads;
-  std::vector<float> out(values.size());
+  std::vector<T> out(values.size());
   for (int64_t h = 0; h < heads; ++h)
     for (int64_t i = 0; i < hd / 2; ++i)
       for (int64_t s = 0; s < 2; ++s) {
-        const float *src = values.data() + (h * hd + 2 * i + s) * cols;
-        float *dst = out.data() + (h * hd + s * (hd / 2) + i) * cols;
-        std::memcpy(dst, src, cols * sizeof(float));
+        const T *src = values.data() + (h * hd + 2 * i + s) * cols;
+        T *dst = out.data() + (h * hd + s * (hd / 2) + i) * cols;
+        std::memcpy(dst, src, cols * sizeof(T));
       }
   values.swap(out);
 }
+template void unpermuteHeadRows<float>(std::vector<float> &, int64_t, int64_t, int64_t);
+template void unpermuteHeadRows<uint8_t>(std::vector<uint8_t> &, int64_t, int64_t, int64_t);
 
 Expected<std::unique_ptr<ModelSource>> GgufModelSource::open(const std::string &path) {
   SLIMTUNE_TRY(file, GgufFile::open(path));
@@ -175,6 +178,27 @@ Status GgufModelSource::readF32(const std::string &name, std::vector<float> &out
       unpermuteHeadRows(out, c.numHeads, rows, cols);
     else if (endsWith(name, ".attn_k.weight") || endsWith(name, ".attn_k.bias"))
       unpermuteHeadRows(out, c.numKvHeads, rows, cols);
+  }
+  return Status::ok();
+}
+
+Status GgufModelSource::readStoredBlocks(const std::string &name, GgmlType type,
+                                         std::vector<uint8_t> &out) const {
+  out.clear();
+  const GgufTensorInfo *t = file_.find(name);
+  if (!t)
+    return Status::error(path_ + ": no tensor \"" + name + "\"");
+  if (t->type != type)
+    return Status::ok();
+  out.assign(t->data, t->data + t->bytes);
+  // q and k rows come permuted for llama.cpp's RoPE (readF32): whole rows of blocks move back.
+  const ModelConfig &c = spec_.config;
+  if (c.family == ModelFamily::Llama && t->shape.size() == 2) {
+    const int64_t rows = t->shape[0], rowBytes = static_cast<int64_t>(t->bytes) / rows;
+    if (endsWith(name, ".attn_q.weight"))
+      unpermuteHeadRows(out, c.numHeads, rows, rowBytes);
+    else if (endsWith(name, ".attn_k.weight"))
+      unpermuteHeadRows(out, c.numKvHeads, rows, rowBytes);
   }
   return Status::ok();
 }

@@ -165,10 +165,17 @@ struct Session::Impl {
   // Stores `count` floats into buffer `at`: as they are into f32, rounded to bf16 (to nearest,
   // ties to even) into a bf16 frozen weight, after the same finiteness check.
   Status storeFloats(size_t at, const float *values, int64_t count) {
-    if (buffers[at].dtype != "bf16")
+    const std::optional<GgmlType> blocks = stepBlockType(buffers[at].dtype);
+    if (buffers[at].dtype != "bf16" && !blocks)
       return store(at, values, count * kFloat);
     if (std::string problem = nonFiniteProblem(values, count); !problem.empty())
       return Status::error("holds " + problem + "; parameters must be finite");
+    if (blocks) { // a frozen weight kept in ggml blocks: quantized to nearest, per block
+      std::vector<uint8_t> codes(static_cast<size_t>(buffers[at].bytes));
+      if (Status st = quantizeFromF32(*blocks, values, static_cast<uint64_t>(count), codes.data()); !st)
+        return st;
+      return store(at, codes.data(), buffers[at].bytes);
+    }
     std::vector<uint16_t> bits(static_cast<size_t>(count));
     cpu::f32ToBf16(values, bits.data(), bits.size());
     return store(at, bits.data(), count * 2);
@@ -190,8 +197,17 @@ struct Session::Impl {
   Status needsFloats(const StepBufferInfo &b, int64_t count) const {
     if ((b.dtype == "f32" && count == b.bytes / kFloat) || (b.dtype == "bf16" && count == b.bytes / 2))
       return Status::ok();
+    if (stepBlockType(b.dtype) && count == elementCount(b))
+      return Status::ok();
     return fail("\"" + b.name + "\" holds " + std::to_string(b.bytes) + " bytes of " + b.dtype +
                 ", not " + std::to_string(count) + " floats");
+  }
+
+  static int64_t elementCount(const StepBufferInfo &b) {
+    int64_t n = 1;
+    for (int64_t d : b.shape)
+      n *= d;
+    return n;
   }
 
   const StepBufferInfo *find(const std::string &name, size_t *at = nullptr) const {
@@ -283,12 +299,29 @@ Status Session::bindModel(const ModelSource &model) {
       inModel |= t.name == b.name;
     if (!inModel)
       continue; // adapters: initialized or bound separately
-    if (b.dtype != "f32" && b.dtype != "bf16")
+    const std::optional<GgmlType> blocks = stepBlockType(b.dtype);
+    if (b.dtype != "f32" && b.dtype != "bf16" && !blocks)
       return Status::error(model.path() + ": tensor \"" + b.name + "\" is " + b.dtype +
-                           " in the step; a model binds f32 and bf16 parameters only");
+                           " in the step; a model binds f32, bf16 and ggml block parameters only");
+    // A weight the file stores in the step's blocks is bound as it is, not decoded and coded
+    // again (which could move a value by a step of the code).
+    if (blocks) {
+      std::vector<uint8_t> stored;
+      if (Status st = model.readStoredBlocks(b.name, *blocks, stored); !st)
+        return st;
+      if (!stored.empty()) {
+        if (static_cast<int64_t>(stored.size()) != b.bytes)
+          return Status::error(model.path() + ": tensor \"" + b.name + "\" has " +
+                               std::to_string(stored.size()) + " bytes of " + b.dtype +
+                               "; the step expects " + std::to_string(b.bytes));
+        if (Status st = s.store(i, stored.data(), b.bytes); !st)
+          return Status::error(model.path() + ": tensor \"" + b.name + "\" " + st.message());
+        continue;
+      }
+    }
     if (Status st = model.readF32(b.name, values); !st)
       return st;
-    const int64_t elements = b.bytes / (b.dtype == "bf16" ? 2 : kFloat);
+    const int64_t elements = blocks ? Impl::elementCount(b) : b.bytes / (b.dtype == "bf16" ? 2 : kFloat);
     if (static_cast<int64_t>(values.size()) != elements)
       return Status::error(model.path() + ": tensor \"" + b.name + "\" has " +
                            std::to_string(values.size()) + " values; the step expects " +
@@ -381,8 +414,9 @@ Status Session::bindTensor(const std::string &name, const float *data, int64_t c
   if (b)
     if (Status st = impl_->needsFloats(*b, count); !st)
       return st;
-  // A bf16 frozen weight takes floats and rounds them (bindBytes would take its bits).
-  if (b && b->dtype == "bf16") {
+  // A bf16 or blocks frozen weight takes floats and rounds or codes them (bindBytes would
+  // take its bits).
+  if (b && (b->dtype == "bf16" || stepBlockType(b->dtype))) {
     if (Status st = impl_->storeFloats(at, data, count); !st)
       return impl_->fail("\"" + name + "\" " + st.message());
     return Status::ok();
@@ -584,6 +618,12 @@ Status Session::readTensor(const std::string &name, float *out, int64_t count) c
       return st;
     cpu::bf16ToF32(bits.data(), out, bits.size());
     return Status::ok();
+  }
+  if (std::optional<GgmlType> blocks = stepBlockType(b->dtype)) { // decoded for the caller
+    std::vector<uint8_t> codes(static_cast<size_t>(b->bytes));
+    if (Status st = readBytes(name, codes.data(), b->bytes); !st)
+      return st;
+    return dequantizeToF32(*blocks, codes.data(), codes.size(), out, static_cast<uint64_t>(count));
   }
   return readBytes(name, out, b->bytes);
 }

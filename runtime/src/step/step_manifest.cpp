@@ -77,9 +77,17 @@ Expected<StepBufferInfo> readBuffer(const nlohmann::json &b) {
   for (int64_t d : info.shape)
     numel = d <= 0 || numel < 0 || numel > (int64_t{1} << 52) / d ? -1 : numel * d;
   const std::optional<DType> type = stepDType(info.dtype);
-  if (info.name.empty() || !kRoles.count(info.role) || !type || numel < 0 ||
-      info.bytes != numel * static_cast<int64_t>(dtypeSize(*type)))
+  const std::optional<GgmlType> blocks = stepBlockType(info.dtype);
+  int64_t expected = -1;
+  if (type && numel >= 0)
+    expected = numel * static_cast<int64_t>(dtypeSize(*type));
+  else if (blocks && numel >= 0 && !info.shape.empty() && info.shape.back() % 32 == 0)
+    expected = numel / 32 * ggmlTypeInfo(static_cast<uint32_t>(*blocks))->typeSize;
+  if (info.name.empty() || !kRoles.count(info.role) || expected < 0 || info.bytes != expected)
     return Status::error("manifest buffer \"" + info.name + "\" is malformed");
+  if (blocks && info.role != "frozen")
+    return Status::error("manifest buffer \"" + info.name + "\" (" + info.role + ") is " +
+                         info.dtype + "; only frozen weights may be in blocks");
   // bf16 is how frozen weights may be kept (--precision bf16); everything else the step
   // trains, updates or reads back is f32.
   if (info.dtype == "bf16" && info.role != "frozen")
@@ -102,6 +110,16 @@ std::optional<DType> stepDType(std::string_view name) {
     return DType::F64;
   if (name == "bf16")
     return DType::BF16;
+  return std::nullopt;
+}
+
+std::optional<GgmlType> stepBlockType(std::string_view name) {
+  if (name == "q8_0")
+    return GgmlType::Q8_0;
+  if (name == "q4_0")
+    return GgmlType::Q4_0;
+  if (name == "q4_1")
+    return GgmlType::Q4_1;
   return std::nullopt;
 }
 

@@ -6,6 +6,7 @@
 #define SLIMTUNE_STEP_STEP_MANIFEST_H
 
 #include "slimtune/dtype.h"
+#include "slimtune/ggml_types.h"
 #include "slimtune/lr_schedule.h"
 #include "slimtune/session.h"
 #include "slimtune/status.h"
@@ -36,6 +37,10 @@ Expected<StepManifest> parseStepManifest(std::string_view text);
 
 // A manifest dtype ("f32", "i32", "f64") as an element type; nullopt for any other name.
 std::optional<DType> stepDType(std::string_view name);
+
+// A frozen weight kept in ggml blocks (--precision q8, q4): its manifest dtype ("q8_0",
+// "q4_0", "q4_1") as the ggml type; nullopt for any other name.
+std::optional<GgmlType> stepBlockType(std::string_view name);
 
 } // namespace slimtune
 
