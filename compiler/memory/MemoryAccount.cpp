@@ -98,7 +98,11 @@ MemoryAccount accountMemory(func::FuncOp step) {
     if (category == Category::FrozenWeights || category == Category::TrainableParams) {
       std::string type;
       llvm::raw_string_ostream os(type);
-      os << cast<RankedTensorType>(step.getArgumentTypes()[i]).getElementType();
+      Type element = cast<RankedTensorType>(step.getArgumentTypes()[i]).getElementType();
+      if (auto blocks = dyn_cast<slim::BlocksType>(element))
+        os << slim::stringifyBlockFormat(blocks.getFormat()); // q8_0, q4_0, q4_1
+      else
+        os << element;
       account.parameterBytesByType[os.str()] += bytes;
     }
   }

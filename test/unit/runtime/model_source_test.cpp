@@ -127,6 +127,38 @@ TEST(ModelSource, GgufLlamaMatchesTheFolder) {
   }
 }
 
+// --precision q8|q4 binds a GGUF file's own blocks: every weight stored in the asked type
+// comes back as the file's bytes (q/k rows restored as whole rows of blocks), decoding to
+// exactly what readF32 gives; one stored otherwise comes back empty (the session codes it).
+TEST(ModelSource, GgufStoredBlocksDecodeToTheSameValues) {
+  for (auto [file, type] : {std::pair{"llama-tiny.q8_0.gguf", GgmlType::Q8_0},
+                            {"llama-tiny.q4_1.gguf", GgmlType::Q4_1},
+                            {"llama-tiny.q4_0.gguf", GgmlType::Q4_0}}) {
+    auto g = openOrFail(kFixtures + "/" + file);
+    ASSERT_TRUE(g);
+    int stored = 0;
+    for (const StoredTensor &t : g->storedTensors()) {
+      std::vector<uint8_t> blocks;
+      ASSERT_TRUE(g->readStoredBlocks(t.name, type, blocks)) << t.name;
+      const bool same = t.dtype == ggmlTypeInfo(static_cast<uint32_t>(type))->name;
+      ASSERT_EQ(blocks.empty(), !same) << file << " " << t.name << " " << t.dtype;
+      if (!same)
+        continue;
+      ++stored;
+      std::vector<float> values, decoded;
+      ASSERT_TRUE(g->readF32(t.name, values));
+      decoded.resize(values.size());
+      ASSERT_TRUE(dequantizeToF32(type, blocks.data(), blocks.size(), decoded.data(), decoded.size()));
+      EXPECT_EQ(decoded, values) << file << " " << t.name;
+    }
+    EXPECT_GT(stored, 10) << file; // every layer's matrices, q and k among them
+    std::vector<uint8_t> none;
+    EXPECT_TRUE(g->readStoredBlocks("blk.0.attn_q.weight", GgmlType::Q6_K, none));
+    EXPECT_TRUE(none.empty());
+    EXPECT_FALSE(g->readStoredBlocks("no.such.weight", type, none));
+  }
+}
+
 TEST(ModelSource, GgufKQuantsMatchTheFolder) {
   auto hf = openOrFail(kFixtures + "/llama-wide");
   ASSERT_TRUE(hf);
