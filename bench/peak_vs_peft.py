@@ -17,6 +17,11 @@ What `hf` measures, and how:
   * adapters: PEFT LoRA r=16, lora_alpha=32, lora_dropout=0.0, target_modules="all-linear"
     (every nn.Linear but the LM head), bias "none", task_type CAUSAL_LM; get_peft_model
     defaults (PEFT's own init: A Kaiming-uniform, B zero - as slimtune's, not the same draws).
+  * tokenizer: transformers' GGUF converter drops SmolLM2's Digits(individual_digits=True)
+    pre-tokenizer step (GGUF tokenizer.ggml.pre "smollm"), which slimtune's tokenizer keeps;
+    it is put back (restore_digit_split; "tokenizer_fix" in the JSON), after which the
+    tokenization of the corpus matches slimtune's token for token (checked on fortunes:
+    without it, 40 more tokens in 8 documents).
   * data: the corpus cut into documents at lines that are exactly the separator ("%"), each
     document's surrounding newlines trimmed and blank ones dropped; every document tokenized
     without special tokens; then exactly slimtune's PackedDataset (runtime/src/data/
@@ -196,6 +201,37 @@ def version_tuple(v):
     return tuple(out)
 
 
+def gguf_pre_tokenizer(path):
+    """The GGUF file's tokenizer.ggml.pre (llama.cpp's pre-tokenizer name), or None."""
+    from gguf import GGUFReader
+    field = GGUFReader(path).fields.get("tokenizer.ggml.pre")
+    return bytes(field.parts[field.data[0]]).decode() if field is not None else None
+
+
+def restore_digit_split(tokenizer, pre):
+    """transformers' GGUF tokenizer converter builds a bare ByteLevel pre-tokenizer, dropping
+    the Digits(individual_digits=True) step in front of it that llama.cpp's "smollm" (also
+    "starcoder", "refact") pre-tokenizer and SmolLM2's own tokenizer.json have - and that
+    slimtune's GGUF tokenizer keeps. Without it a run of whitespace before a digit splits
+    differently ("\n\n 1" gives "\n\n", " ", "1" instead of "\n\n ", "1"), so the packed windows
+    drift from slimtune's. Puts the step back; returns what was done."""
+    from tokenizers import pre_tokenizers
+
+    if pre not in ("smollm", "starcoder", "refact"):
+        return "none (GGUF pre-tokenizer %r)" % pre
+    backend = tokenizer.backend_tokenizer
+    state = json.loads(backend.pre_tokenizer.__getstate__()) if backend.pre_tokenizer else {}
+    if state.get("type") != "ByteLevel":
+        return "none (transformers built a %s pre-tokenizer)" % state.get("type")
+    backend.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Digits(individual_digits=True),
+        pre_tokenizers.ByteLevel(add_prefix_space=state.get("add_prefix_space", False),
+                                 trim_offsets=state.get("trim_offsets", True),
+                                 use_regex=state.get("use_regex", True)),
+    ])
+    return "Digits(individual_digits=True) put before ByteLevel (GGUF pre-tokenizer %r)" % pre
+
+
 def run_hf(args):
     import torch
     import torch.nn.functional as F
@@ -217,6 +253,7 @@ def run_hf(args):
 
     start = time.perf_counter()
     tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
+    result["tokenizer_fix"] = restore_digit_split(tokenizer, gguf_pre_tokenizer(args.model))
     dtype_kw = "dtype" if version_tuple(transformers.__version__) >= (4, 56) else "torch_dtype"
     model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, **{dtype_kw: torch.float32})
     lora = LoraConfig(r=16, lora_alpha=32, lora_dropout=0.0, target_modules="all-linear",
@@ -416,7 +453,7 @@ def run_table(args):
               f"{hf.get('documents')} documents, {hf.get('train_sequences')} training and "
               f"{hf.get('val_sequences')} validation sequences; RSS after loading "
               f"{mib(hf.get('rss_after_load_bytes'))}, largest RSS sampled during training "
-              f"{mib(hf.get('train_rss_bytes'))}.")
+              f"{mib(hf.get('train_rss_bytes'))}; tokenizer fix: {hf.get('tokenizer_fix', '-')}.")
     logs = [read(f"{work}/{n}.log") for n in names]
     data = next((search(r"^data: .*: (\d+ documents, \d+ tokens)", log, str) for log in logs if log), None)
     if data:
