@@ -16,11 +16,12 @@
 # everything as one markdown table.
 #   scripts/bench_peak.sh [CONFIG...]
 #   default CONFIGs: lean=lean:fp32 lean-bf16=lean:bf16 lean-bf16-650MB=lean:bf16:650MB
-#                    'lean-bf16-remat=lean{remat=-1}:bf16'
+#                    'lean-bf16-remat=lean{remat=-1}:bf16' lean-q8=lean:q8 lean-q4=lean:q4
+#                    lean-q4-400MB=lean:q4:400MB
 # Environment: SLIMTUNE_STEPS (200), SLIMTUNE_ROUNDS (7), SLIMTUNE_BENCH_DIR (the work folder;
 # default a new temporary one), SLIMTUNE_BUILD_DIR (build), SLIMTUNE_PEFT_VENV
 # (~/.cache/slimtune/peft-venv), SLIMTUNE_SKIP_PEFT=1 (no HF + PEFT run).
-# 200 steps take hours on a 2-core machine; SLIMTUNE_STEPS=4 SLIMTUNE_ROUNDS=1 is a smoke test.
+# 200 steps take over an hour on a 2-core machine; SLIMTUNE_STEPS=4 SLIMTUNE_ROUNDS=1 is a smoke test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 unset OPENBLAS_CORETYPE
@@ -33,7 +34,8 @@ venv=${SLIMTUNE_PEFT_VENV:-$HOME/.cache/slimtune/peft-venv}
 configs=("$@")
 [ ${#configs[@]} -gt 0 ] ||
   configs=(lean=lean:fp32 lean-bf16=lean:bf16 lean-bf16-650MB=lean:bf16:650MB
-           'lean-bf16-remat=lean{remat=-1}:bf16')
+           'lean-bf16-remat=lean{remat=-1}:bf16' lean-q8=lean:q8 lean-q4=lean:q4
+           lean-q4-400MB=lean:q4:400MB)
 
 names=() pipelines=() precisions=() budgets=()
 for c in "${configs[@]}"; do

@@ -14,15 +14,38 @@ func.func @negative_param_not_attr(%w: tensor<4x4xf32> {slim.param = "wte"}) {
 // -----
 
 // A parameter's shape comes from the checkpoint: it must be static.
-// expected-error @+1 {{argument #0: 'slim.param' expects a statically shaped tensor of f32, f16 or bf16}}
+// expected-error @+1 {{argument #0: 'slim.param' expects a statically shaped tensor of f32, f16, bf16 or !slim.blocks}}
 func.func @negative_param_dynamic(%w: tensor<?x4xf32> {slim.param = #slim.param<"w", frozen>}) {
   return
 }
 
 // -----
 
-// expected-error @+1 {{argument #0: 'slim.param' expects a statically shaped tensor of f32, f16 or bf16}}
+// expected-error @+1 {{argument #0: 'slim.param' expects a statically shaped tensor of f32, f16, bf16 or !slim.blocks}}
 func.func @negative_param_integer(%w: tensor<4x4xi32> {slim.param = #slim.param<"w", frozen>}) {
+  return
+}
+
+// -----
+
+// Weights in ggml blocks are frozen matrices whose rows are whole blocks of 32.
+// expected-error @+1 {{argument #0: 'slim.param' a trainable parameter must be floats, got 'tensor<4x32x!slim.blocks<q8_0>>'}}
+func.func @negative_param_blocks_trainable(%w: tensor<4x32x!slim.blocks<q8_0>> {slim.param = #slim.param<"w", trainable>}) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{argument #0: 'slim.param' expects a matrix whose rows are a multiple of 32 elements in blocks, got 'tensor<4x48x!slim.blocks<q4_1>>'}}
+func.func @negative_param_blocks_partial(%w: tensor<4x48x!slim.blocks<q4_1>> {slim.param = #slim.param<"w", frozen>}) {
+  return
+}
+
+// -----
+
+// expected-error @+2 {{expected ::mlir::slim::BlockFormat to be one of: q8_0, q4_0, q4_1}}
+// expected-error @+1 {{failed to parse Slim_BlocksType parameter 'format'}}
+func.func @negative_blocks_format(%w: tensor<4x32x!slim.blocks<q5_0>>) {
   return
 }
 

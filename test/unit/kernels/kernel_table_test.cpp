@@ -66,6 +66,8 @@ const std::vector<Expected> kExpected = {
     {SLIMTUNE_KERNEL_SAMPLED_LINEAR_GRAD, "sampled_linear_grad", abiEntry<sampledLinearGrad>()},
     {SLIMTUNE_KERNEL_LINEAR_CROSS_ENTROPY, "linear_cross_entropy",
      abiEntry<linearCrossEntropy>()},
+    {SLIMTUNE_KERNEL_LINEAR_BLOCKS, "linear_blocks", abiEntry<linearBlocks>()},
+    {SLIMTUNE_KERNEL_EMBEDDING_BLOCKS, "embedding_blocks", abiEntry<embeddingBlocks>()},
 };
 } // namespace
 
