@@ -54,8 +54,9 @@ cl::opt<std::string> memoryTimeline("memory-timeline",
                                     cl::desc("Draw live bytes across the step as an SVG picture"),
                                     cl::value_desc("FILE.svg"), cl::sub(compileCommand));
 cl::opt<std::string> memoryBudget("memory-budget",
-                                  cl::desc("Fail, before writing anything, when the plan needs "
-                                           "more (e.g. 2000000000, 1.5GiB, 800MB)"),
+                                  cl::desc("Recompute activations (slim-remat) until the plan "
+                                           "fits; fail, before writing anything, when even that "
+                                           "does not (e.g. 2000000000, 1.5GiB, 800MB)"),
                                   cl::value_desc("BYTES"), cl::sub(compileCommand));
 cl::opt<bool> printAfterAll("print-ir-after-all",
                             cl::desc("Print the IR after every pass (to stderr)"),

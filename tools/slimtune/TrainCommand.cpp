@@ -61,7 +61,7 @@ const TextOption kOptions[] = {
     {"resume", "CHECKPOINT", "Continue from a checkpoint folder, or from the newest checkpoint of a run folder"},
     {"target", "cpu|cuda", "Where the steps run: cpu (the default) or cuda (GPU 0)"},
     {"precision", "fp32|bf16|q8|q4", "How frozen weight matrices are kept: bf16 (products on bf16 inputs accumulated in fp32); q8, q4: ggml Q8_0 / Q4_1 blocks (a GGUF file's own blocks bound as they are; CPU only) (default: bf16 on cuda, fp32 on cpu)"},
-    {"memory-budget", "BYTES", "Stop before training when the training step's plan needs more memory (e.g. 8GiB)"},
+    {"memory-budget", "BYTES", "Recompute activations (slim-remat) until the training step's plan fits; stop before training when even that does not (e.g. 8GiB)"},
 };
 
 std::vector<std::unique_ptr<cl::opt<std::string>>> options = makeTextOptions(kOptions, trainCommand);
