@@ -48,14 +48,7 @@ for c in "${configs[@]}"; do
   names+=("$name") pipelines+=("$pipeline") precisions+=("${precision:-fp32}") budgets+=("${budget:-}")
 done
 
-model=$(scripts/fetch_smollm2.sh)
-corpus=$(scripts/fetch_corpus.sh)
-work=${SLIMTUNE_BENCH_DIR:-$(mktemp -d)}
-mkdir -p "$work"
-cat > "$work/adapter_config.json" <<'JSON'
-{"peft_type": "LORA", "task_type": "CAUSAL_LM", "r": 16, "lora_alpha": 32, "lora_dropout": 0.0,
- "target_modules": "all-linear", "bias": "none"}
-JSON
+. scripts/bench_job.sh # model, corpus, work (with its adapter_config.json)
 
 # The whole process's max RSS: /usr/bin/time -v, or getrusage of the children where it is
 # missing (writing the same line, which bench/peak_vs_peft.py table reads).

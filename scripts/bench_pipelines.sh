@@ -16,14 +16,7 @@ slimtune=$build/bin/slimtune
 steps=${SLIMTUNE_STEPS:-200}
 pipelines=("$@")
 [ ${#pipelines[@]} -gt 0 ] || pipelines=(baseline lean)
-model=$(scripts/fetch_smollm2.sh)
-corpus=$(scripts/fetch_corpus.sh)
-work=${SLIMTUNE_BENCH_DIR:-$(mktemp -d)}
-mkdir -p "$work"
-cat > "$work/adapter_config.json" <<'JSON'
-{"peft_type": "LORA", "task_type": "CAUSAL_LM", "r": 16, "lora_alpha": 32, "lora_dropout": 0.0,
- "target_modules": "all-linear", "bias": "none"}
-JSON
+. scripts/bench_job.sh # model, corpus, work (with its adapter_config.json)
 "$slimtune" import --model "$model" --adapter "$work/adapter_config.json" --batch 4 --seq 256 \
   -o "$work/step.mlir" 2>/dev/null
 for p in "${pipelines[@]}"; do

@@ -195,14 +195,13 @@ struct Session::Impl {
 
   // Where a float API meets a buffer of another type or size: refused, naming both.
   Status needsFloats(const StepBufferInfo &b, int64_t count) const {
-    if ((b.dtype == "f32" && count == b.bytes / kFloat) || (b.dtype == "bf16" && count == b.bytes / 2))
-      return Status::ok();
-    if (stepBlockType(b.dtype) && count == elementCount(b))
+    if ((b.dtype == "f32" || b.dtype == "bf16" || stepBlockType(b.dtype)) && count == elementCount(b))
       return Status::ok();
     return fail("\"" + b.name + "\" holds " + std::to_string(b.bytes) + " bytes of " + b.dtype +
                 ", not " + std::to_string(count) + " floats");
   }
 
+  // Its shape's product (the manifest reader checked it against the byte count and dtype).
   static int64_t elementCount(const StepBufferInfo &b) {
     int64_t n = 1;
     for (int64_t d : b.shape)
@@ -321,7 +320,7 @@ Status Session::bindModel(const ModelSource &model) {
     }
     if (Status st = model.readF32(b.name, values); !st)
       return st;
-    const int64_t elements = blocks ? Impl::elementCount(b) : b.bytes / (b.dtype == "bf16" ? 2 : kFloat);
+    const int64_t elements = Impl::elementCount(b);
     if (static_cast<int64_t>(values.size()) != elements)
       return Status::error(model.path() + ": tensor \"" + b.name + "\" has " +
                            std::to_string(values.size()) + " values; the step expects " +
